@@ -1,0 +1,26 @@
+# overstap — make targets. `make test` works on a fresh machine.
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway
+
+test: services vet fuzz-short
+	$(GO) test -count=1 -timeout 9m $(PKGS)
+
+services:
+	@scripts/services.sh
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Short fuzz runs, part of `make test`; `make fuzz` runs them longer.
+fuzz-short:
+	@scripts/fuzz.sh 3s
+
+fuzz:
+	@scripts/fuzz.sh 60s
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
