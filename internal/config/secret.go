@@ -1,0 +1,122 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a configuration value that must not sit in the YAML file in
+// clear. In YAML it is written as a reference:
+//
+//	${ENV_VAR}        the value of an environment variable
+//	file:/path        the contents of a file (one trailing newline removed)
+//
+// A literal value is refused unless it is prefixed with "insecure-literal:",
+// which only the demo and tests use. Secret never prints its value: String,
+// GoString, LogValue and MarshalYAML all return "[redacted]".
+type Secret struct {
+	value  []byte
+	source string // where it came from, safe to show: "env:NAME", "file:/p", "literal"
+}
+
+// NewSecret wraps a value built in code (tests, the demo).
+func NewSecret(v []byte) Secret { return Secret{value: append([]byte(nil), v...), source: "code"} }
+
+// Bytes returns the secret value. Do not log it.
+func (s Secret) Bytes() []byte { return s.value }
+
+// Value returns the secret value as a string. Do not log it.
+func (s Secret) Value() string { return string(s.value) }
+
+// IsZero reports whether no secret was given.
+func (s Secret) IsZero() bool { return len(s.value) == 0 }
+
+// Source says where the secret was read from, without its value.
+func (s Secret) Source() string { return s.source }
+
+// String returns a redacted placeholder.
+func (s Secret) String() string { return "[redacted]" }
+
+// GoString returns a redacted placeholder.
+func (s Secret) GoString() string { return "config.Secret([redacted])" }
+
+// LogValue makes slog print a redacted placeholder.
+func (s Secret) LogValue() string { return "[redacted]" }
+
+// MarshalYAML writes the placeholder, never the value.
+func (s Secret) MarshalYAML() (any, error) { return "[redacted]", nil }
+
+// maxSecretFile bounds a secret read from a file.
+const maxSecretFile = 1 << 20
+
+// ErrSecretLiteral is returned for a secret written in clear in the file.
+var ErrSecretLiteral = errors.New(`a secret must be a reference: "${ENV_VAR}" or "file:/path"`)
+
+// UnmarshalYAML resolves the reference.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a secret must be a string", n.Line)
+	}
+	v, err := ResolveSecret(n.Value, os.LookupEnv, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = v
+	return nil
+}
+
+// ResolveSecret turns a reference into a Secret, using lookup and read for
+// the environment and files (injected for tests).
+func ResolveSecret(ref string, lookup func(string) (string, bool), read func(string) ([]byte, error)) (Secret, error) {
+	switch {
+	case ref == "":
+		return Secret{}, nil
+	case strings.HasPrefix(ref, "${") && strings.HasSuffix(ref, "}"):
+		name := ref[2 : len(ref)-1]
+		if !validEnvName(name) {
+			return Secret{}, fmt.Errorf("secret: %q is not a valid environment variable name", name)
+		}
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			return Secret{}, fmt.Errorf("secret: environment variable %s is not set (export it, or use file:/path)", name)
+		}
+		return Secret{value: []byte(v), source: "env:" + name}, nil
+	case strings.HasPrefix(ref, "file:"):
+		path := strings.TrimPrefix(ref, "file:")
+		if path == "" {
+			return Secret{}, errors.New("secret: file: needs a path")
+		}
+		b, err := read(path)
+		if err != nil {
+			return Secret{}, fmt.Errorf("secret: reading %s: %w", path, err)
+		}
+		if len(b) > maxSecretFile {
+			return Secret{}, fmt.Errorf("secret: %s is larger than %d bytes", path, maxSecretFile)
+		}
+		b = []byte(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"))
+		if len(b) == 0 {
+			return Secret{}, fmt.Errorf("secret: %s is empty", path)
+		}
+		return Secret{value: b, source: "file:" + path}, nil
+	case strings.HasPrefix(ref, "insecure-literal:"):
+		return Secret{value: []byte(strings.TrimPrefix(ref, "insecure-literal:")), source: "literal"}, nil
+	}
+	return Secret{}, ErrSecretLiteral
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9') {
+			continue
+		}
+		return false
+	}
+	return true
+}
