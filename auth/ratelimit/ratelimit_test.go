@@ -1,0 +1,280 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// newFunc builds a limiter of one backend over a shared clock. Calling it
+// twice in one test gives two limiters sharing the backend's state where the
+// backend is shared (Redis), like two gateway nodes.
+type newFunc func(t *testing.T, cfg Config) Limiter
+
+func testCfg(c *clock) Config {
+	return Config{
+		IP:             Rule{Limit: 6, Window: time.Minute, Ban: 5 * time.Minute},
+		User:           Rule{Limit: 3, Window: time.Minute, Ban: 2 * time.Minute},
+		MaxConsecutive: 7,
+		Now:            c.Now,
+	}
+}
+
+func runSuite(t *testing.T, mk newFunc) {
+	ctx := context.Background()
+	t.Run("user limit bans then expires", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 2; i++ {
+			mustFail(t, l, "127.0.0.2", "alice")
+			c.Add(time.Second)
+		}
+		if d, _ := l.Check(ctx, "127.0.0.2", "alice"); !d.Allowed {
+			t.Fatalf("banned after 2 of 3 failures: %+v", d)
+		}
+		mustFail(t, l, "127.0.0.2", "alice")
+		d, err := l.Check(ctx, "127.0.0.3", "alice")
+		if err != nil || d.Allowed || d.Scope != ScopeUser {
+			t.Fatalf("after limit: %+v %v, want user ban", d, err)
+		}
+		if d.RetryAfter <= 0 || d.RetryAfter > 2*time.Minute {
+			t.Fatalf("RetryAfter = %v", d.RetryAfter)
+		}
+		if d, _ := l.Check(ctx, "127.0.0.3", "bob"); !d.Allowed {
+			t.Fatalf("other user refused: %+v", d)
+		}
+		c.Add(2*time.Minute + time.Second)
+		if d, _ := l.Check(ctx, "127.0.0.3", "alice"); !d.Allowed {
+			t.Fatalf("still banned after ban time: %+v", d)
+		}
+	})
+	t.Run("window slides", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 10; i++ {
+			mustFail(t, l, "", "carol")
+			c.Add(31 * time.Second) // at most 2 failures in any minute
+			if err := l.Succeed(ctx, "nobody"); err != nil {
+				t.Fatal(err)
+			}
+			if i < 6 {
+				if d, _ := l.Check(ctx, "", "carol"); !d.Allowed {
+					t.Fatalf("failure %d: banned though the window never held 3: %+v", i, d)
+				}
+			}
+		}
+	})
+	t.Run("ip limit across usernames", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 6; i++ {
+			mustFail(t, l, "127.0.0.9", "user"+string(rune('a'+i)))
+		}
+		d, _ := l.Check(ctx, "127.0.0.9", "fresh")
+		if d.Allowed || d.Scope != ScopeIP {
+			t.Fatalf("ip not banned after 6 usernames: %+v", d)
+		}
+		if d, _ := l.Check(ctx, "127.0.0.10", "fresh"); !d.Allowed {
+			t.Fatalf("other ip refused: %+v", d)
+		}
+	})
+	t.Run("consecutive failures lock until lifted", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 7; i++ {
+			mustFail(t, l, "", "dave")
+			c.Add(3 * time.Minute) // past window and ban each time
+		}
+		c.Add(24 * time.Hour)
+		d, _ := l.Check(ctx, "", "dave")
+		if d.Allowed {
+			t.Fatal("not locked after max_consecutive failures")
+		}
+		bans, err := l.Bans(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := l.Ref(ScopeUser, "dave")
+		found := false
+		for _, b := range bans {
+			if strings.Contains(b.Ref, "dave") {
+				t.Fatalf("ban list shows the raw username: %+v", b)
+			}
+			if b.Ref == ref && b.Locked {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("lock not listed: %+v", bans)
+		}
+		if ok, err := l.Lift(ctx, ScopeUser, ref); err != nil || !ok {
+			t.Fatalf("Lift = %v, %v", ok, err)
+		}
+		if d, _ := l.Check(ctx, "", "dave"); !d.Allowed {
+			t.Fatalf("still locked after lift: %+v", d)
+		}
+		if ok, _ := l.Lift(ctx, ScopeUser, ref); ok {
+			t.Fatal("second lift reported a ban")
+		}
+	})
+	t.Run("success resets consecutive count", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 20; i++ {
+			mustFail(t, l, "", "erin")
+			c.Add(3 * time.Minute)
+			if i%5 == 4 {
+				if err := l.Succeed(ctx, "erin"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if d, _ := l.Check(ctx, "", "erin"); !d.Allowed {
+			t.Fatalf("locked although a success came every 5 failures: %+v", d)
+		}
+	})
+}
+
+func mustFail(t *testing.T, l Limiter, ip, user string) {
+	t.Helper()
+	if err := l.Fail(context.Background(), ip, user); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMemory(t *testing.T) {
+	runSuite(t, func(t *testing.T, cfg Config) Limiter {
+		l, err := NewMemory(cfg, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}
+
+func TestRedis(t *testing.T) {
+	r := testsvc.Redis(t)
+	var mu sync.Mutex
+	prefixes := map[string]string{} // test name -> prefix, shared by nodes
+	runSuite(t, func(t *testing.T, cfg Config) Limiter {
+		mu.Lock()
+		p, ok := prefixes[t.Name()]
+		if !ok {
+			p = r.Prefix + testsvc.Name("rl") + ":"
+			prefixes[t.Name()] = p
+		}
+		mu.Unlock()
+		cfg.KeyPrefix = p
+		l, err := NewRedis(r.Client, cfg, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+	t.Run("two nodes share counts", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		cfg := testCfg(c)
+		cfg.KeyPrefix = r.Prefix + "shared:"
+		a, err := NewRedis(r.Client, cfg, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewRedis(r.Client, cfg, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustFail(t, a, "", "frank")
+		mustFail(t, b, "", "frank")
+		if d, _ := a.Check(context.Background(), "", "frank"); !d.Allowed {
+			t.Fatal("banned after 2 of 3 failures")
+		}
+		mustFail(t, a, "", "frank")
+		if d, _ := b.Check(context.Background(), "", "frank"); d.Allowed {
+			t.Fatal("node b does not see node a's failures")
+		}
+	})
+	// No raw username or IP in any key.
+	keys, err := r.Client.Keys(context.Background(), r.Prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) == 0 {
+		t.Fatal("suite wrote no keys under the test prefix")
+	}
+	for _, k := range keys {
+		for _, raw := range []string{"alice", "dave", "127.0.0."} {
+			if strings.Contains(k, raw) {
+				t.Errorf("key %q contains %q", k, raw)
+			}
+		}
+	}
+}
+
+func TestRedisUnavailableFailsClosed(t *testing.T) {
+	port := testsvc.FreePort(t) // nothing listens there
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	l, err := NewRedis(c, Config{}, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.Check(ctx, "127.0.0.1", "u"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Check err = %v, want ErrUnavailable", err)
+	}
+	if err := l.Fail(ctx, "127.0.0.1", "u"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Fail err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"defaults ok":          {Config{}, ""},
+		"over NIST":            {Config{MaxConsecutive: 101}, "max_consecutive"},
+		"zero window":          {Config{User: Rule{Limit: 3, Ban: time.Minute}}, "user.window"},
+		"user above max":       {Config{User: Rule{Limit: 50, Window: time.Minute, Ban: time.Minute}, MaxConsecutive: 10}, "user.limit"},
+		"negative ip ban":      {Config{IP: Rule{Limit: 3, Window: time.Minute, Ban: -1}}, "ip.ban"},
+		"all reported at once": {Config{IP: Rule{Limit: -1}, MaxConsecutive: 500}, "ip.limit"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := NewMemory(Config{}, []byte("short")); err == nil {
+		t.Fatal("short secret accepted")
+	}
+}
