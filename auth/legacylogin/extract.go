@@ -1,0 +1,267 @@
+package legacylogin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// Errors for a login request that cannot be read unambiguously. Callers
+// answer 400 with the refusal page; nothing is forwarded.
+var (
+	ErrTooLarge    = errors.New("legacylogin: request body too large")
+	ErrMalformed   = errors.New("legacylogin: request body malformed")
+	ErrDuplicate   = errors.New("legacylogin: field given more than once")
+	ErrContentType = errors.New("legacylogin: unsupported content type")
+)
+
+// Fields names the legacy form's fields.
+type Fields struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Attempt is what a login request carried.
+type Attempt struct {
+	Username string
+	Password string
+}
+
+// maxField bounds one field's value; usernames and passwords are short.
+const maxField = 1024
+
+// Extract reads the username and password from r's body (form, JSON or
+// multipart) and, for form bodies, from the query string too: a field that
+// appears more than once anywhere — twice in the body, in body and query, in
+// two JSON keys that differ only in case — is refused, since the legacy app
+// might read a different copy than the one checked here. The body is limited
+// to maxBody bytes. r.Body is consumed.
+func Extract(r *http.Request, f Fields, maxBody int64) (Attempt, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return Attempt{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if int64(len(body)) > maxBody {
+		return Attempt{}, ErrTooLarge
+	}
+	ct := r.Header.Get("Content-Type")
+	if len(r.Header.Values("Content-Type")) > 1 {
+		return Attempt{}, ErrContentType
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if ct == "" {
+		mt, err = "application/x-www-form-urlencoded", nil
+	}
+	if err != nil {
+		return Attempt{}, ErrContentType
+	}
+	var vals map[string][]string
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		vals, err = parseForm(body)
+	case "application/json":
+		vals, err = parseJSON(body)
+	case "multipart/form-data":
+		vals, err = parseMultipart(body, params["boundary"], maxBody)
+	default:
+		return Attempt{}, ErrContentType
+	}
+	if err != nil {
+		return Attempt{}, err
+	}
+	// A query string copy of a field is a second copy.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("%w: query string", ErrMalformed)
+	}
+	for k, v := range q {
+		vals[foldKey(k)] = append(vals[foldKey(k)], v...)
+	}
+	var a Attempt
+	if a.Username, err = single(vals, f.Username); err != nil {
+		return Attempt{}, err
+	}
+	if a.Password, err = single(vals, f.Password); err != nil {
+		return Attempt{}, err
+	}
+	return a, nil
+}
+
+// foldKey makes field names compare case-insensitively: some frameworks
+// bind "Username" and "username" to the same field.
+func foldKey(k string) string { return strings.ToLower(k) }
+
+func single(vals map[string][]string, name string) (string, error) {
+	v := vals[foldKey(name)]
+	switch {
+	case len(v) > 1:
+		return "", fmt.Errorf("%w: %s", ErrDuplicate, name)
+	case len(v) == 0:
+		return "", nil
+	case len(v[0]) > maxField:
+		return "", ErrTooLarge
+	case !utf8.ValidString(v[0]) || strings.ContainsRune(v[0], 0):
+		return "", fmt.Errorf("%w: %s is not valid text", ErrMalformed, name)
+	}
+	return v[0], nil
+}
+
+func parseForm(body []byte) (map[string][]string, error) {
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: form", ErrMalformed)
+	}
+	out := map[string][]string{}
+	for k, vs := range v {
+		out[foldKey(k)] = append(out[foldKey(k)], vs...)
+	}
+	return out, nil
+}
+
+// parseJSON accepts one flat JSON object of strings (numbers are taken as
+// their literal text, since a national number may be sent as a number);
+// duplicate keys — which encoding/json silently resolves to the last — are
+// detected with the token stream.
+func parseJSON(body []byte) (map[string][]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: JSON body must be an object", ErrMalformed)
+	}
+	out := map[string][]string{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: JSON", ErrMalformed)
+		}
+		k, _ := kt.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%w: JSON", ErrMalformed)
+		}
+		var s string
+		var n json.Number
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+		case json.Unmarshal(raw, &n) == nil:
+			s = n.String()
+		default:
+			s = string(raw) // objects, arrays: kept raw so the key still counts
+		}
+		out[foldKey(k)] = append(out[foldKey(k)], s)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%w: JSON", ErrMalformed)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after JSON object", ErrMalformed)
+	}
+	return out, nil
+}
+
+func parseMultipart(body []byte, boundary string, maxBody int64) (map[string][]string, error) {
+	if boundary == "" {
+		return nil, fmt.Errorf("%w: multipart without boundary", ErrMalformed)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	out := map[string][]string{}
+	for parts := 0; ; parts++ {
+		if parts > 64 {
+			return nil, ErrTooLarge
+		}
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
+		}
+		b, err := io.ReadAll(io.LimitReader(p, maxField+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
+		}
+		name := p.FormName()
+		if name == "" {
+			continue
+		}
+		out[foldKey(name)] = append(out[foldKey(name)], string(b))
+	}
+}
+
+// NRNShaped reports whether a username is a national number in any written
+// form: after NFKC normalisation (which turns superscript, circled and
+// full-width digits into ASCII, as some legacy frameworks do before their own
+// lookup), mapping every remaining Unicode decimal digit (full-width, Arabic-Indic,
+// ...) to its ASCII value and dropping white space (any Unicode space,
+// including no-break spaces), dots, hyphens, slashes and underscores, exactly
+// 11 digits remain. The check digits are not required to match: a mistyped
+// national number is still a national number, and refusing it costs nothing.
+// When the digits also form a valid number, it is returned.
+func NRNShaped(username string) (nrn.Number, bool) {
+	if len(username) > maxField {
+		return nrn.Number{}, false
+	}
+	var digits [11]byte
+	n := 0
+	for _, r := range norm.NFKC.String(username) {
+		switch {
+		case unicode.IsDigit(r):
+			d, ok := digitValue(r)
+			if !ok {
+				return nrn.Number{}, false
+			}
+			if n == len(digits) {
+				return nrn.Number{}, false
+			}
+			digits[n] = byte('0' + d)
+			n++
+		case unicode.IsSpace(r) || r == '.' || r == '-' || r == '/' || r == '_' ||
+			r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u200b' || r == '\ufeff' ||
+			r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2212' ||
+			r == '\uff0e' || r == '\uff0d' || r == '\u3002':
+			continue
+		default:
+			return nrn.Number{}, false
+		}
+	}
+	if n != len(digits) {
+		return nrn.Number{}, false
+	}
+	num, err := nrn.Parse(string(digits[:]))
+	if err != nil {
+		return nrn.Number{}, true
+	}
+	return num, true
+}
+
+// digitValue maps a Unicode decimal digit (category Nd) to 0..9. Unicode
+// lays out decimal digits in runs of ten starting at a zero, and the Nd
+// range table lists those runs (adjacent runs merged, so the offset is taken
+// modulo 10).
+func digitValue(r rune) (int, bool) {
+	for _, rg := range unicode.Nd.R16 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
+			return int(r-lo) % 10, true
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
+			return int(r-lo) % 10, true
+		}
+	}
+	return 0, false
+}
