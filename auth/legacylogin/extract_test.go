@@ -91,12 +91,12 @@ func TestNRNShaped(t *testing.T) {
 		})
 	}
 	for name, u := range map[string]string{
-		"name":        "jan.peeters",
-		"10 digits":   d[:10],
-		"12 digits":   d + "1",
-		"letters in":  d[:5] + "x" + d[5:],
-		"email":       d + "@example.invalid",
-		"empty":       "",
+		"name":       "jan.peeters",
+		"10 digits":  d[:10],
+		"12 digits":  d + "1",
+		"letters in": d[:5] + "x" + d[5:],
+		"email":      d + "@example.invalid",
+		"empty":      "",
 	} {
 		t.Run("not shaped/"+name, func(t *testing.T) {
 			if _, ok := NRNShaped(u); ok {
