@@ -56,14 +56,16 @@ const maxSecretFile = 1 << 20
 // ErrSecretLiteral is returned for a secret written in clear in the file.
 var ErrSecretLiteral = errors.New(`a secret must be a reference: "${ENV_VAR}" or "file:/path"`)
 
-// UnmarshalYAML resolves the reference.
+// UnmarshalYAML resolves the reference. Problems are returned as a
+// *yaml.TypeError so that decoding goes on and the loader reports every
+// problem of the file together, each with its key.
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: a secret must be a string", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: secret: must be a string: \"${ENV_VAR}\" or \"file:/path\"", n.Line)}}
 	}
 	v, err := ResolveSecret(n.Value, os.LookupEnv, os.ReadFile)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*s = v
 	return nil
