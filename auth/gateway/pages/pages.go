@@ -1,0 +1,178 @@
+package pages
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Static returns the embedded static files (overstap.css) rooted at
+// "static", for http.FileServerFS.
+func Static() fs.FS {
+	sub, _ := fs.Sub(staticFS, "static")
+	return sub
+}
+
+// Provider is one login choice on the login page.
+type Provider struct {
+	Name  string // form value
+	Label string // shown after "Log in with" (itsme, eID, ...): a brand, not translated
+}
+
+// Data is what a page shows. Title and Kind select translated texts.
+type Data struct {
+	Lang         string
+	Title        string // translation key of the <title>
+	Brand        string // the municipality's name
+	StaticPrefix string // URL prefix of overstap.css
+	Action       string // form action (gateway-relative path)
+	CSRF         string
+	ReturnTo     string
+	Providers    []Provider
+	Kind         string // error kind (ErrorKinds)
+	Ref          string // request reference shown on error pages
+	HomeURL      string
+	IsError      bool
+	Languages    []langLink
+}
+
+type langLink struct {
+	Code, Label string
+	Current     bool
+}
+
+// Page names.
+const (
+	Login     = "login"
+	StepUp    = "stepup"
+	Legacy    = "legacy"
+	LoggedOut = "loggedout"
+	Logout    = "logout"
+	Error     = "error"
+)
+
+// Pages lists every page name.
+var Pages = []string{Login, StepUp, Legacy, LoggedOut, Logout, Error}
+
+var titles = map[string]string{
+	Login: "login.title", StepUp: "stepup.title", Legacy: "legacy.title",
+	LoggedOut: "loggedout.title", Logout: "logout.title",
+}
+
+// Renderer renders pages. It is safe for concurrent use.
+type Renderer struct {
+	tmpl  map[string]*template.Template
+	brand string
+}
+
+// New parses the templates. brand is the municipality's name shown on
+// every page.
+func New(brand string) (*Renderer, error) {
+	funcs := template.FuncMap{"t": translate}
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	r := &Renderer{tmpl: map[string]*template.Template{}, brand: brand}
+	for _, p := range Pages {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("pages: %s: %w", p, err)
+		}
+		r.tmpl[p] = t
+	}
+	return r, nil
+}
+
+// translate looks a key up; a missing key is an error, so a page with a
+// missing translation fails to render (and the test catches it).
+func translate(lang, key string) (string, error) {
+	if s, ok := texts[lang][key]; ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("pages: missing translation %s/%s", lang, key)
+}
+
+// Render writes page with status. d.Lang must be one of Languages.
+func (r *Renderer) Render(w http.ResponseWriter, status int, page string, d Data) error {
+	t, ok := r.tmpl[page]
+	if !ok {
+		return fmt.Errorf("pages: unknown page %q", page)
+	}
+	if !slices.Contains(Languages, d.Lang) {
+		d.Lang = Languages[0]
+	}
+	if d.Brand == "" {
+		d.Brand = r.brand
+	}
+	if d.Title == "" {
+		d.Title = titles[page]
+	}
+	if page == Error {
+		d.Title = "err." + d.Kind + ".title"
+		d.IsError = true
+	}
+	if d.HomeURL == "" {
+		d.HomeURL = "/"
+	}
+	d.Languages = make([]langLink, len(Languages))
+	for i, l := range Languages {
+		d.Languages[i] = langLink{Code: l, Label: langLabels[l], Current: l == d.Lang}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		return fmt.Errorf("pages: render %s: %w", page, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", d.Lang)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Negotiate picks the page language: the lang cookie value when it is a
+// supported language, else the best supported Accept-Language entry
+// (q-values honoured, "nl-BE" counts as "nl"), else Dutch.
+func Negotiate(cookie, acceptLanguage string) string {
+	if slices.Contains(Languages, cookie) {
+		return cookie
+	}
+	best, bestQ := "", 0.0
+	for i, part := range strings.Split(acceptLanguage, ",") {
+		if i >= 32 {
+			break
+		}
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				continue
+			}
+			q = f
+		}
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if slices.Contains(Languages, primary) && q > bestQ {
+			best, bestQ = primary, q
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return Languages[0]
+}
