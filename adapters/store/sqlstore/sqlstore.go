@@ -1,0 +1,623 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	_ "github.com/go-sql-driver/mysql" // MySQL/MariaDB driver "mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
+
+	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/internal/storeutil"
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// Adapter is the adapter name errors start with.
+const Adapter = "sqlstore"
+
+// maxLookup bounds how many accounts one national number may return.
+const maxLookup = 1000
+
+// maxBatch bounds one SwapBatch.
+const maxBatch = 10_000
+
+// Store is a SQL user store. It is safe for concurrent use.
+type Store struct {
+	name  string
+	cfg   Config
+	d     dialect
+	db    *sql.DB
+	log   *slog.Logger
+	x     storeutil.Errorer
+	intID bool
+	// nrnInt is true when the NRN column is an integer column (leading
+	// zeros lost: 2000s births are left-padded back to 11 digits).
+	nrnInt bool
+	// fedArg converts the flag to the federated column's type.
+	fedArg func(bool) any
+	fargs  []any // bound values of the filter, in order
+	custom bool  // reads are custom queries
+	st     stmts
+}
+
+type stmts struct {
+	first, after, get, byUser, byNRN *sql.Stmt
+	cas, casNull, current, setFed    *sql.Stmt
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open validates cfg, connects, checks the mapping against the table and
+// prepares the statements. logger may be nil.
+func Open(ctx context.Context, name string, cfg Config, logger *slog.Logger) (*Store, error) {
+	x := storeutil.Errorer{Adapter: Adapter, Store: name}
+	if err := cfg.Validate(); err != nil {
+		return nil, x.Err("config", "", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	d, _ := dialectFor(cfg.Driver)
+	dsn, err := d.prepareDSN(cfg.DSN.Value())
+	if err != nil {
+		return nil, x.Err("open", "", errors.New("dsn: cannot be parsed")) // the DSN may hold a password: not shown
+	}
+	db, err := sql.Open(d.driver, dsn)
+	if err != nil {
+		return nil, x.Errf("open", "", "%s: %w", d.name, err)
+	}
+	n := cfg.MaxOpenConns
+	if n == 0 {
+		n = 4
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	s := &Store{name: name, cfg: cfg, d: d, db: db, log: logger, x: x, custom: cfg.customReads()}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	logger.Debug("sqlstore: opened", "store", name, "dialect", d.name, "integer_ids", s.intID)
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.x.Errf("connect", "", "%w", err)
+	}
+	s.intID = s.cfg.IDType == "integer"
+	s.fedArg = func(b bool) any { return b }
+	if s.cfg.needsTable() {
+		if err := s.probe(ctx); err != nil {
+			return err
+		}
+	}
+	return s.prepare(ctx)
+}
+
+// probe checks that the mapped columns exist, naming each missing one, and
+// learns the id, NRN and federated column types.
+func (s *Store) probe(ctx context.Context) error {
+	c := s.cfg.Columns
+	q := "SELECT " + s.selectList() + " FROM " + s.d.quote(s.cfg.Table) + " WHERE 1=0"
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		var errs []error
+		for _, col := range []struct{ key, v string }{
+			{"id", c.ID}, {"username", c.Username}, {"password", c.Password}, {"salt", c.Salt},
+			{"nrn", c.NRN}, {"name", c.Name}, {"disabled", c.Disabled}, {"federated", c.Federated},
+		} {
+			if col.v == "" {
+				continue
+			}
+			r, err := s.db.QueryContext(ctx, "SELECT "+s.d.quote(col.v)+" FROM "+s.d.quote(s.cfg.Table)+" WHERE 1=0")
+			if err != nil {
+				errs = append(errs, fmt.Errorf("columns.%s: %q cannot be read: %w", col.key, col.v, err))
+				continue
+			}
+			r.Close()
+		}
+		if len(errs) == 0 {
+			errs = append(errs, err)
+		}
+		return s.x.Errf("check mapping", "", "table %q: %w", s.cfg.Table, errors.Join(errs...))
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return s.x.Errf("check mapping", "", "%w", err)
+	}
+	idType := types[0].DatabaseTypeName()
+	if s.cfg.IDType == "" {
+		s.intID = isIntType(idType)
+	}
+	s.nrnInt = c.NRN != "" && isIntType(types[4].DatabaseTypeName())
+	if c.Federated != "" {
+		ft := types[7].DatabaseTypeName()
+		switch {
+		case isBoolType(ft):
+		case isIntType(ft):
+			s.fedArg = func(b bool) any {
+				if b {
+					return int64(1)
+				}
+				return int64(0)
+			}
+		default:
+			s.fedArg = func(b bool) any {
+				if b {
+					return "1"
+				}
+				return "0"
+			}
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) col(name string) string {
+	if name == "" {
+		return "NULL"
+	}
+	return s.d.quote(name)
+}
+
+func (s *Store) selectList() string {
+	c := s.cfg.Columns
+	return strings.Join([]string{s.col(c.ID), s.col(c.Username), s.col(c.Password), s.col(c.Salt),
+		s.col(c.NRN), s.col(c.Name), s.col(c.Disabled), s.col(c.Federated)}, ", ")
+}
+
+// builder numbers placeholders in text order.
+type builder struct {
+	d dialect
+	n int
+}
+
+func (b *builder) ph() string { b.n++; return b.d.ph(b.n) }
+
+// where renders " AND (filter)" with the next placeholders.
+func (s *Store) filterSQL(b *builder, f *filter) string {
+	sqlf, args := f.render(s.d, b.ph)
+	if sqlf == "" {
+		return ""
+	}
+	s.fargs = args
+	return " AND (" + sqlf + ")"
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	f, _ := parseFilter(s.cfg.Filter) // validated
+	q := s.cfg.Queries
+	var text struct{ first, after, get, byUser, byNRN, cas, casNull, current, setFed string }
+	if s.custom {
+		text.first, text.after, text.get, text.byUser, text.byNRN = q.IterateFirst, q.Iterate, q.Get, q.ByUsername, q.ByNRN
+	} else {
+		t := s.d.quote(s.cfg.Table)
+		c := s.cfg.Columns
+		sel := "SELECT " + s.selectList() + " FROM " + t + " WHERE 1=1"
+		key := s.d.quote(c.ID)
+		if !s.intID {
+			key = s.d.textKey(key)
+		}
+		b := &builder{d: s.d}
+		text.first = sel + s.filterSQL(b, f) + " ORDER BY " + key + " LIMIT " + b.ph()
+		b = &builder{d: s.d}
+		text.after = sel + " AND " + key + " > " + b.ph() + s.filterSQL(b, f) + " ORDER BY " + key + " LIMIT " + b.ph()
+		b = &builder{d: s.d}
+		text.get = sel + " AND " + s.d.quote(c.ID) + " = " + b.ph() + s.filterSQL(b, f)
+		b = &builder{d: s.d}
+		text.byUser = sel + " AND " + s.d.quote(c.Username) + " = " + b.ph() + s.filterSQL(b, f) + " ORDER BY " + key + " LIMIT 2"
+		b = &builder{d: s.d}
+		in := func() string { return "(" + b.ph() + ", " + b.ph() + ", " + b.ph() + ", " + b.ph() + ")" }
+		cond := s.d.quote(c.Username) + " IN " + in()
+		if c.NRN != "" {
+			if s.nrnInt {
+				cond += " OR " + s.d.quote(c.NRN) + " = " + b.ph()
+			} else {
+				cond += " OR " + s.d.quote(c.NRN) + " IN " + in()
+			}
+		}
+		text.byNRN = sel + " AND (" + cond + ")" + s.filterSQL(b, f) + " ORDER BY " + key + " LIMIT " + strconv.Itoa(maxLookup+1)
+	}
+	if s.cfg.customWrites() {
+		text.cas, text.casNull, text.current = q.CompareAndSwap, q.CompareAndSwapNull, q.Current
+	} else {
+		t := s.d.quote(s.cfg.Table)
+		c := s.cfg.Columns
+		pw, id := s.d.quote(c.Password), s.d.quote(c.ID)
+		b := &builder{d: s.d}
+		text.cas = "UPDATE " + t + " SET " + pw + " = " + b.ph() + " WHERE " + id + " = " + b.ph() + " AND " + s.d.exactEq(pw, b.ph()) + s.filterSQL(b, f)
+		b = &builder{d: s.d}
+		text.casNull = "UPDATE " + t + " SET " + pw + " = " + b.ph() + " WHERE " + id + " = " + b.ph() + " AND " + pw + " IS NULL" + s.filterSQL(b, f)
+		b = &builder{d: s.d}
+		text.current = "SELECT " + pw + " FROM " + t + " WHERE " + id + " = " + b.ph() + s.filterSQL(b, f)
+	}
+	switch {
+	case q.SetFederated != "":
+		text.setFed = q.SetFederated
+	case s.cfg.Columns.Federated != "":
+		b := &builder{d: s.d}
+		text.setFed = "UPDATE " + s.d.quote(s.cfg.Table) + " SET " + s.d.quote(s.cfg.Columns.Federated) + " = " + b.ph() +
+			" WHERE " + s.d.quote(s.cfg.Columns.ID) + " = " + b.ph() + s.filterSQL(b, f)
+	}
+	var errs []error
+	prep := func(key, q string, dst **sql.Stmt) {
+		if q == "" {
+			return
+		}
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			return
+		}
+		*dst = st
+	}
+	prep("iterate_first", text.first, &s.st.first)
+	prep("iterate", text.after, &s.st.after)
+	prep("get", text.get, &s.st.get)
+	prep("by_username", text.byUser, &s.st.byUser)
+	prep("by_nrn", text.byNRN, &s.st.byNRN)
+	prep("compare_and_swap", text.cas, &s.st.cas)
+	prep("compare_and_swap_null", text.casNull, &s.st.casNull)
+	prep("current", text.current, &s.st.current)
+	prep("set_federated", text.setFed, &s.st.setFed)
+	if len(errs) > 0 {
+		s.closeStmts()
+		return s.x.Errf("prepare", "", "%w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range []*sql.Stmt{s.st.first, s.st.after, s.st.get, s.st.byUser, s.st.byNRN, s.st.cas, s.st.casNull, s.st.current, s.st.setFed} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// Name returns the configured store name.
+func (s *Store) Name() string { return s.name }
+
+// Capabilities: atomic CAS and transactional batches; the federated flag
+// when mapped.
+func (s *Store) Capabilities() store.Capabilities {
+	return store.Capabilities{AtomicCAS: true, Transactions: true, Federated: s.st.setFed != nil}
+}
+
+// Close closes the statements and the pool.
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
+
+// idArg converts an account id (or cursor) to the key's type; ok is false
+// when it cannot be a key of this store.
+func (s *Store) idArg(id string) (any, bool) {
+	if id == "" || len(id) > storeutil.MaxValue {
+		return nil, false
+	}
+	if !s.intID {
+		return id, true
+	}
+	v, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func (s *Store) args(pre []any, post ...any) []any {
+	out := make([]any, 0, len(pre)+len(s.fargs)+len(post))
+	out = append(out, pre...)
+	out = append(out, s.fargs...)
+	return append(out, post...)
+}
+
+// writeArgs is args for write statements (custom writes take no filter).
+func (s *Store) writeArgs(pre ...any) []any {
+	if s.cfg.customWrites() {
+		return pre
+	}
+	return append(pre, s.fargs...)
+}
+
+// readArgs is args for read statements (custom reads take no filter).
+func (s *Store) readArgs(pre []any, post ...any) []any {
+	if s.custom {
+		return append(pre, post...)
+	}
+	return s.args(pre, post...)
+}
+
+// Iterate returns up to limit accounts after the cursor in key order.
+func (s *Store) Iterate(ctx context.Context, after store.Cursor, limit int) ([]store.Account, store.Cursor, error) {
+	if err := storeutil.CheckLimit(limit); err != nil {
+		return nil, "", s.x.Err("iterate", "", err)
+	}
+	var rows *sql.Rows
+	var err error
+	if after == "" {
+		rows, err = s.st.first.QueryContext(ctx, s.readArgs(nil, limit)...)
+	} else {
+		key, ok := s.idArg(string(after))
+		if !ok {
+			return nil, "", s.x.Errf("iterate", "", "cursor is not a key of this store")
+		}
+		rows, err = s.st.after.QueryContext(ctx, s.readArgs([]any{key}, limit)...)
+	}
+	if err != nil {
+		return nil, "", s.x.Errf("iterate", "", "after cursor: %w", err)
+	}
+	out, err := s.scanAll(rows, limit)
+	if err != nil {
+		return nil, "", s.x.Errf("iterate", "", "%w", err)
+	}
+	var next store.Cursor
+	if len(out) == limit {
+		next = store.Cursor(out[len(out)-1].ID)
+	}
+	return out, next, nil
+}
+
+func (s *Store) scanAll(rows *sql.Rows, max int) ([]store.Account, error) {
+	defer rows.Close()
+	out := []store.Account{}
+	var v [8]sql.NullString
+	for rows.Next() {
+		if len(out) >= max {
+			return out, errTooMany
+		}
+		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]); err != nil {
+			return nil, err
+		}
+		out = append(out, s.account(v))
+	}
+	return out, rows.Err()
+}
+
+var errTooMany = errors.New("too many rows")
+
+func (s *Store) account(v [8]sql.NullString) store.Account {
+	a := store.Account{
+		ID:             v[0].String,
+		Username:       v[1].String,
+		Credential:     v[2].String,
+		CredentialNull: !v[2].Valid,
+		Salt:           v[3].String,
+		SchemeHint:     s.cfg.SchemeHint,
+		Name:           strings.ToValidUTF8(v[5].String, "\uFFFD"),
+		Federated:      v[7].Valid && storeutil.Truthy(v[7].String),
+	}
+	if v[6].Valid {
+		a.Disabled = storeutil.Truthy(v[6].String) != s.cfg.DisabledInverted
+	}
+	col := v[4].String
+	if s.nrnInt && len(col) < 11 && len(col) >= 8 {
+		col = strings.Repeat("0", 11-len(col)) + col
+	}
+	storeutil.ResolveNRN(&a, col, v[4].Valid)
+	return a
+}
+
+// Get returns the account with that id.
+func (s *Store) Get(ctx context.Context, id string) (store.Account, error) {
+	key, ok := s.idArg(id)
+	if !ok {
+		return store.Account{}, s.x.Err("get", id, store.ErrNotFound)
+	}
+	rows, err := s.st.get.QueryContext(ctx, s.readArgs([]any{key})...)
+	if err != nil {
+		return store.Account{}, s.x.Errf("get", id, "%w", err)
+	}
+	as, err := s.scanAll(rows, 1)
+	switch {
+	case errors.Is(err, errTooMany):
+		return store.Account{}, s.x.Errf("get", id, "id is not unique: %w", store.ErrAmbiguous)
+	case err != nil:
+		return store.Account{}, s.x.Errf("get", id, "%w", err)
+	case len(as) == 0:
+		return store.Account{}, s.x.Err("get", id, store.ErrNotFound)
+	}
+	return as[0], nil
+}
+
+// LookupByUsername returns the one account with that username.
+func (s *Store) LookupByUsername(ctx context.Context, username string) (store.Account, error) {
+	if username == "" || len(username) > storeutil.MaxValue {
+		return store.Account{}, s.x.Err("lookup by username", "", store.ErrNotFound)
+	}
+	rows, err := s.st.byUser.QueryContext(ctx, s.readArgs([]any{username})...)
+	if err != nil {
+		return store.Account{}, s.x.Errf("lookup by username", "", "%w", err)
+	}
+	as, err := s.scanAll(rows, 2)
+	switch {
+	case err != nil:
+		return store.Account{}, s.x.Errf("lookup by username", "", "%w", err)
+	case len(as) == 0:
+		return store.Account{}, s.x.Err("lookup by username", "", store.ErrNotFound)
+	case len(as) > 1:
+		return store.Account{}, s.x.Err("lookup by username", "", store.ErrAmbiguous)
+	}
+	return as[0], nil
+}
+
+// LookupByNRN returns every account of the national number: NRN column or
+// username in any written form.
+func (s *Store) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account, error) {
+	if n.IsZero() {
+		return nil, s.x.Errf("lookup by nrn", "", "no national number given")
+	}
+	forms := storeutil.NRNForms(n)
+	args := []any{forms[0], forms[1], forms[2], forms[3]}
+	if !s.custom && s.cfg.Columns.NRN != "" {
+		if s.nrnInt {
+			v, _ := strconv.ParseInt(n.Digits(), 10, 64)
+			args = append(args, v)
+		} else {
+			args = append(args, forms[0], forms[1], forms[2], forms[3])
+		}
+	}
+	rows, err := s.st.byNRN.QueryContext(ctx, s.readArgs(args)...)
+	if err != nil {
+		return nil, s.x.Errf("lookup by nrn", "", "%w", err)
+	}
+	as, err := s.scanAll(rows, maxLookup)
+	if errors.Is(err, errTooMany) {
+		s.log.Warn("sqlstore: national number matches too many accounts", "store", s.name, "nrn", n.Mask(), "returned", maxLookup)
+		err = nil
+	}
+	if err != nil {
+		return nil, s.x.Errf("lookup by nrn", "", "%w", err)
+	}
+	return as, nil
+}
+
+// CompareAndSwap sets the credential if it still equals s.Old.
+func (s *Store) CompareAndSwap(ctx context.Context, sw store.Swap) error {
+	if err := storeutil.CheckSwap(sw); err != nil {
+		return s.x.Err("compare-and-swap", sw.ID, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.x.Errf("compare-and-swap", sw.ID, "begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.swapIn(ctx, tx, sw); err != nil {
+		return s.x.Err("compare-and-swap", sw.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.x.Errf("compare-and-swap", sw.ID, "commit: %w", err)
+	}
+	return nil
+}
+
+// errNotUnique: an UPDATE by id matched more than one row; the transaction
+// is rolled back.
+var errNotUnique = errors.New("id matches more than one row; rolled back")
+
+// swapIn runs one swap inside tx: nil, store.ErrConflict, store.ErrNotFound
+// or another (fatal for the transaction) error.
+func (s *Store) swapIn(ctx context.Context, tx *sql.Tx, sw store.Swap) error {
+	key, ok := s.idArg(sw.ID)
+	if !ok {
+		return store.ErrNotFound
+	}
+	var res sql.Result
+	var err error
+	if sw.OldNull {
+		res, err = tx.StmtContext(ctx, s.st.casNull).ExecContext(ctx, s.writeArgs(sw.New, key)...)
+	} else {
+		res, err = tx.StmtContext(ctx, s.st.cas).ExecContext(ctx, s.writeArgs(sw.New, key, sw.Old)...)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	switch {
+	case n == 1:
+		return nil
+	case n > 1:
+		return errNotUnique
+	}
+	var cur sql.NullString
+	err = tx.StmtContext(ctx, s.st.current).QueryRowContext(ctx, s.writeArgs(key)...).Scan(&cur)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return store.ErrConflict
+}
+
+// isVerdict reports whether err is a per-swap outcome rather than a
+// failure of the transaction.
+func isVerdict(err error) bool {
+	return err == nil || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)
+}
+
+// SwapBatch applies the swaps in one transaction.
+func (s *Store) SwapBatch(ctx context.Context, swaps []store.Swap) ([]error, error) {
+	if len(swaps) > maxBatch {
+		return nil, s.x.Errf("swap batch", "", "%d swaps, at most %d", len(swaps), maxBatch)
+	}
+	results := make([]error, len(swaps))
+	if len(swaps) == 0 {
+		return results, nil
+	}
+	for _, sw := range swaps {
+		if err := storeutil.CheckSwap(sw); err != nil {
+			return nil, s.x.Err("swap batch", sw.ID, err)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.x.Errf("swap batch", "", "begin: %w", err)
+	}
+	defer tx.Rollback()
+	for i, sw := range swaps {
+		err := s.swapIn(ctx, tx, sw)
+		if !isVerdict(err) {
+			return nil, s.x.Errf("swap batch", sw.ID, "rolled back: %w", err)
+		}
+		results[i] = s.x.Err("compare-and-swap", sw.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.x.Errf("swap batch", "", "commit: %w", err)
+	}
+	return results, nil
+}
+
+// SetFederated sets the mapped federated flag.
+func (s *Store) SetFederated(ctx context.Context, id string, federated bool) error {
+	if s.st.setFed == nil {
+		return s.x.Err("set federated", id, store.ErrUnsupported)
+	}
+	key, ok := s.idArg(id)
+	if !ok {
+		return s.x.Err("set federated", id, store.ErrNotFound)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.x.Errf("set federated", id, "begin: %w", err)
+	}
+	defer tx.Rollback()
+	var flag any = federated
+	if s.cfg.Queries.SetFederated == "" {
+		flag = s.fedArg(federated)
+	}
+	args := []any{flag, key}
+	if s.cfg.Queries.SetFederated == "" {
+		args = append(args, s.fargs...)
+	}
+	res, err := tx.StmtContext(ctx, s.st.setFed).ExecContext(ctx, args...)
+	if err != nil {
+		return s.x.Errf("set federated", id, "%w", err)
+	}
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return s.x.Errf("set federated", id, "%w", err)
+	case n == 0:
+		return s.x.Err("set federated", id, store.ErrNotFound)
+	case n > 1:
+		return s.x.Err("set federated", id, errNotUnique)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.x.Errf("set federated", id, "commit: %w", err)
+	}
+	return nil
+}
