@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -290,8 +291,9 @@ func (n Number) String() string { return n.Mask() }
 // GoString returns the masked form too.
 func (n Number) GoString() string { return "nrn.Number(" + n.Mask() + ")" }
 
-// LogValue makes slog record the masked form only.
-func (n Number) LogValue() string { return n.Mask() }
+// LogValue makes slog record the masked form only (it implements
+// slog.LogValuer, so JSON handlers do not fall back to MarshalText).
+func (n Number) LogValue() slog.Value { return slog.StringValue(n.Mask()) }
 
 // MarshalText refuses: a national number must never be serialised by
 // accident. Call Digits where the clear value is really needed.

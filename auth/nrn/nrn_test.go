@@ -1,9 +1,11 @@
 package nrn
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -305,8 +307,15 @@ func TestFormatMaskString(t *testing.T) {
 	if got := fmt.Sprintf("%v", struct{ N Number }{n}); strings.Contains(got, d[6:9]) {
 		t.Errorf("number inside a struct printed as %q", got)
 	}
-	if got := n.LogValue(); got != n.Mask() {
+	if got := n.LogValue().String(); got != n.Mask() {
 		t.Errorf("LogValue = %q", got)
+	}
+	var _ slog.LogValuer = n
+	var js, txt bytes.Buffer
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "nrn", n)
+	slog.New(slog.NewTextHandler(&txt, nil)).Info("m", "nrn", n)
+	if !strings.Contains(js.String(), `"nrn":"85.07.30-***.**"`) || !strings.Contains(txt.String(), "nrn=85.07.30-***.**") {
+		t.Errorf("slog output:\n%s%s", js.String(), txt.String())
 	}
 	if _, err := json.Marshal(n); err == nil {
 		t.Error("json.Marshal of a Number succeeded; it must refuse")
