@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -44,8 +45,9 @@ func (s Secret) String() string { return "[redacted]" }
 // GoString returns a redacted placeholder.
 func (s Secret) GoString() string { return "config.Secret([redacted])" }
 
-// LogValue makes slog print a redacted placeholder.
-func (s Secret) LogValue() string { return "[redacted]" }
+// LogValue makes slog print a redacted placeholder (it implements
+// slog.LogValuer).
+func (s Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
 // MarshalYAML writes the placeholder, never the value.
 func (s Secret) MarshalYAML() (any, error) { return "[redacted]", nil }

@@ -66,6 +66,9 @@ func TestSecretNeverPrinted(t *testing.T) {
 	s := NewSecret([]byte("s3cret-value"))
 	var logged strings.Builder
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "secret", s)
+	if !strings.Contains(logged.String(), `"secret":"[redacted]"`) {
+		t.Errorf("JSON log: %s", logged.String())
+	}
 	y, err := yaml.Marshal(struct{ S Secret }{s})
 	if err != nil {
 		t.Fatal(err)
