@@ -1,0 +1,461 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/overstap/overstap/adapters/store"
+)
+
+// Errors of apply.
+var (
+	// ErrNoAtomicCAS: the store cannot compare-and-swap atomically; apply
+	// refuses unless forced.
+	ErrNoAtomicCAS = errors.New("migrate: the store has no atomic compare-and-swap (a concurrent change could be overwritten); use --force to apply anyway")
+	// ErrStopped: the run stopped (store or state database failure,
+	// interruption) at its last checkpoint; run apply again with the same
+	// run ID to resume.
+	ErrStopped = errors.New("migrate: run stopped at its last checkpoint")
+	// ErrRunMismatch: a resumed run was started with other settings.
+	ErrRunMismatch = errors.New("migrate: run exists with other settings")
+)
+
+// ApplyOptions says what to apply.
+type ApplyOptions struct {
+	Policy Policy
+	Filter Filter
+	// PublicKey is the admin key old values are sealed to.
+	PublicKey PublicKey
+	// RunID resumes that run when it exists, or starts a new run with that
+	// ID; empty starts a new run with a fresh ID.
+	RunID string
+	// Force applies to a store without atomic CAS.
+	Force bool
+	// Total is the expected number of accounts (from the last scan), for
+	// the ETA; 0 when unknown.
+	Total int64
+}
+
+// ApplyResult counts what a run did (over all its resumptions).
+type ApplyResult struct {
+	Run       string           `json:"run"`
+	Resumed   bool             `json:"resumed"`
+	Seen      int64            `json:"accounts"`
+	Changed   int64            `json:"changed"`
+	Conflicts int64            `json:"conflicts"`
+	Skipped   int64            `json:"skipped"`
+	Actions   map[string]int64 `json:"actions"` // applied changes per action
+}
+
+// startRun creates the run or loads it for a resume.
+func (e *Engine) startRun(ctx context.Context, kind string, policy Policy, id string, params RunParams) (Run, bool, error) {
+	if id != "" && !ValidRunID(id) {
+		return Run{}, false, fmt.Errorf("migrate: run id %q: want 3-63 of a-z, 0-9, -", id)
+	}
+	if id != "" {
+		r, err := e.db.GetRun(ctx, id)
+		switch {
+		case err == nil:
+			if r.Kind != kind || r.Policy != string(policy) || r.StoreName != e.store.Name() {
+				return r, false, fmt.Errorf("%w: run %s is a %s %q on store %q", ErrRunMismatch, id, r.Kind, r.Policy, r.StoreName)
+			}
+			if r.Params.PublicKey != params.PublicKey {
+				return r, false, fmt.Errorf("%w: run %s seals to another admin public key", ErrRunMismatch, id)
+			}
+			if r.Params.Target != params.Target {
+				return r, false, fmt.Errorf("%w: run %s rolls back run %s", ErrRunMismatch, id, r.Params.Target)
+			}
+			if r.Status != StatusDone {
+				r.Status = StatusRunning
+				if err := e.db.FinishRun(ctx, Run{ID: r.ID, Status: StatusRunning, Total: r.Total, Changed: r.Changed, Conflicts: r.Conflicts, Skipped: r.Skipped}); err != nil {
+					return r, false, err
+				}
+			}
+			return r, true, nil
+		case !errors.Is(err, ErrRunNotFound):
+			return Run{}, false, err
+		}
+	} else {
+		id = NewRunID(kind, e.now())
+	}
+	r := Run{ID: id, Kind: kind, Policy: string(policy), StoreName: e.store.Name(), Params: params, StartedAt: e.now(), Status: StatusRunning}
+	return r, false, e.db.CreateRun(ctx, r)
+}
+
+// Apply executes a policy: batch by batch, journal first, then CAS, then
+// settle and checkpoint. Interrupted (context canceled, kill -9, lost
+// connection), it can be called again with the same RunID and continues
+// where it stopped without applying any action twice.
+func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error) {
+	if !e.store.Capabilities().AtomicCAS {
+		if !o.Force {
+			return ApplyResult{}, ErrNoAtomicCAS
+		}
+		e.log.Warn("migrate: applying to a store without atomic compare-and-swap (forced)", "store", e.store.Name())
+	}
+	if _, err := ParsePolicy(string(o.Policy)); err != nil {
+		return ApplyResult{}, err
+	}
+	if o.PublicKey == (PublicKey{}) {
+		return ApplyResult{}, fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
+	}
+	params := RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String()}
+	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, params)
+	if err != nil {
+		return ApplyResult{Run: run.ID}, err
+	}
+	if run.Status == StatusDone {
+		res, err := e.applyResult(ctx, run.ID)
+		res.Resumed = true
+		return res, err
+	}
+	bp, err := e.newBatchProcessor(run, o.PublicKey)
+	if err != nil {
+		return ApplyResult{Run: run.ID}, err
+	}
+	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: map[bool]string{true: "resumed", false: "started"}[resumed]})
+	runErr := e.applyLoop(ctx, run, bp, o.Total)
+	return e.finishApply(ctx, run, resumed, runErr)
+}
+
+func (e *Engine) applyLoop(ctx context.Context, run Run, bp *batchProcessor, total int64) error {
+	cp, err := e.db.LoadCheckpoint(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if cp.Cursor == "" && cp.Batches > 0 {
+		return nil // the last checkpoint was the end of the store
+	}
+	var sum batchStats
+	start := e.now()
+	var processed int64
+	for {
+		accts, next, err := e.store.Iterate(ctx, store.Cursor(cp.Cursor), e.cfg.batch())
+		if err != nil {
+			return fmt.Errorf("%w (run %s, after account %q): reading store: %w", ErrStopped, run.ID, cp.Cursor, err)
+		}
+		st, err := bp.process(ctx, accts)
+		if err != nil {
+			return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, run.ID, cp.Cursor, err)
+		}
+		cp.Batches++
+		cp.Seen += int64(len(accts))
+		cp.Cursor = string(next)
+		if len(accts) == 0 {
+			cp.Cursor = ""
+		}
+		if err := e.db.settle(ctx, run.ID, st.outcome, &cp, e.now()); err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		}
+		sum.add(st)
+		processed += int64(len(accts))
+		e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindApply, Done: cp.Seen, Total: total, Changed: sum.changed, Conflicts: sum.conflicts})
+		if cp.Cursor == "" {
+			return nil
+		}
+		if err := e.throttle(ctx, start, processed); err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		}
+	}
+}
+
+// throttle sleeps until processed accounts fit the configured rate.
+func (e *Engine) throttle(ctx context.Context, start time.Time, processed int64) error {
+	if e.cfg.MaxAccountsPerSecond <= 0 {
+		return ctx.Err()
+	}
+	due := start.Add(time.Duration(float64(processed) / e.cfg.MaxAccountsPerSecond * float64(time.Second)))
+	wait := due.Sub(e.now())
+	if wait <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) finishApply(ctx context.Context, run Run, resumed bool, runErr error) (ApplyResult, error) {
+	fctx := context.WithoutCancel(ctx)
+	res, err := e.applyResult(fctx, run.ID)
+	res.Resumed = resumed
+	status := StatusDone
+	switch {
+	case runErr != nil && isCanceled(runErr):
+		status = StatusInterrupted
+	case runErr != nil:
+		status = StatusFailed
+	}
+	if err == nil {
+		cp, cerr := e.db.LoadCheckpoint(fctx, run.ID)
+		if cerr == nil {
+			res.Seen = cp.Seen
+			res.Skipped = max(0, cp.Seen-res.Changed-res.Conflicts)
+		}
+		fr := Run{ID: run.ID, Status: status, Total: res.Seen, Changed: res.Changed, Conflicts: res.Conflicts, Skipped: res.Skipped}
+		if status == StatusDone {
+			fr.EndedAt = e.now()
+		}
+		if ferr := e.db.FinishRun(fctx, fr); ferr != nil && runErr == nil {
+			runErr = ferr
+		}
+	}
+	e.audit(fctx, AuditEvent{Type: "migrate." + run.Kind + ".end", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: status,
+		Attrs: map[string]int64{"accounts": res.Seen, "changed": res.Changed, "conflicts": res.Conflicts, "skipped": res.Skipped}})
+	e.progress.Update(ProgressUpdate{Run: run.ID, Phase: run.Kind, Done: res.Seen, Changed: res.Changed, Conflicts: res.Conflicts, Final: true})
+	if runErr != nil {
+		return res, runErr
+	}
+	return res, err
+}
+
+func (e *Engine) applyResult(ctx context.Context, run string) (ApplyResult, error) {
+	res := ApplyResult{Run: run, Actions: map[string]int64{}}
+	counts, err := e.db.JournalCounts(ctx, run)
+	if err != nil {
+		return res, err
+	}
+	for action, byState := range counts {
+		res.Changed += byState[StateApplied] + byState[StateRolledBack]
+		res.Conflicts += byState[StateConflict]
+		res.Actions[action] += byState[StateApplied] + byState[StateRolledBack]
+	}
+	if r, err := e.db.GetRun(ctx, run); err == nil {
+		res.Seen, res.Skipped = r.Total, r.Skipped
+	}
+	return res, nil
+}
+
+// batchStats is the outcome of one batch.
+type batchStats struct {
+	outcome   map[string][]string // state -> account IDs to settle
+	changed   int64
+	conflicts int64
+}
+
+func (s *batchStats) add(o batchStats) {
+	s.changed += o.changed
+	s.conflicts += o.conflicts
+}
+
+// batchProcessor applies one run's policy to batches of accounts; the
+// local loop and queue workers share it.
+type batchProcessor struct {
+	e       *Engine
+	run     Run
+	policy  Policy
+	filter  filterSet
+	pub     PublicKey
+	cl      *classifier
+	derived bool
+}
+
+func (e *Engine) newBatchProcessor(run Run, pub PublicKey) (*batchProcessor, error) {
+	fs, err := run.Params.Filter.compile()
+	if err != nil {
+		return nil, err
+	}
+	if run.Params.PublicKey != pub.String() {
+		return nil, fmt.Errorf("%w: run %s seals to another admin public key", ErrRunMismatch, run.ID)
+	}
+	return &batchProcessor{e: e, run: run, policy: Policy(run.Policy), filter: fs, pub: pub,
+		cl: &classifier{hasher: e.hasher}, derived: run.Params.CheckDerived}, nil
+}
+
+// decide classifies an account and returns the policy's action. The
+// derived check (expensive on slow schemes) runs only when it can change
+// the outcome.
+func (bp *batchProcessor) decide(ctx context.Context, a store.Account) (string, error) {
+	c, err := bp.cl.classify(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	if !bp.filter.match(c) {
+		return "", nil
+	}
+	act := bp.policy.Action(c)
+	if act != "" || !bp.derived || c.Flags&(FlagNRNColumn|FlagNRNUsername) == 0 || c.Flags&(FlagEmpty|FlagRevoked|FlagUnsupported) != 0 {
+		return act, nil
+	}
+	n, _ := accountNRN(a)
+	d, err := bp.e.hasher.IsDerived(ctx, a.Credential, a.SchemeHint, a.Salt, n)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", nil // unverifiable: never guessed at
+	}
+	if d {
+		c.Flags |= FlagDerived
+	}
+	return bp.policy.Action(c), nil
+}
+
+type prepared struct {
+	entry *Entry
+	swap  store.Swap
+}
+
+// process runs one batch: settled entries are skipped, planned entries of
+// an interrupted attempt are resolved by reading the store (holding the
+// new value = the CAS happened), the rest is classified, journaled as
+// planned, swapped, and reported in the returned outcome for settle.
+func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (batchStats, error) {
+	st := batchStats{outcome: map[string][]string{}}
+	if len(accts) == 0 {
+		return st, nil
+	}
+	ids := make([]string, len(accts))
+	for i, a := range accts {
+		ids[i] = a.ID
+	}
+	existing, err := bp.e.db.Entries(ctx, bp.run.ID, ids)
+	if err != nil {
+		return st, err
+	}
+	todo := make([]store.Account, 0, len(accts))
+	var stale []string // planned entries that never took effect
+	for _, a := range accts {
+		e, ok := existing[a.ID]
+		if !ok {
+			todo = append(todo, a)
+			continue
+		}
+		if e.State != StatePlanned {
+			continue // settled by an earlier attempt: never twice
+		}
+		if holdsNew(e, a.Credential) && !a.CredentialNull {
+			st.outcome[StateApplied] = append(st.outcome[StateApplied], a.ID)
+			st.changed++
+			continue
+		}
+		stale = append(stale, a.ID)
+		todo = append(todo, a)
+	}
+	sealer, err := newSealer(bp.pub)
+	if err != nil {
+		return st, err
+	}
+	preps := make([]prepared, len(todo))
+	if err := bp.e.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
+		a := todo[i]
+		act, err := bp.decide(ctx, a)
+		if err != nil || act == "" {
+			return err
+		}
+		var nv string
+		switch act {
+		case ActionRevoke:
+			nv = RevokedMarker(bp.run.ID)
+		case ActionWrap:
+			w, err := bp.e.hasher.Wrap(ctx, a.Credential, a.SchemeHint, a.Salt)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				bp.e.log.Warn("migrate: cannot wrap, skipped", "run", bp.run.ID, "account", a.ID, "err", err)
+				return nil
+			}
+			nv = w
+		}
+		sealed, err := sealer.seal(bp.run.ID, a.ID, a.Credential, a.CredentialNull)
+		if err != nil {
+			return err
+		}
+		preps[i] = prepared{
+			entry: &Entry{Account: a.ID, Action: act, Sealed: sealed, New: newRef(act, nv), State: StatePlanned},
+			swap:  store.Swap{ID: a.ID, Old: a.Credential, OldNull: a.CredentialNull, New: nv},
+		}
+		return nil
+	}); err != nil {
+		return st, err
+	}
+	var entries []Entry
+	var swaps []store.Swap
+	planned := map[string]bool{}
+	for _, p := range preps {
+		if p.entry != nil {
+			entries = append(entries, *p.entry)
+			swaps = append(swaps, p.swap)
+			planned[p.entry.Account] = true
+		}
+	}
+	var drop []string
+	for _, id := range stale {
+		if !planned[id] {
+			drop = append(drop, id)
+		}
+	}
+	if err := bp.e.db.deletePlanned(ctx, bp.run.ID, drop); err != nil {
+		return st, err
+	}
+	// Journal first: if we die after this, the next attempt finds the
+	// planned entries and checks the store.
+	if err := bp.e.db.writePlanned(ctx, bp.run.ID, entries, bp.e.now()); err != nil {
+		return st, err
+	}
+	if len(swaps) == 0 {
+		return st, nil
+	}
+	results, err := bp.e.store.SwapBatch(ctx, swaps)
+	if err != nil {
+		return st, fmt.Errorf("store %s: swap batch: %w", bp.e.store.Name(), err)
+	}
+	if len(results) != len(swaps) {
+		return st, fmt.Errorf("store %s: swap batch returned %d results for %d swaps", bp.e.store.Name(), len(results), len(swaps))
+	}
+	for i, r := range results {
+		id := swaps[i].ID
+		switch {
+		case r == nil:
+			st.outcome[StateApplied] = append(st.outcome[StateApplied], id)
+			st.changed++
+		case errors.Is(r, store.ErrConflict), errors.Is(r, store.ErrNotFound):
+			st.outcome[StateConflict] = append(st.outcome[StateConflict], id)
+			st.conflicts++
+		default:
+			return st, fmt.Errorf("store %s: swap %s: %w", bp.e.store.Name(), id, r)
+		}
+	}
+	return st, nil
+}
+
+// parallel runs f for 0..n-1 on the engine's workers; the first error
+// cancels the rest.
+func (e *Engine) parallel(ctx context.Context, n int, f func(context.Context, int) error) error {
+	if n == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idx := make(chan int)
+	var wg sync.WaitGroup
+	for range min(e.cfg.workers(), n) {
+		wg.Go(func() {
+			for i := range idx {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := f(ctx, i); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,369 @@
+package migrate
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Run kinds.
+const (
+	KindScan     = "scan"
+	KindApply    = "apply"
+	KindRollback = "rollback"
+)
+
+// Run statuses.
+const (
+	StatusRunning     = "running"
+	StatusDone        = "done"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+)
+
+// Journal entry states.
+const (
+	StatePlanned    = "planned"
+	StateApplied    = "applied"
+	StateConflict   = "conflict"
+	StateRolledBack = "rolled-back"
+)
+
+// Actions recorded in the journal.
+const (
+	ActionRevoke  = "revoke"
+	ActionWrap    = "wrap"
+	ActionRestore = "restore"
+)
+
+// ErrRunNotFound is returned for an unknown run id.
+var ErrRunNotFound = errors.New("migrate: run not found")
+
+// ErrState wraps failures of the state database: the run stopped at its
+// last checkpoint and can be resumed.
+var ErrState = errors.New("migrate: state database")
+
+// Run is one scan, apply or rollback.
+type Run struct {
+	ID        string
+	Kind      string
+	Policy    string
+	StoreName string
+	Params    RunParams
+	StartedAt time.Time
+	EndedAt   time.Time // zero while running
+	Total     int64     // accounts seen
+	Changed   int64     // credentials changed (applied)
+	Conflicts int64     // CAS conflicts
+	Skipped   int64     // accounts without an action
+	Status    string
+}
+
+// RunParams are the settings a run was started with, kept so a resume
+// uses the same ones.
+type RunParams struct {
+	Filter       Filter `json:"filter,omitzero"`
+	CheckDerived bool   `json:"check_derived,omitempty"`
+	PublicKey    string `json:"public_key,omitempty"`
+	Target       string `json:"target,omitempty"` // rollback: the run rolled back
+	Queue        bool   `json:"queue,omitempty"`  // apply: batches go through the queue
+	BatchSize    int    `json:"batch_size,omitempty"`
+}
+
+// Entry is one journal row: at most one per run and account.
+type Entry struct {
+	Account string
+	Action  string
+	Sealed  string // old value sealed to the admin key
+	New     string // revoke marker, or "sha256:<hex>" of a new hash
+	State   string
+}
+
+// newRef is how the journal refers to a new credential: markers in clear
+// (they are not secrets), hashes only as a digest.
+func newRef(action, value string) string {
+	if action == ActionRevoke {
+		return value
+	}
+	d := sha256.Sum256([]byte(value))
+	return "sha256:" + hex.EncodeToString(d[:])
+}
+
+// holdsNew reports whether a credential read from the store is the new
+// value an entry recorded.
+func holdsNew(e Entry, credential string) bool {
+	if rest, ok := strings.CutPrefix(e.New, "sha256:"); ok {
+		d := sha256.Sum256([]byte(credential))
+		return hex.EncodeToString(d[:]) == rest
+	}
+	return credential == e.New
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// CreateRun records a new run.
+func (m *DB) CreateRun(ctx context.Context, r Run) error {
+	p, err := json.Marshal(r.Params)
+	if err != nil {
+		return fmt.Errorf("migrate: run params: %w", err)
+	}
+	_, err = m.db.ExecContext(ctx, m.q(`INSERT INTO migrate_runs (id, kind, policy, store_name, params, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, r.Kind, r.Policy, r.StoreName, string(p), millis(r.StartedAt), r.Status)
+	if err != nil {
+		return fmt.Errorf("%w: create run: %w", ErrState, err)
+	}
+	return nil
+}
+
+// GetRun reads a run.
+func (m *DB) GetRun(ctx context.Context, id string) (Run, error) {
+	row := m.db.QueryRowContext(ctx, m.q(`SELECT id, kind, policy, store_name, params, started_at, ended_at, total, changed, conflicts, skipped, status FROM migrate_runs WHERE id = ?`), id)
+	return scanRun(row)
+}
+
+// LatestRun returns the newest run of a kind for a store ("" = any store).
+func (m *DB) LatestRun(ctx context.Context, kind, storeName string) (Run, error) {
+	row := m.db.QueryRowContext(ctx, m.q(`SELECT id, kind, policy, store_name, params, started_at, ended_at, total, changed, conflicts, skipped, status FROM migrate_runs
+		WHERE kind = ? AND (? = '' OR store_name = ?) AND status = 'done' ORDER BY started_at DESC, id DESC LIMIT 1`), kind, storeName, storeName)
+	return scanRun(row)
+}
+
+func scanRun(row *sql.Row) (Run, error) {
+	var r Run
+	var params string
+	var started int64
+	var ended sql.NullInt64
+	err := row.Scan(&r.ID, &r.Kind, &r.Policy, &r.StoreName, &params, &started, &ended, &r.Total, &r.Changed, &r.Conflicts, &r.Skipped, &r.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrRunNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("%w: read run: %w", ErrState, err)
+	}
+	if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
+		return r, fmt.Errorf("migrate: run %s: params: %w", r.ID, err)
+	}
+	r.StartedAt = time.UnixMilli(started).UTC()
+	if ended.Valid {
+		r.EndedAt = time.UnixMilli(ended.Int64).UTC()
+	}
+	return r, nil
+}
+
+// FinishRun sets a run's end, status and counts.
+func (m *DB) FinishRun(ctx context.Context, r Run) error {
+	var ended any
+	if !r.EndedAt.IsZero() {
+		ended = millis(r.EndedAt)
+	}
+	_, err := m.db.ExecContext(ctx, m.q(`UPDATE migrate_runs SET ended_at = ?, total = ?, changed = ?, conflicts = ?, skipped = ?, status = ? WHERE id = ?`),
+		ended, r.Total, r.Changed, r.Conflicts, r.Skipped, r.Status, r.ID)
+	if err != nil {
+		return fmt.Errorf("%w: finish run: %w", ErrState, err)
+	}
+	return nil
+}
+
+// Checkpoint is the saved position of a run: the store cursor after the
+// last settled batch, batches settled, and accounts seen so far.
+type Checkpoint struct {
+	Cursor  string
+	Batches int64
+	Seen    int64
+}
+
+// LoadCheckpoint returns the checkpoint of a run (zero when none).
+func (m *DB) LoadCheckpoint(ctx context.Context, run string) (Checkpoint, error) {
+	var c Checkpoint
+	err := m.db.QueryRowContext(ctx, m.q(`SELECT cursor, batches, seen FROM migrate_checkpoints WHERE run_id = ?`), run).Scan(&c.Cursor, &c.Batches, &c.Seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Checkpoint{}, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("%w: read checkpoint: %w", ErrState, err)
+	}
+	return c, nil
+}
+
+func (m *DB) saveCheckpoint(ctx context.Context, tx *sql.Tx, run string, c Checkpoint, now time.Time) error {
+	_, err := tx.ExecContext(ctx, m.q(`INSERT INTO migrate_checkpoints (run_id, cursor, batches, seen, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (run_id) DO UPDATE SET cursor = excluded.cursor, batches = excluded.batches, seen = excluded.seen, updated_at = excluded.updated_at`),
+		run, c.Cursor, c.Batches, c.Seen, millis(now))
+	return err
+}
+
+// Entries returns the journal entries of run for the given accounts.
+func (m *DB) Entries(ctx context.Context, run string, ids []string) (map[string]Entry, error) {
+	out := make(map[string]Entry)
+	for chunk := range chunks(ids, 500) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, run)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id IN (`+placeholders(len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+		}
+		for rows.Next() {
+			var e Entry
+			if err := rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+			}
+			out[e.Account] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+		}
+	}
+	return out, nil
+}
+
+// EntriesAfter pages through a run's journal in account order.
+func (m *DB) EntriesAfter(ctx context.Context, run, after string, limit int) ([]Entry, error) {
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), run, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State); err != nil {
+			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+	}
+	return out, nil
+}
+
+// writePlanned records planned entries in one transaction, before any
+// store write. An existing planned entry is replaced (a resumed batch
+// re-seals the value it will now swap); a settled one is never touched.
+func (m *DB) writePlanned(ctx context.Context, run string, es []Entry, now time.Time) error {
+	if len(es) == 0 {
+		return nil
+	}
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	for chunk := range chunks(es, 500) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO migrate_journal (run_id, account_id, action, old_sealed, new_value, state, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*7)
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, run, e.Account, e.Action, e.Sealed, e.New, StatePlanned, millis(now))
+		}
+		b.WriteString(` ON CONFLICT (run_id, account_id) DO UPDATE SET action = excluded.action, old_sealed = excluded.old_sealed, new_value = excluded.new_value, updated_at = excluded.updated_at WHERE migrate_journal.state = 'planned'`)
+		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
+			return fmt.Errorf("%w: journal: %w", ErrState, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
+
+// settle moves planned entries to their outcome state and, when cp is not
+// nil, saves the checkpoint, in one transaction.
+func (m *DB) settle(ctx context.Context, run string, outcome map[string][]string, cp *Checkpoint, now time.Time) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	for state, ids := range outcome {
+		for chunk := range chunks(ids, 500) {
+			args := make([]any, 0, len(chunk)+3)
+			args = append(args, state, millis(now), run)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+				return fmt.Errorf("%w: journal: %w", ErrState, err)
+			}
+		}
+	}
+	if cp != nil {
+		if err := m.saveCheckpoint(ctx, tx, run, *cp, now); err != nil {
+			return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
+
+// deletePlanned drops planned entries that never took effect and will not
+// be retried in this batch (the account no longer needs the action).
+func (m *DB) deletePlanned(ctx context.Context, run string, ids []string) error {
+	for chunk := range chunks(ids, 500) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, run)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := m.db.ExecContext(ctx, m.q(`DELETE FROM migrate_journal WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+			return fmt.Errorf("%w: journal: %w", ErrState, err)
+		}
+	}
+	return nil
+}
+
+// JournalCounts counts a run's entries by action and state.
+func (m *DB) JournalCounts(ctx context.Context, run string) (map[string]map[string]int64, error) {
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT action, state, COUNT(*) FROM migrate_journal WHERE run_id = ? GROUP BY action, state`), run)
+	if err != nil {
+		return nil, fmt.Errorf("%w: journal counts: %w", ErrState, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var a, s string
+		var n int64
+		if err := rows.Scan(&a, &s, &n); err != nil {
+			return nil, fmt.Errorf("%w: journal counts: %w", ErrState, err)
+		}
+		if out[a] == nil {
+			out[a] = map[string]int64{}
+		}
+		out[a][s] = n
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// chunks yields s in pieces of at most n.
+func chunks[T any](s []T, n int) func(func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package migrate
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/overstap/overstap/adapters/store"
+)
+
+// ScanResult is what a scan found; see Summary for the counts.
+type ScanResult struct {
+	Run     string
+	Summary Summary
+}
+
+// Scan streams every account of the store, classifies it on all cores, and
+// keeps the classification (references only) in the state database under a
+// new scan run. Memory stays bounded by a few pages whatever the store size.
+func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
+	now := e.now()
+	run := Run{ID: NewRunID(KindScan, now), Kind: KindScan, StoreName: e.store.Name(), StartedAt: now,
+		Status: StatusRunning, Params: RunParams{CheckDerived: !e.cfg.SkipDerivedCheck}}
+	if err := e.db.CreateRun(ctx, run); err != nil {
+		return ScanResult{}, err
+	}
+	e.audit(ctx, AuditEvent{Type: "migrate.scan.start", Run: run.ID, Store: run.StoreName})
+	// A fresh reference key per scan: duplicates are found by grouping the
+	// references, and the references mean nothing outside this scan.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return ScanResult{}, fmt.Errorf("migrate: scan key: %w", err)
+	}
+	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: key}
+	total, err := e.scanPages(ctx, run.ID, cl)
+	clear(key)
+	run.EndedAt = e.now()
+	run.Total = total
+	run.Status = StatusDone
+	if err != nil {
+		run.Status = StatusFailed
+		if isCanceled(err) {
+			run.Status = StatusInterrupted
+		}
+		// The context may be gone; record the end with a fresh one.
+		_ = e.db.FinishRun(context.WithoutCancel(ctx), run)
+		e.audit(context.WithoutCancel(ctx), AuditEvent{Type: "migrate.scan.end", Run: run.ID, Store: run.StoreName, Status: run.Status, Attrs: map[string]int64{"accounts": total}})
+		return ScanResult{Run: run.ID}, err
+	}
+	if err := e.db.FinishRun(ctx, run); err != nil {
+		return ScanResult{Run: run.ID}, err
+	}
+	sum, err := e.db.Summarize(ctx, run.ID)
+	if err != nil {
+		return ScanResult{Run: run.ID}, err
+	}
+	e.audit(ctx, AuditEvent{Type: "migrate.scan.end", Run: run.ID, Store: run.StoreName, Status: run.Status, Attrs: sum.auditAttrs()})
+	e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindScan, Done: total, Total: total, Final: true})
+	return ScanResult{Run: run.ID, Summary: sum}, nil
+}
+
+// scanPages is the pipeline: one reader pages through the store, workers
+// classify pages, one writer stores the classes. Channels are small, so
+// memory is a few pages.
+func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier) (int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := e.cfg.workers()
+	pages := make(chan []store.Account, workers)
+	results := make(chan []Class, workers)
+	var wg sync.WaitGroup
+	// reader
+	wg.Go(func() {
+		defer close(pages)
+		var after store.Cursor
+		for {
+			accts, next, err := e.store.Iterate(ctx, after, e.cfg.batch())
+			if err != nil {
+				cancel(fmt.Errorf("migrate: scan: reading %s after %q: %w", e.store.Name(), after, err))
+				return
+			}
+			if len(accts) > 0 {
+				select {
+				case pages <- accts:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if next == "" || len(accts) == 0 {
+				return
+			}
+			after = next
+		}
+	})
+	// classifiers
+	var cw sync.WaitGroup
+	for range workers {
+		cw.Go(func() {
+			for page := range pages {
+				out := make([]Class, 0, len(page))
+				var linked map[string]bool
+				if e.links != nil {
+					ids := make([]string, len(page))
+					for i, a := range page {
+						ids[i] = a.ID
+					}
+					var err error
+					if linked, err = e.links.Linked(ctx, e.store.Name(), ids); err != nil {
+						cancel(fmt.Errorf("migrate: scan: links: %w", err))
+						return
+					}
+				}
+				for _, a := range page {
+					c, err := cl.classify(ctx, a)
+					if err != nil {
+						cancel(err)
+						return
+					}
+					switch {
+					case e.links == nil:
+						c.Flags |= FlagLinkUnknown
+					case linked[a.ID]:
+						c.Flags |= FlagLinked
+					}
+					out = append(out, c)
+				}
+				select {
+				case results <- out:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() { cw.Wait(); close(results) }()
+	var total int64
+	var werr error
+	for cls := range results {
+		if werr != nil {
+			continue // drain
+		}
+		if err := e.db.writeClasses(ctx, run, cls); err != nil {
+			werr = err
+			cancel(err)
+			continue
+		}
+		total += int64(len(cls))
+		e.progress.Update(ProgressUpdate{Run: run, Phase: KindScan, Done: total})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return total, err
+	}
+	if werr != nil {
+		return total, werr
+	}
+	return total, ctx.Err()
+}
+
+func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: scan: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	for chunk := range chunks(cls, 500) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO migrate_scan_accounts (run_id, account_id, flags, scheme, strength, nrn_ref) VALUES `)
+		args := make([]any, 0, len(chunk)*6)
+		for i, c := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			var ref any
+			if c.Ref != "" {
+				ref = c.Ref
+			}
+			args = append(args, run, c.ID, int64(c.Flags), c.Scheme, string(c.Strength), ref)
+		}
+		b.WriteString(` ON CONFLICT (run_id, account_id) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
+			return fmt.Errorf("%w: scan: %w", ErrState, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: scan: %w", ErrState, err)
+	}
+	return nil
+}
+
+// classesAfter pages through a scan's classification in account order.
+func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([]Class, error) {
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, flags, scheme, strength FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), scan, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
+	}
+	defer rows.Close()
+	var out []Class
+	for rows.Next() {
+		var c Class
+		var f int64
+		var st string
+		if err := rows.Scan(&c.ID, &f, &c.Scheme, &st); err != nil {
+			return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
+		}
+		c.Flags, c.Strength = Flags(f), Strength(st)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
+	}
+	return out, nil
+}
