@@ -1,0 +1,89 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+const benchRows = 20_000
+
+// benchIterate compares the adapter's Iterate with a raw keyset SELECT of
+// the same columns on the same table in the same run; ratios count.
+func benchIterate(b *testing.B, s *Store, db *sql.DB, rawQuery string) {
+	ctx := context.Background()
+	b.Run("raw-keyset", func(b *testing.B) {
+		rows := 0
+		for b.Loop() {
+			last := int64(0)
+			for {
+				r, err := db.QueryContext(ctx, rawQuery, last, 1000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				var v [8]sql.NullString
+				for r.Next() {
+					if err := r.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]); err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				r.Close()
+				rows += n
+				if n < 1000 {
+					break
+				}
+				last += 1000
+			}
+		}
+		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("adapter", func(b *testing.B) {
+		rows := 0
+		for b.Loop() {
+			var cur store.Cursor
+			for {
+				page, next, err := s.Iterate(ctx, cur, 1000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows += len(page)
+				if next == "" {
+					break
+				}
+				cur = next
+			}
+		}
+		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+func BenchmarkIteratePostgres(b *testing.B) {
+	pg := testsvc.Postgres(b)
+	mustExec(b, pg.DB, sprintf(pgTable, "bigint"))
+	mustExec(b, pg.DB, `INSERT INTO accounts SELECT g, 'user' || g, '{SSHA}' || md5(g::text), 's', NULL, 'Naam ' || g, false, false
+		FROM generate_series(1, $1) g`, benchRows)
+	s := openStore(b, "postgres", pg.DSN, nil)
+	benchIterate(b, s, pg.DB, `SELECT id, username, pw, salt, nrn, full_name, disabled, federated FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`)
+}
+
+func BenchmarkIterateMariaDB(b *testing.B) {
+	my := testsvc.MariaDB(b)
+	mustExec(b, my.DB, sprintf(myTable, "BIGINT"))
+	mustExec(b, my.DB, sprintf(`INSERT INTO accounts SELECT seq, CONCAT('user', seq), CONCAT('{SSHA}', MD5(seq)), 's', NULL,
+		CONCAT('Naam ', seq), 0, 0 FROM seq_1_to_%d`, benchRows))
+	s := openStore(b, "mysql", my.DSN, nil)
+	benchIterate(b, s, my.DB, "SELECT id, username, pw, salt, nrn, full_name, disabled, federated FROM accounts WHERE id > ? ORDER BY id LIMIT ?")
+}
+
+func BenchmarkIterateSQLite(b *testing.B) {
+	dsn, db := sqliteDB(b, sprintf(liteTable, "INTEGER"))
+	mustExec(b, db, `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
+		INSERT INTO accounts SELECT n, 'user' || n, '{SSHA}' || hex(randomblob(16)), 's', NULL, 'Naam ' || n, 0, 0 FROM g`, benchRows)
+	s := openStore(b, "sqlite", dsn, nil)
+	benchIterate(b, s, db, "SELECT id, username, pw, salt, nrn, full_name, disabled, federated FROM accounts WHERE id > ? ORDER BY id LIMIT ?")
+}
