@@ -1,0 +1,134 @@
+package hash
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// Candidates returns the passwords a vendor would have derived from a
+// national number, most common first, without duplicates:
+//
+//  1. the 11 digits "85073003328";
+//  2. the eID-card print "85.07.30-033.28";
+//  3. "850730-033-28", "850730 033 28" and "850730-03328";
+//  4. the first 9 digits without the check digits "850730033";
+//  5. when the birth date is fully known: "30071985" (DDMMYYYY),
+//     "30/07/1985", "30-07-1985", "30.07.1985", "1985-07-30" (ISO),
+//     "300785" (DDMMYY) and "850730" (YYMMDD).
+//
+// The list stays short on purpose: IsDerived verifies every candidate against
+// a possibly slow hash. It returns nil for the zero Number.
+func Candidates(n nrn.Number) []string {
+	if n.IsZero() {
+		return nil
+	}
+	d := n.Digits()
+	out := []string{
+		d,
+		n.Format(),
+		d[0:6] + "-" + d[6:9] + "-" + d[9:11],
+		d[0:6] + " " + d[6:9] + " " + d[9:11],
+		d[0:6] + "-" + d[6:11],
+		d[0:9],
+	}
+	if b, ok := n.Birth(); ok {
+		dd, mm, yyyy := fmt.Sprintf("%02d", b.Day()), fmt.Sprintf("%02d", int(b.Month())), fmt.Sprintf("%04d", b.Year())
+		yy := yyyy[2:]
+		out = append(out,
+			dd+mm+yyyy, dd+"/"+mm+"/"+yyyy, dd+"-"+mm+"-"+yyyy, dd+"."+mm+"."+yyyy,
+			yyyy+"-"+mm+"-"+dd, dd+mm+yy, yy+mm+dd,
+		)
+	}
+	return dedupe(out)
+}
+
+// ContextWords returns the context-specific words a new password must not
+// contain or equal (NIST SP 800-63B §5.1.1.2): the username and its parts,
+// the national-number candidates, and the parts of the name, lower-cased,
+// parts shorter than 3 characters left out. Empty arguments contribute
+// nothing.
+func ContextWords(username string, n nrn.Number, name string) []string {
+	var out []string
+	add := func(s string) {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if len([]rune(s)) >= 3 {
+			out = append(out, s)
+		}
+	}
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	}
+	add(username)
+	for _, p := range split(username) {
+		add(p)
+	}
+	for _, c := range Candidates(n) {
+		add(c)
+	}
+	add(name)
+	for _, p := range split(name) {
+		add(p)
+	}
+	return dedupe(out)
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// IsDerived reports whether the password behind stored is one of
+// Candidates(n). The value is parsed and bounded once; candidates are then
+// verified in the order of Candidates (most likely first) and the search
+// stops at the first match, so the cost is at most len(Candidates(n))
+// verifications of one hash. Expensive schemes take a limiter slot per
+// candidate and ctx is checked before each. Locked and empty values report
+// false; unsupported values return the Identify error.
+func (h *Hasher) IsDerived(ctx context.Context, stored string, p Params, n nrn.Number) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("hash: is-derived: %w", err)
+	}
+	d, err := h.parse(stored, p)
+	if err != nil {
+		return false, err
+	}
+	if !d.usable {
+		return false, nil
+	}
+	for _, c := range Candidates(n) {
+		ok, err := h.checkLimited(ctx, d, []byte(c))
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (h *Hasher) checkLimited(ctx context.Context, d *decoded, pw []byte) (bool, error) {
+	if !d.s.expensive {
+		if err := ctx.Err(); err != nil {
+			return false, fmt.Errorf("hash: %w", err)
+		}
+		return h.check(d, pw)
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return h.check(d, pw)
+}

@@ -1,0 +1,159 @@
+package hash
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	gohash "hash"
+	"strings"
+)
+
+// Fast digests: plaintext, unsalted and salted hex MD5/SHA-1/SHA-256/SHA-512,
+// MySQL 4.1. None of these can be told apart from the value alone except by
+// length, so plaintext and the salted forms need the store's hint.
+
+type digestAlg struct {
+	name string
+	size int
+	new  func() gohash.Hash
+}
+
+var digestAlgs = [...]digestAlg{
+	{"md5", md5.Size, md5.New},
+	{"sha1", sha1.Size, sha1.New},
+	{"sha256", sha256.Size, sha256.New},
+	{"sha512", sha512.Size, sha512.New},
+}
+
+// Hints lists the store hints Params.Hint accepts.
+func Hints() []string {
+	out := []string{"plaintext"}
+	for _, a := range digestAlgs {
+		out = append(out, a.name, a.name+"(salt+password)", a.name+"(password+salt)")
+	}
+	return out
+}
+
+func validHint(h string) bool {
+	for _, x := range Hints() {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateHint returns an error naming the accepted hints when h is not one
+// ("" is valid: identify bare values by shape).
+func ValidateHint(h string) error {
+	if h == "" || validHint(h) {
+		return nil
+	}
+	return unsupported("", "unknown store hint %q (want one of %s)", h, strings.Join(Hints(), ", "))
+}
+
+func digestSchemes() []*scheme {
+	out := []*scheme{plaintextScheme()}
+	for _, a := range digestAlgs {
+		out = append(out, hexScheme(a))
+	}
+	for _, a := range digestAlgs {
+		out = append(out, saltedScheme(a, true), saltedScheme(a, false))
+	}
+	return out
+}
+
+func plaintextScheme() *scheme {
+	return &scheme{
+		name:  "plaintext",
+		match: func(_ string, p Params) bool { return p.Hint == "plaintext" },
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			return &decoded{digest: []byte(stored), usable: true, strength: StrengthNone, cost: "none"}, nil
+		},
+		derive: func(_ *decoded, pw []byte) ([]byte, error) { return pw, nil },
+	}
+}
+
+func sum(a digestAlg, parts ...[]byte) []byte {
+	h := a.new()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return h.Sum(nil)
+}
+
+func hexScheme(a digestAlg) *scheme {
+	return &scheme{
+		name: a.name,
+		match: func(stored string, p Params) bool {
+			return p.Hint == a.name || p.Hint == "" && len(stored) == 2*a.size && isHex(stored)
+		},
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			if len(stored) != 2*a.size || !isHex(stored) {
+				return nil, unsupported(a.name, "want %d hex digits, got %d characters", 2*a.size, len(stored))
+			}
+			b, _ := hex.DecodeString(stored)
+			return &decoded{digest: b, usable: true, strength: StrengthWeak, cost: "unsalted, 1 iteration"}, nil
+		},
+		derive: func(_ *decoded, pw []byte) ([]byte, error) { return sum(a, pw), nil },
+	}
+}
+
+func saltedScheme(a digestAlg, saltFirst bool) *scheme {
+	name := a.name + "(password+salt)"
+	if saltFirst {
+		name = a.name + "(salt+password)"
+	}
+	return &scheme{
+		name:  name,
+		match: func(_ string, p Params) bool { return p.Hint == name },
+		parse: func(_ *Hasher, stored string, p Params) (*decoded, error) {
+			if len(stored) != 2*a.size || !isHex(stored) {
+				return nil, unsupported(name, "want %d hex digits, got %d characters", 2*a.size, len(stored))
+			}
+			if p.Salt == "" {
+				return nil, unsupported(name, "store declares a salted scheme but the salt is empty")
+			}
+			if len(p.Salt) > 256 {
+				return nil, unsupported(name, "salt longer than 256 bytes")
+			}
+			b, _ := hex.DecodeString(stored)
+			return &decoded{digest: b, salt: []byte(p.Salt), usable: true, strength: StrengthWeak, cost: "salted, 1 iteration"}, nil
+		},
+		derive: func(d *decoded, pw []byte) ([]byte, error) {
+			if saltFirst {
+				return sum(a, d.salt, pw), nil
+			}
+			return sum(a, pw, d.salt), nil
+		},
+		rebuild: func(_ *Hasher, d *decoded) error {
+			if len(d.salt) == 0 || len(d.salt) > 256 {
+				return unsupported(name, "salt length %d", len(d.salt))
+			}
+			return nil
+		},
+	}
+}
+
+// mysql41Scheme: MySQL 4.1+ PASSWORD(): "*" + 40 upper-case hex of
+// SHA1(SHA1(password)).
+func mysql41Scheme() *scheme {
+	return &scheme{
+		name:  "mysql41",
+		match: func(stored string, _ Params) bool { return strings.HasPrefix(stored, "*") },
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			if len(stored) != 41 || !isHex(stored[1:]) {
+				return nil, unsupported("mysql41", "want '*' and 40 hex digits, got %d characters", len(stored))
+			}
+			b, _ := hex.DecodeString(stored[1:])
+			return &decoded{digest: b, usable: true, strength: StrengthWeak, cost: "unsalted, 2 iterations"}, nil
+		},
+		derive: func(_ *decoded, pw []byte) ([]byte, error) {
+			a := sha1.Sum(pw)
+			b := sha1.Sum(a[:])
+			return b[:], nil
+		},
+	}
+}

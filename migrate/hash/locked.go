@@ -1,0 +1,35 @@
+package hash
+
+import "strings"
+
+// lockedScheme recognises values that hold no usable password: the empty
+// string, "!" and "!!" (shadow), "*", "*LK*", "*NP*" (Solaris, MySQL
+// accounts), and any value prefixed with "!" (a locked shadow hash). They
+// are reported as "empty" or "locked" with Usable false, never as garbage.
+// A "*" followed only by hex digits is a MySQL 4.1 hash (or a truncated one),
+// not a marker.
+func lockedScheme() *scheme {
+	return &scheme{
+		name:  "locked",
+		match: isLockedMarker,
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			d := &decoded{strength: StrengthNone}
+			if strings.TrimSpace(stored) == "" {
+				d.name = "empty"
+			}
+			return d, nil
+		},
+	}
+}
+
+func isLockedMarker(stored string, _ Params) bool {
+	switch {
+	case strings.TrimSpace(stored) == "":
+		return true
+	case stored[0] == '!':
+		return true
+	case stored[0] == '*':
+		return len(stored) == 1 || !isHex(stored[1:])
+	}
+	return false
+}

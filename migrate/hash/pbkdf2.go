@@ -1,0 +1,164 @@
+package hash
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"fmt"
+	gohash "hash"
+	"strings"
+
+	"golang.org/x/crypto/pbkdf2"
+	"golang.org/x/crypto/scrypt"
+)
+
+// PBKDF2 (RFC 8018) as stored by passlib ("$pbkdf2$", "$pbkdf2-sha256$",
+// "$pbkdf2-sha512$": rounds, adapted-base64 salt and hash) and, through
+// pbkdf2Decoded, by Django and ASP.NET Identity. scrypt in passlib's PHC
+// form "$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>".
+
+func pbkdf2Hash(alg string) (func() gohash.Hash, int) {
+	switch alg {
+	case "sha1":
+		return sha1.New, sha1.Size
+	case "sha256":
+		return sha256.New, sha256.Size
+	case "sha512":
+		return sha512.New, sha512.Size
+	}
+	return nil, 0
+}
+
+// pbkdf2Decoded checks the iteration count and builds the decoded value.
+func pbkdf2Decoded(h *Hasher, name, alg string, iter int, salt, sum []byte) (*decoded, error) {
+	if iter < 1 || iter > h.limits.PBKDF2MaxIterations {
+		return nil, limitErr(name, "iterations", int64(iter), int64(h.limits.PBKDF2MaxIterations))
+	}
+	if len(salt) > 256 {
+		return nil, unsupported(name, "salt longer than 256 bytes")
+	}
+	if len(sum) < 16 || len(sum) > 128 {
+		return nil, unsupported(name, "derived key must be 16 to 128 bytes, got %d", len(sum))
+	}
+	return &decoded{
+		salt: salt, rounds: iter, keyLen: len(sum), alg: alg, digest: sum, usable: true,
+		strength: pbkdf2Strength(alg, iter), cost: fmt.Sprintf("pbkdf2-%s %d iterations", alg, iter),
+	}, nil
+}
+
+func pbkdf2Derive(d *decoded, pw []byte) ([]byte, error) {
+	newH, _ := pbkdf2Hash(d.alg)
+	if newH == nil {
+		return nil, unsupported("pbkdf2", "unknown digest %q", d.alg)
+	}
+	return pbkdf2.Key(pw, d.salt, d.rounds, d.keyLen, newH), nil
+}
+
+func pbkdf2Rebuild(h *Hasher, d *decoded) error {
+	if newH, _ := pbkdf2Hash(d.alg); newH == nil {
+		return unsupported("pbkdf2", "unknown digest %q", d.alg)
+	}
+	_, err := pbkdf2Decoded(h, d.s.name, d.alg, d.rounds, d.salt, make([]byte, d.keyLen))
+	return err
+}
+
+func passlibSchemes() []*scheme {
+	return []*scheme{
+		passlibPBKDF2("pbkdf2-sha1", "$pbkdf2$", "sha1"),
+		passlibPBKDF2("pbkdf2-sha256", "$pbkdf2-sha256$", "sha256"),
+		passlibPBKDF2("pbkdf2-sha512", "$pbkdf2-sha512$", "sha512"),
+		scryptScheme(),
+	}
+}
+
+func passlibPBKDF2(name, prefix, alg string) *scheme {
+	return &scheme{
+		name:      name,
+		expensive: true,
+		match:     func(stored string, _ Params) bool { return strings.HasPrefix(stored, prefix) },
+		parse: func(h *Hasher, stored string, _ Params) (*decoded, error) {
+			parts := strings.Split(stored[len(prefix):], "$")
+			if len(parts) != 3 {
+				return nil, unsupported(name, "want rounds$salt$hash")
+			}
+			iter, ok := atoiStrict(parts[0])
+			if !ok {
+				return nil, unsupported(name, "rounds is not a decimal number")
+			}
+			salt, ok1 := decodeAB64(parts[1])
+			sum, ok2 := decodeAB64(parts[2])
+			if !ok1 || !ok2 {
+				return nil, unsupported(name, "bad base64")
+			}
+			if _, size := pbkdf2Hash(alg); len(sum) != size {
+				return nil, unsupported(name, "want %d bytes of hash, got %d", size, len(sum))
+			}
+			return pbkdf2Decoded(h, name, alg, iter, salt, sum)
+		},
+		derive:  pbkdf2Derive,
+		rebuild: pbkdf2Rebuild,
+	}
+}
+
+func scryptScheme() *scheme {
+	const name, prefix = "scrypt", "$scrypt$"
+	return &scheme{
+		name:      name,
+		expensive: true,
+		match:     func(stored string, _ Params) bool { return strings.HasPrefix(stored, prefix) },
+		parse: func(h *Hasher, stored string, _ Params) (*decoded, error) {
+			parts := strings.Split(stored[len(prefix):], "$")
+			if len(parts) != 3 {
+				return nil, unsupported(name, "want ln=,r=,p=$salt$hash")
+			}
+			kv := strings.Split(parts[0], ",")
+			if len(kv) != 3 {
+				return nil, unsupported(name, "want ln=,r=,p= parameters")
+			}
+			var v [3]int
+			for i, key := range []string{"ln=", "r=", "p="} {
+				n, ok := 0, strings.HasPrefix(kv[i], key)
+				if ok {
+					n, ok = atoiStrict(kv[i][len(key):])
+				}
+				if !ok {
+					return nil, unsupported(name, "want ln=,r=,p= decimal parameters in that order")
+				}
+				v[i] = n
+			}
+			ln, r, p := v[0], v[1], v[2]
+			l := h.limits
+			switch {
+			case ln < 1 || ln > 40:
+				return nil, limitErr(name, "ln", int64(ln), 40)
+			case r < 1 || r > 1<<20:
+				return nil, limitErr(name, "r", int64(r), 1<<20)
+			case int64(128)*(int64(1)<<ln)*int64(r) > int64(l.ScryptMaxMemoryBytes):
+				return nil, limitErr(name, "memory bytes (128*N*r)", int64(128)*(int64(1)<<ln)*int64(r), int64(l.ScryptMaxMemoryBytes))
+			case p < 1 || p > l.ScryptMaxP:
+				return nil, limitErr(name, "p", int64(p), int64(l.ScryptMaxP))
+			}
+			salt, ok1 := decodeB64(parts[1])
+			sum, ok2 := decodeB64(parts[2])
+			switch {
+			case !ok1 || !ok2:
+				return nil, unsupported(name, "bad base64")
+			case len(salt) == 0 || len(salt) > 256:
+				return nil, unsupported(name, "salt must be 1 to 256 bytes")
+			case len(sum) < 16 || len(sum) > 128:
+				return nil, unsupported(name, "hash must be 16 to 128 bytes, got %d", len(sum))
+			}
+			return &decoded{
+				salt: salt, digest: sum, rounds: ln, r: r, p: p, usable: true,
+				strength: scryptStrength(ln), cost: fmt.Sprintf("N=2^%d r=%d p=%d", ln, r, p),
+			}, nil
+		},
+		verify: func(_ *Hasher, d *decoded, pw []byte) (bool, error) {
+			got, err := scrypt.Key(pw, d.salt, 1<<d.rounds, d.r, d.p, len(d.digest))
+			if err != nil {
+				return false, unsupported(name, "%v", err)
+			}
+			return constEq(got, d.digest), nil
+		},
+	}
+}
