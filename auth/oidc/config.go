@@ -65,6 +65,9 @@ type ProviderConfig struct {
 	// NRNClaim and NRNFrom override the profile's NRN location.
 	NRNClaim string      `yaml:"nrn_claim"`
 	NRNFrom  ClaimSource `yaml:"nrn_from"`
+	// FetchUserinfo makes the callback also call the userinfo endpoint (for
+	// names) when the profile does not already need it.
+	FetchUserinfo bool `yaml:"fetch_userinfo"`
 	// FlowTTL bounds the time between login start and callback (default 10m, max 30m).
 	FlowTTL time.Duration `yaml:"flow_ttl"`
 	// ClockSkew tolerated on iat/auth_time (default 60s, max 5m).
@@ -190,7 +193,7 @@ func (c *ProviderConfig) profile() Profile {
 	if c.NRNFrom != "" {
 		p.NRNFrom = c.NRNFrom
 	}
-	if p.NRNFrom == FromUserinfo {
+	if p.NRNFrom == FromUserinfo || c.FetchUserinfo {
 		p.FetchUserinfo = true
 	}
 	return p

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -325,6 +324,3 @@ func baseClaims(op *fakeOP, g *codeGrant) map[string]any {
 func callbackQuery(state, code string) url.Values {
 	return url.Values{"state": {state}, "code": {code}}
 }
-
-// check keeps strings.Contains imported for helpers used by several files.
-var _ = strings.Contains

@@ -1,0 +1,113 @@
+package oidc
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/internal/config"
+)
+
+func TestProviderConfigValidate(t *testing.T) {
+	testKeys(t)
+	good := func() ProviderConfig {
+		return ProviderConfig{
+			Name: "fas", Profile: "fas", Issuer: "https://idp.iamfas.int.belgium.be/fas/oauth2",
+			ExpectedIssuer: "http://idp.iamfas.int.belgium.be:80/fas/oauth2",
+			ClientID:       "c", ClientSecret: config.NewSecret([]byte("s")), RedirectURL: "https://eloket.test/auth/callback/fas",
+			MinLevel: "urn:be:fedict:iam:fas:Level450",
+		}
+	}
+	if err := func() *ProviderConfig { c := good(); return &c }().Validate(); err != nil {
+		t.Fatalf("good config rejected: %v", err)
+	}
+	cases := []struct {
+		name string
+		mod  func(c *ProviderConfig)
+		want string // key prefix expected in the error
+	}{
+		{"name", func(c *ProviderConfig) { c.Name = "FAS prod" }, "name:"},
+		{"profile", func(c *ProviderConfig) { c.Profile = "google" }, "profile:"},
+		{"issuer http", func(c *ProviderConfig) { c.Issuer = "http://idp.example.be" }, "issuer:"},
+		{"issuer relative", func(c *ProviderConfig) { c.Issuer = "/fas" }, "issuer:"},
+		{"expected_issuer", func(c *ProviderConfig) { c.ExpectedIssuer = "idp" }, "expected_issuer:"},
+		{"client_id", func(c *ProviderConfig) { c.ClientID = "" }, "client_id:"},
+		{"client_secret", func(c *ProviderConfig) { c.ClientSecret = config.Secret{} }, "client_secret:"},
+		{"private_key", func(c *ProviderConfig) { c.ClientAuth = PrivateKeyJWT }, "private_key:"},
+		{"private_key bad", func(c *ProviderConfig) {
+			c.ClientAuth = PrivateKeyJWT
+			c.PrivateKey = config.NewSecret([]byte("nope"))
+		}, "private_key:"},
+		{"client_auth", func(c *ProviderConfig) { c.ClientAuth = "none" }, "client_auth:"},
+		{"redirect_url", func(c *ProviderConfig) { c.RedirectURL = "http://eloket.test/cb" }, "redirect_url:"},
+		{"alg none", func(c *ProviderConfig) { c.AllowedAlgs = []string{"none"} }, "allowed_algs[0]:"},
+		{"alg HS256", func(c *ProviderConfig) { c.AllowedAlgs = []string{"RS256", "HS256"} }, "allowed_algs[1]:"},
+		{"min_level", func(c *ProviderConfig) { c.MinLevel = "urn:be:vlaanderen:authmech:eid" }, "min_level:"},
+		{"extra reserved", func(c *ProviderConfig) { c.Extra = map[string]string{"nonce": "x"} }, "extra:"},
+		{"scope", func(c *ProviderConfig) { c.Scopes = []string{"a b"} }, "scopes[0]:"},
+		{"flow_ttl", func(c *ProviderConfig) { c.FlowTTL = time.Hour }, "flow_ttl:"},
+		{"itsme needs an encryption key", func(c *ProviderConfig) {
+			c.Profile, c.ClientSecret, c.MinLevel = "itsme", config.Secret{}, ""
+			c.PrivateKey = pemOf(t, rpSigKey)
+		}, "encryption_key:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good()
+			tc.mod(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			found := false
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if strings.HasPrefix(line, tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("error %q has no line starting with %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("all problems at once", func(t *testing.T) {
+		c := ProviderConfig{}
+		if n := len(strings.Split(c.Validate().Error(), "\n")); n < 5 {
+			t.Fatalf("only %d problems reported", n)
+		}
+	})
+}
+
+func TestProfilesOrdered(t *testing.T) {
+	for _, name := range []string{"fas", "itsme", "acmidm", "generic"} {
+		p, ok := BuiltinProfile(name)
+		if !ok {
+			t.Fatalf("%s missing", name)
+		}
+		if errs := p.validate(); len(errs) > 0 {
+			t.Errorf("%s: %v", name, errs)
+		}
+	}
+	fas, _ := BuiltinProfile("fas")
+	order := []string{"Level100", "Level200", "Level300", "Level350", "Level400", "Level450", "Level500"}
+	for i, l := range order {
+		r, err := fas.MinRank("urn:be:fedict:iam:fas:" + l)
+		if err != nil || r != i+1 {
+			t.Errorf("FAS %s rank = %d, %v", l, r, err)
+		}
+		rc, _ := fas.MinRank("urn:be:fedict:iam:fas:citizen:" + l)
+		if rc != r {
+			t.Errorf("FAS citizen:%s rank %d != %d", l, rc, r)
+		}
+	}
+	acm, _ := BuiltinProfile("acmidm")
+	for v, want := range map[string]EIDAS{
+		"csamselfreg": EIDASNone, "csampassword": EIDASLow, "csamtotp": EIDASSubstantial, "csamsms": EIDASSubstantial,
+		"eidassubstantial": EIDASSubstantial, "eid": EIDASHigh, "itsme": EIDASHigh, "eidashigh": EIDASHigh,
+	} {
+		i := acm.reached("urn:be:vlaanderen:authmech:"+v, nil)
+		if i < 0 || acm.Levels[i].EIDAS != want {
+			t.Errorf("ACM %s → index %d, want eIDAS %q", v, i, want)
+		}
+	}
+}
