@@ -367,3 +367,42 @@ func chunks[T any](s []T, n int) func(func([]T) bool) {
 		}
 	}
 }
+
+// settleRollback settles a rollback batch: its own entries, the target
+// run's entries it restored (to rolled-back), and the checkpoint, in one
+// transaction.
+func (m *DB) settleRollback(ctx context.Context, run, target string, outcome map[string][]string, cp *Checkpoint, now time.Time) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	exec := func(state, from, runID string, ids []string) error {
+		for chunk := range chunks(ids, 500) {
+			args := make([]any, 0, len(chunk)+4)
+			args = append(args, state, millis(now), runID, from)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = ? AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+				return fmt.Errorf("%w: journal: %w", ErrState, err)
+			}
+		}
+		return nil
+	}
+	for state, ids := range outcome {
+		if err := exec(state, StatePlanned, run, ids); err != nil {
+			return err
+		}
+	}
+	if err := exec(StateRolledBack, StateApplied, target, outcome[StateApplied]); err != nil {
+		return err
+	}
+	if err := m.saveCheckpoint(ctx, tx, run, *cp, now); err != nil {
+		return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
