@@ -72,12 +72,8 @@ func startIdP(t *testing.T, mutate func(*Config)) *env {
 	return &env{idp: idp, ts: ts, now: time.Now()}
 }
 
-// rp is a test relying party: a callback URL on a listener that is never
-// actually hit (BrowserLogin stops before it).
-type rp struct {
-	redirect string
-}
-
+// testRedirect is a callback URL that is never actually hit
+// (BrowserLogin stops before it).
 const testRedirect = "http://127.0.0.1:1/callback"
 
 func jarClient(t *testing.T) *http.Client {
