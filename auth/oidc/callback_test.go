@@ -44,6 +44,9 @@ func profileSetup(t *testing.T, op *fakeOP, profile string) func(g *codeGrant) m
 			return c
 		}
 	default:
+		op.userinfo = func(g *codeGrant) (string, string) {
+			return "application/json", `{"sub":"sub-1","given_name":"Test","family_name":"Persona"}`
+		}
 		return func(g *codeGrant) map[string]any {
 			c := baseClaims(op, g)
 			c["acr"], c["rrn"] = acmHigh, n.Digits()

@@ -157,6 +157,7 @@ func BuiltinProfile(name string) (Profile, bool) {
 			NRNClaim: "rrn", NRNFrom: FromIDToken,
 			GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
 			LevelFrom: LevelFromACR, Levels: acmLevels, ClientAuth: ClientSecretBasic,
+			FetchUserinfo: true, // names may come only from userinfo
 		}
 	case "generic":
 		p = Profile{

@@ -31,6 +31,7 @@ type rpServer struct {
 	lastID    *Identity
 	lastErr   error
 	opts      LoginOptions
+	logouts   []*LogoutClaims
 }
 
 func newRPServer(t *testing.T) *rpServer {
@@ -57,6 +58,23 @@ func newRPServer(t *testing.T) *rpServer {
 			return
 		}
 		_, _ = io.WriteString(w, "welcome")
+	})
+	// Back-channel logout (OIDC Back-Channel Logout 1.0 §2.8: 200 or 400).
+	mux.HandleFunc("POST /backchannel", func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		lc, err := rp.p.ValidateLogoutToken(r.Context(), r.PostFormValue("logout_token"))
+		if err != nil {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "invalid logout token", http.StatusBadRequest)
+			return
+		}
+		rp.mu.Lock()
+		rp.logouts = append(rp.logouts, lc)
+		rp.mu.Unlock()
+		w.Header().Set("Cache-Control", "no-store")
+	})
+	mux.HandleFunc("GET /logged-out", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "logged out")
 	})
 	rp.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(rp.srv.Close)
