@@ -343,12 +343,21 @@ func (s *Store) Iterate(_ context.Context, after store.Cursor, limit int) ([]sto
 	}
 	end := min(start+limit, len(s.idx))
 	out := make([]store.Account, 0, end-start)
+	// Exports are usually sorted by id: then consecutive index entries are
+	// consecutive records and one reader serves the whole page.
+	var r *csv.Reader
+	var base int64
 	for _, e := range s.idx[start:end] {
-		a, err := s.readAt(e)
+		if r == nil || base+r.InputOffset() != e.off {
+			base = e.off
+			r = s.reader(io.NewSectionReader(s.f, e.off, s.stamp.size-e.off))
+			r.FieldsPerRecord = s.nfields
+		}
+		rec, err := r.Read()
 		if err != nil {
 			return nil, "", s.x.Errf("iterate", e.id, "%w", err)
 		}
-		out = append(out, a)
+		out = append(out, s.account(rec))
 	}
 	var next store.Cursor
 	if len(out) == limit {
