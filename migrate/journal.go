@@ -406,3 +406,100 @@ func (m *DB) settleRollback(ctx context.Context, run, target string, outcome map
 	}
 	return nil
 }
+
+// recordBatch records a published batch and moves the publishing
+// checkpoint, in one transaction.
+func (m *DB) recordBatch(ctx context.Context, b batchMsg, cp Checkpoint, now time.Time) error {
+	ids, err := json.Marshal(b.IDs)
+	if err != nil {
+		return err
+	}
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.q(`INSERT INTO migrate_batches (run_id, seq, after_id, ids, state, updated_at) VALUES (?, ?, ?, ?, 'queued', ?) ON CONFLICT (run_id, seq) DO NOTHING`),
+		b.Run, b.Seq, b.After, string(ids), millis(now)); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if err := m.saveCheckpoint(ctx, tx, b.Run, cp, now); err != nil {
+		return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	return nil
+}
+
+// openBatches returns the batches of a run not done yet.
+func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT seq, after_id, ids FROM migrate_batches WHERE run_id = ? AND state <> 'done' ORDER BY seq`), run)
+	if err != nil {
+		return nil, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	defer rows.Close()
+	var out []batchMsg
+	for rows.Next() {
+		b := batchMsg{Run: run}
+		var ids string
+		if err := rows.Scan(&b.Seq, &b.After, &ids); err != nil {
+			return nil, fmt.Errorf("%w: batches: %w", ErrState, err)
+		}
+		if err := json.Unmarshal([]byte(ids), &b.IDs); err != nil {
+			return nil, fmt.Errorf("migrate: batch %d of run %s: %w", b.Seq, run, err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// batchCounts returns how many batches of a run are open and how many
+// accounts the done ones held.
+func (m *DB) batchCounts(ctx context.Context, run string) (open, doneAccounts int64, err error) {
+	err = m.db.QueryRowContext(ctx, m.q(`SELECT COALESCE(SUM(CASE WHEN state <> 'done' THEN 1 ELSE 0 END), 0) FROM migrate_batches WHERE run_id = ?`), run).Scan(&open)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	cp, err := m.LoadCheckpoint(ctx, run)
+	if err != nil {
+		return 0, 0, err
+	}
+	var doneBatches int64
+	if err := m.db.QueryRowContext(ctx, m.q(`SELECT COUNT(*) FROM migrate_batches WHERE run_id = ? AND state = 'done'`), run).Scan(&doneBatches); err != nil {
+		return 0, 0, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if cp.Batches > 0 {
+		doneAccounts = cp.Seen * doneBatches / cp.Batches
+	}
+	return open, doneAccounts, nil
+}
+
+// settleBatch settles a worker's batch and marks it done, in one
+// transaction.
+func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker string, outcome map[string][]string, now time.Time) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	for state, ids := range outcome {
+		for chunk := range chunks(ids, 500) {
+			args := make([]any, 0, len(chunk)+3)
+			args = append(args, state, millis(now), run)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+				return fmt.Errorf("%w: journal: %w", ErrState, err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET state = 'done', worker = ?, updated_at = ? WHERE run_id = ? AND seq = ?`), worker, millis(now), run, seq); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}

@@ -1,0 +1,379 @@
+package migrate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/adapters/store"
+)
+
+// QueueConfig configures the Redis Stream work queue.
+type QueueConfig struct {
+	// Prefix starts every Redis key (default "overstap:"); the stream is
+	// Prefix + "migrate:batches".
+	Prefix string `yaml:"prefix"`
+	// ClaimAfter is how long a batch may stay unacknowledged by a worker
+	// before another worker reclaims it with XAUTOCLAIM (default 60s).
+	// Live workers extend their claim every ClaimAfter/3.
+	ClaimAfter time.Duration `yaml:"claim_after"`
+	// Block is how long a worker waits for new batches per read (default 2s).
+	Block time.Duration `yaml:"block"`
+}
+
+// Validate lists every problem of the configuration.
+func (c QueueConfig) Validate() error {
+	var errs []error
+	if strings.ContainsAny(c.Prefix, " \t\r\n") || len(c.Prefix) > 128 {
+		errs = append(errs, errors.New("prefix: at most 128 characters, no white space"))
+	}
+	if c.ClaimAfter != 0 && (c.ClaimAfter < 100*time.Millisecond || c.ClaimAfter > 24*time.Hour) {
+		errs = append(errs, errors.New("claim_after: between 100ms and 24h (0 = 60s)"))
+	}
+	if c.Block < 0 || c.Block > time.Minute {
+		errs = append(errs, errors.New("block: between 0 and 1m (0 = 2s)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c QueueConfig) withDefaults() QueueConfig {
+	if c.Prefix == "" {
+		c.Prefix = "overstap:"
+	}
+	if c.ClaimAfter == 0 {
+		c.ClaimAfter = 60 * time.Second
+	}
+	if c.Block == 0 {
+		c.Block = 2 * time.Second
+	}
+	return c
+}
+
+const queueGroup = "workers"
+
+// Queue is the Redis Stream shared by a coordinator and its workers.
+type Queue struct {
+	rdb    redis.UniversalClient
+	cfg    QueueConfig
+	stream string
+}
+
+// NewQueue returns a queue on rdb.
+func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) (*Queue, error) {
+	if rdb == nil {
+		return nil, errors.New("migrate: queue: no Redis client")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("migrate: queue: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	return &Queue{rdb: rdb, cfg: cfg, stream: cfg.Prefix + "migrate:batches"}, nil
+}
+
+func (q *Queue) ensureGroup(ctx context.Context) error {
+	err := q.rdb.XGroupCreateMkStream(ctx, q.stream, queueGroup, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") { // Redis reports an existing group only in the message
+		return fmt.Errorf("migrate: queue: create group: %w", err)
+	}
+	return nil
+}
+
+// batchMsg is one unit of work: the accounts after a cursor, by ID.
+type batchMsg struct {
+	Run   string   `json:"run"`
+	Seq   int64    `json:"seq"`
+	After string   `json:"after"`
+	IDs   []string `json:"ids"`
+}
+
+func (q *Queue) publish(ctx context.Context, m batchMsg) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return q.rdb.XAdd(ctx, &redis.XAddArgs{Stream: q.stream, Values: map[string]any{"b": string(b)}}).Err()
+}
+
+// ApplyQueued is Apply across machines: this process reads the store and
+// publishes batches to the stream; workers (RunWorker, any host) apply
+// them. It returns when every batch is done.
+func (e *Engine) ApplyQueued(ctx context.Context, q *Queue, o ApplyOptions) (ApplyResult, error) {
+	if !e.store.Capabilities().AtomicCAS && !o.Force {
+		return ApplyResult{}, ErrNoAtomicCAS
+	}
+	if _, err := ParsePolicy(string(o.Policy)); err != nil {
+		return ApplyResult{}, err
+	}
+	if o.PublicKey == (PublicKey{}) {
+		return ApplyResult{}, fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
+	}
+	if _, err := o.Filter.compile(); err != nil {
+		return ApplyResult{}, err
+	}
+	if err := q.ensureGroup(ctx); err != nil {
+		return ApplyResult{}, err
+	}
+	params := RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String(), Queue: true}
+	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, params)
+	if err != nil {
+		return ApplyResult{Run: run.ID}, err
+	}
+	if run.Status == StatusDone {
+		res, err := e.applyResult(ctx, run.ID)
+		res.Resumed = true
+		return res, err
+	}
+	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: "queued"})
+	runErr := e.publishAll(ctx, q, run, resumed)
+	if runErr == nil {
+		runErr = e.waitBatches(ctx, run, o.Total)
+	}
+	return e.finishApply(ctx, run, resumed, runErr)
+}
+
+func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool) error {
+	cp, err := e.db.LoadCheckpoint(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if resumed {
+		// Batches recorded but perhaps never published: publish again
+		// (a duplicate is harmless, the journal makes it a no-op).
+		pending, err := e.db.openBatches(ctx, run.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range pending {
+			if err := q.publish(ctx, m); err != nil {
+				return fmt.Errorf("%w (run %s): queue: %w", ErrStopped, run.ID, err)
+			}
+		}
+	}
+	if cp.Cursor == "" && cp.Batches > 0 {
+		return nil
+	}
+	for {
+		accts, next, err := e.store.Iterate(ctx, store.Cursor(cp.Cursor), e.cfg.batch())
+		if err != nil {
+			return fmt.Errorf("%w (run %s, after account %q): reading store: %w", ErrStopped, run.ID, cp.Cursor, err)
+		}
+		m := batchMsg{Run: run.ID, Seq: cp.Batches + 1, After: cp.Cursor}
+		for _, a := range accts {
+			m.IDs = append(m.IDs, a.ID)
+		}
+		cp.Batches++
+		cp.Seen += int64(len(accts))
+		cp.Cursor = string(next)
+		if len(accts) == 0 {
+			cp.Cursor = ""
+		}
+		if len(accts) > 0 {
+			if err := e.db.recordBatch(ctx, m, cp, e.now()); err != nil {
+				return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+			}
+			if err := q.publish(ctx, m); err != nil {
+				return fmt.Errorf("%w (run %s): queue: %w", ErrStopped, run.ID, err)
+			}
+		} else if err := e.db.settle(ctx, run.ID, nil, &cp, e.now()); err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		}
+		if cp.Cursor == "" {
+			return nil
+		}
+		if err := e.throttle(ctx, time.Time{}, 0); err != nil {
+			return err
+		}
+	}
+}
+
+// waitBatches polls the state database until every batch of the run is done.
+func (e *Engine) waitBatches(ctx context.Context, run Run, total int64) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		open, done, err := e.db.batchCounts(ctx, run.ID)
+		if err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		}
+		e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindApply, Done: done, Total: total})
+		if open == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// WorkerOptions tunes RunWorker.
+type WorkerOptions struct {
+	// Name identifies the consumer in the group (host:pid is a good one).
+	Name string
+	// IdleExit stops the worker after this long without work (0 = never).
+	IdleExit time.Duration
+}
+
+// RunWorker consumes batches from the queue until ctx ends (or IdleExit):
+// first reclaiming batches a dead worker left pending (XAUTOCLAIM), then
+// reading new ones (XREADGROUP). A batch is acknowledged only after its
+// journal entries are settled, so a worker killed at any point loses
+// nothing and a reclaimed batch is never applied twice.
+func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int64, error) {
+	if o.Name == "" {
+		return 0, errors.New("migrate: worker: no consumer name")
+	}
+	if err := q.ensureGroup(ctx); err != nil {
+		return 0, err
+	}
+	procs := map[string]*batchProcessor{}
+	var done int64
+	lastWork := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return done, nil
+		}
+		msgs, err := q.next(ctx, o.Name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return done, nil
+			}
+			return done, fmt.Errorf("migrate: worker: queue: %w", err)
+		}
+		if len(msgs) == 0 {
+			if o.IdleExit > 0 && time.Since(lastWork) > o.IdleExit {
+				return done, nil
+			}
+			continue
+		}
+		lastWork = time.Now()
+		for _, xm := range msgs {
+			n, err := e.workBatch(ctx, q, o.Name, xm, procs)
+			if err != nil {
+				return done, err
+			}
+			done += n
+		}
+	}
+}
+
+func (q *Queue) next(ctx context.Context, consumer string) ([]redis.XMessage, error) {
+	msgs, _, err := q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, MinIdle: q.cfg.ClaimAfter, Start: "0-0", Count: 1}).Result()
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) > 0 {
+		return msgs, nil
+	}
+	res, err := q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: queueGroup, Consumer: consumer, Streams: []string{q.stream, ">"}, Count: 1, Block: q.cfg.Block}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []redis.XMessage
+	for _, s := range res {
+		out = append(out, s.Messages...)
+	}
+	return out, nil
+}
+
+func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm redis.XMessage, procs map[string]*batchProcessor) (int64, error) {
+	raw, _ := xm.Values["b"].(string)
+	var m batchMsg
+	if err := json.Unmarshal([]byte(raw), &m); err != nil || !ValidRunID(m.Run) || len(m.IDs) > MaxBatchSize {
+		e.log.Warn("migrate: worker: dropping malformed queue entry", "id", xm.ID)
+		return 0, q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err()
+	}
+	bp, ok := procs[m.Run]
+	if !ok {
+		run, err := e.db.GetRun(ctx, m.Run)
+		if err != nil {
+			return 0, fmt.Errorf("migrate: worker: batch of run %s: %w", m.Run, err)
+		}
+		if run.StoreName != e.store.Name() || run.Kind != KindApply {
+			return 0, fmt.Errorf("%w: worker for store %q got a batch of run %s on store %q", ErrRunMismatch, e.store.Name(), run.ID, run.StoreName)
+		}
+		pub, err := ParsePublicKey(run.Params.PublicKey)
+		if err != nil {
+			return 0, err
+		}
+		if bp, err = e.newBatchProcessor(run, pub); err != nil {
+			return 0, err
+		}
+		procs[m.Run] = bp
+	}
+	// Keep our claim fresh while working, so nobody reclaims a live batch.
+	hctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		t := time.NewTicker(q.cfg.ClaimAfter / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				q.rdb.XClaimJustID(hctx, &redis.XClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, Messages: []string{xm.ID}})
+			}
+		}
+	}()
+	accts, err := e.fetch(ctx, m)
+	if err != nil {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
+	st, err := bp.process(ctx, accts)
+	if err != nil {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
+	if err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, e.now()); err != nil {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
+	stop()
+	if err := q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err(); err != nil {
+		return 0, fmt.Errorf("migrate: worker: ack: %w", err)
+	}
+	e.progress.Update(ProgressUpdate{Run: m.Run, Phase: "worker", Done: int64(len(accts)), Changed: st.changed, Conflicts: st.conflicts})
+	return int64(len(accts)), nil
+}
+
+// fetch reads a batch's accounts: one keyset page from the batch's cursor,
+// then a Get for any listed ID the page did not return.
+func (e *Engine) fetch(ctx context.Context, m batchMsg) ([]store.Account, error) {
+	want := make(map[string]bool, len(m.IDs))
+	for _, id := range m.IDs {
+		want[id] = true
+	}
+	page, _, err := e.store.Iterate(ctx, store.Cursor(m.After), len(m.IDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Account, 0, len(m.IDs))
+	for _, a := range page {
+		if want[a.ID] {
+			out = append(out, a)
+			delete(want, a.ID)
+		}
+	}
+	for _, id := range m.IDs {
+		if !want[id] {
+			continue
+		}
+		a, err := e.store.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since: nothing to do
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
