@@ -123,7 +123,8 @@ func (p *Provider) callback(r *http.Request) (*Identity, error) {
 		return nil, cbErr(p, KindIssuerMismatch, rt, errors.New("iss parameter missing although the provider announces it"))
 	}
 	if e := q.Get("error"); e != "" {
-		return nil, idpError(p, rt, e, q.Get("error_description"))
+		// error_description is IdP text that may echo input: not logged.
+		return nil, idpError(p, rt, e)
 	}
 	code := q.Get("code")
 	if !validToken(code, maxCode) {
@@ -179,7 +180,11 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	if p.prof.FetchUserinfo {
 		ui, err = p.userinfo(ctx, m, tok.AccessToken, idt.Subject)
 		if err != nil {
-			return nil, err.(*CallbackError).withReturnTo(rt)
+			var ce *CallbackError
+			if errors.As(err, &ce) {
+				return nil, ce.withReturnTo(rt)
+			}
+			return nil, cbErr(p, KindIdPError, rt, err)
 		}
 	}
 
@@ -358,15 +363,10 @@ func claimString(a, b map[string]json.RawMessage, name string) string {
 	return ""
 }
 
-func idpError(p *Provider, rt, code, desc string) *CallbackError {
-	if len(code) > maxErrorField || !validToken(code, maxErrorField) {
+func idpError(p *Provider, rt, code string) *CallbackError {
+	if !validToken(code, maxErrorField) {
 		code = "invalid"
 	}
-	if len(desc) > maxErrorField {
-		desc = desc[:maxErrorField]
-	}
-	// The description is IdP text: keep it out of logs in case it echoes input.
-	_ = desc
 	k := KindIdPError
 	switch code {
 	case "access_denied":

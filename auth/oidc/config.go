@@ -77,7 +77,8 @@ type ProviderConfig struct {
 var (
 	nameRE         = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 	reservedParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-		"code_challenge", "code_challenge_method", "request", "request_uri", "response_mode", "client_secret"}
+		"code_challenge", "code_challenge_method", "request", "request_uri", "response_mode", "client_secret",
+		"acr_values", "max_age", "prompt", "claims", "client_assertion", "client_assertion_type"}
 	forbiddenAlgs = []string{"none", "HS256", "HS384", "HS512"}
 	knownAlgs     = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
 )

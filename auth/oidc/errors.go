@@ -3,6 +3,8 @@ package oidc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/overstap/overstap/auth/nrn"
 )
 
 // Kind classifies why a login callback failed, so the gateway can show the
@@ -56,9 +58,10 @@ type CallbackError struct {
 }
 
 // Error implements error.
+// Anything NRN-shaped in the cause is redacted.
 func (e *CallbackError) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("oidc: %s: callback %s: %v", e.Provider, e.Kind, e.Err)
+		return nrn.Redact(fmt.Sprintf("oidc: %s: callback %s: %v", e.Provider, e.Kind, e.Err))
 	}
 	return fmt.Sprintf("oidc: %s: callback %s", e.Provider, e.Kind)
 }

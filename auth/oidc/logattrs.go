@@ -1,6 +1,10 @@
 package oidc
 
-import "log/slog"
+import (
+	"log/slog"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
 
 func slogKind(k Kind) slog.Attr { return slog.String("kind", string(k)) }
 
@@ -8,7 +12,7 @@ func slogErr(err error) slog.Attr {
 	if err == nil {
 		return slog.Attr{}
 	}
-	return slog.String("err", err.Error())
+	return slog.String("err", nrn.Redact(err.Error()))
 }
 
 // levelFor logs citizen-caused outcomes at Info and the rest at Warn.

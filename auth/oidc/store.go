@@ -41,6 +41,7 @@ type MemoryStore struct {
 	mu   sync.Mutex
 	m    map[string]memEntry
 	puts int
+	last time.Time // last full sweep
 }
 
 type memEntry struct {
@@ -84,8 +85,11 @@ func (s *MemoryStore) add(key string, val []byte, ttl time.Duration) (bool, erro
 		return false, nil
 	}
 	s.puts++
-	if s.puts%1024 == 0 || len(s.m) >= s.maxEntries {
+	// Sweep every 1024 writes, and when full at most once a second (a full
+	// store must not turn every write into a full scan).
+	if s.puts%1024 == 0 || (len(s.m) >= s.maxEntries && now.Sub(s.last) > time.Second) {
 		s.sweepLocked(now)
+		s.last = now
 	}
 	if len(s.m) >= s.maxEntries {
 		return false, ErrStoreFull
