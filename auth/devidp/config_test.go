@@ -174,3 +174,22 @@ func TestBoundedState(t *testing.T) {
 		t.Errorf("%d sessions, %d tokens; cap 3", ns, nt)
 	}
 }
+
+// TestExampleConfig keeps configs/devidp.yaml valid.
+func TestExampleConfig(t *testing.T) {
+	b, err := os.ReadFile("../../configs/devidp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OVERSTAP_DEVIDP_ACM_SECRET", "example")
+	c, err := ParseConfig(b)
+	if err != nil {
+		t.Fatalf("configs/devidp.yaml: %v", err)
+	}
+	if len(c.Clients) != 3 || c.Listen == "" {
+		t.Errorf("decoded %+v", c)
+	}
+	if _, err := New(c, nil); err != nil {
+		t.Fatal(err)
+	}
+}

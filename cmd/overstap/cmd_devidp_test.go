@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestDevIDPCommand(t *testing.T) {
+	port := testsvc.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := fmt.Sprintf(`
+listen: 127.0.0.1:%d
+issuer_base: %s
+clients:
+  - id: rp
+    profile: acm
+    auth_method: client_secret_basic
+    secret: insecure-literal:x
+    redirect_uris: [http://127.0.0.1:1/cb]
+`, port, base)
+	path := filepath.Join(t.TempDir(), "devidp.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"devidp", "--config", path}, strings.NewReader(""), &stdout, &stderr)
+	}()
+
+	var resp *http.Response
+	var err error
+	for i := 0; i < 100; i++ {
+		resp, err = http.Get(base + "/acm/op/.well-known/openid-configuration")
+		if err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		t.Fatalf("dev IdP not reachable: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("discovery status %d", resp.StatusCode)
+	}
+	out := stdout.String()
+	for _, want := range []string{devidp.Banner, base + "/fas/oauth2", base + "/itsme/v2", base + "/acm/op", "minor"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if nrn.Contains(out) || nrn.Contains(stderr.String()) {
+		t.Error("a national number in clear on the console")
+	}
+	if !strings.Contains(stderr.String(), "NOT FOR PRODUCTION") {
+		t.Errorf("start-up warning not logged:\n%s", stderr.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+func TestDevIDPCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no flag", []string{"devidp"}, []string{`"config" not set`}},
+		{"missing file", []string{"devidp", "--config", filepath.Join(dir, "nope.yaml")}, []string{"no such file"}},
+		{"unknown key", []string{"devidp", "--config", write("a.yaml", "issuer_base: http://127.0.0.1:1\nlisten: 127.0.0.1:1\nport: 3\n")}, []string{"field port not found"}},
+		{"all problems at once", []string{"devidp", "--config", write("b.yaml", "issuer_base: https://idp.example.be\nlisten: 0.0.0.0:8081\n")},
+			[]string{"listen: the dev IdP listens on loopback only", "issuer_base: the dev IdP is loopback only"}},
+		{"no listen", []string{"devidp", "--config", write("c.yaml", "issuer_base: http://127.0.0.1:1\n")}, []string{"listen: required"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
