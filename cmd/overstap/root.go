@@ -27,5 +27,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newVersionCmd(s))
 	root.AddCommand(newNRNCmd(s))
 	root.AddCommand(newDemoCmd(s))
+	root.AddCommand(newDevIDPCmd(s))
 	return root
 }
