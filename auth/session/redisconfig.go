@@ -207,6 +207,10 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 		WriteTimeout:  orDefault(r.write, time.Second),
 		PoolSize:      r.pool,
 		MaxRetries:    1,
+		// One dial attempt: with Redis down a request must fail (503) in
+		// about a dial timeout, not after go-redis's default 5 attempts.
+		DialerRetries:      1,
+		DialerRetryTimeout: 50 * time.Millisecond,
 	}
 	if r.master != "" {
 		opt.SentinelPassword = r.sentinelP

@@ -1,0 +1,113 @@
+package session
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/overstap/overstap/internal/config"
+)
+
+func TestConfigValidate(t *testing.T) {
+	raw := testKey(1).Bytes()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error, each a yaml key first; none = valid
+	}{
+		{"zero is valid (memory, defaults)", Config{}, nil},
+		{"redis with key", Config{Store: "redis", Keys: []config.Secret{testKey(1)}, Redis: RedisConfig{URL: "redis://127.0.0.1:6379/0"}}, nil},
+		{"unknown store", Config{Store: "etcd"}, []string{`store: "etcd"`}},
+		{"redis without keys or url", Config{Store: "redis"}, []string{"keys: at least one", "redis.url: required"}},
+		{"negative idle", Config{IdleTimeout: -time.Second}, []string{"idle_timeout: must be positive"}},
+		{"negative absolute", Config{AbsoluteTimeout: -time.Second}, []string{"absolute_timeout: must be positive"}},
+		{"idle longer than absolute", Config{IdleTimeout: 2 * time.Hour, AbsoluteTimeout: time.Hour}, []string{"idle_timeout: 2h0m0s is longer than absolute_timeout"}},
+		{"idle below a second", Config{IdleTimeout: time.Millisecond}, []string{"idle_timeout: must be at least 1s"}},
+		{"touch not below idle", Config{TouchInterval: DefaultIdleTimeout}, []string{"touch_interval:"}},
+		{"short key", Config{Keys: []config.Secret{config.NewSecret([]byte("short"))}}, []string{"keys[0]: must be 32 bytes"}},
+		{"bad hex", Config{Keys: []config.Secret{config.NewSecret([]byte(strings.Repeat("zz", 32)))}}, []string{"keys[0]: must be 32 bytes"}},
+		{"duplicate key in two forms", Config{Keys: []config.Secret{testKey(1), config.NewSecret([]byte(hex.EncodeToString(raw)))}}, []string{"keys[1]: the same key appears twice"}},
+		{"too many keys", Config{Keys: func() []config.Secret {
+			var k []config.Secret
+			for i := range maxKeys + 1 {
+				k = append(k, testKey(byte(i)))
+			}
+			return k
+		}()}, []string{"keys: at most"}},
+		{"hash tag in prefix", Config{KeyPrefix: "{s}:"}, []string{"key_prefix: must not contain {"}},
+		{"negative max sessions", Config{MaxSessions: -1}, []string{"max_sessions:"}},
+		{"every problem at once", Config{Store: "x", IdleTimeout: -1, KeyPrefix: "{", MaxSessions: -1}, []string{"store:", "idle_timeout:", "key_prefix:", "max_sessions:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Validate accepted it")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if _, err := NewMemory(tc.cfg); err == nil {
+				t.Error("NewMemory accepted an invalid config")
+			}
+		})
+	}
+}
+
+func TestParseKeyForms(t *testing.T) {
+	raw := testKey(3).Bytes()
+	for name, v := range map[string]string{
+		"raw":           string(raw),
+		"hex":           hex.EncodeToString(raw),
+		"hex upper":     strings.ToUpper(hex.EncodeToString(raw)),
+		"base64":        base64.StdEncoding.EncodeToString(raw),
+		"base64 raw":    base64.RawStdEncoding.EncodeToString(raw),
+		"base64url":     base64.URLEncoding.EncodeToString(raw),
+		"base64url raw": base64.RawURLEncoding.EncodeToString(raw),
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := parseKey(config.NewSecret([]byte(v)))
+			if err != nil || string(b) != string(raw) {
+				t.Fatalf("parseKey = %x, %v", b, err)
+			}
+		})
+	}
+}
+
+func TestConfigYAML(t *testing.T) {
+	t.Setenv("SESSION_KEY_TEST", hex.EncodeToString(testKey(1).Bytes()))
+	in := `
+store: redis
+idle_timeout: 15m
+absolute_timeout: 8h
+touch_interval: 30s
+keys: ["${SESSION_KEY_TEST}"]
+key_prefix: "gemeente:sess:"
+redis:
+  url: redis://app@127.0.0.1:6379/2?addr=127.0.0.1:6380
+  password: insecure-literal:pw
+`
+	var cfg Config
+	dec := yaml.NewDecoder(strings.NewReader(in))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdleTimeout != 15*time.Minute || cfg.AbsoluteTimeout != 8*time.Hour || cfg.TouchInterval != 30*time.Second || len(cfg.Keys) != 1 || cfg.Redis.Password.Value() != "pw" {
+		t.Fatalf("decoded %+v", cfg)
+	}
+}
