@@ -192,3 +192,34 @@ func randomID(n int) string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// maxJTIs caps the client-assertion replay cache.
+const maxJTIs = 100_000
+
+func (s *Server) jtiSeen(key string) bool {
+	s.jtiMu.Lock()
+	defer s.jtiMu.Unlock()
+	exp, ok := s.jtis[key]
+	return ok && s.now().Before(exp)
+}
+
+// rememberJTI records a used assertion until it expires (at most 1 h, the
+// longest iat age op accepts).
+func (s *Server) rememberJTI(key string, exp time.Time) {
+	now := s.now()
+	if limit := now.Add(time.Hour); exp.After(limit) || exp.IsZero() {
+		exp = limit
+	}
+	s.jtiMu.Lock()
+	defer s.jtiMu.Unlock()
+	if len(s.jtis) >= maxJTIs {
+		for k, e := range s.jtis {
+			if now.After(e) {
+				delete(s.jtis, k)
+			}
+		}
+	}
+	if len(s.jtis) < maxJTIs {
+		s.jtis[key] = exp
+	}
+}

@@ -137,6 +137,27 @@ func TestTokenEndpointRejects(t *testing.T) {
 			t.Errorf("client_secret_post: %d %q", st, ec)
 		}
 	})
+	t.Run("itsme assertion replayed", func(t *testing.T) {
+		iss := e.idp.Issuer(ProfileITSME)
+		assertion := clientAssertion(t, "itsme-rp", iss+"/token")
+		var statuses []int
+		for range 2 {
+			verifier, ch := pkce()
+			au := authURL(iss+"/authorization", "itsme-rp", testRedirect, "openid eid", "s", "n", ch, nil)
+			back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{Persona: PersonaParentA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := form(back.Query().Get("code"), verifier, testRedirect)
+			f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+			f.Set("client_assertion", assertion)
+			st, _ := tokenCall(t, iss+"/token", f, "", "")
+			statuses = append(statuses, st)
+		}
+		if statuses[0] != 200 || statuses[1] != 400 {
+			t.Errorf("statuses %v, want [200 400]", statuses)
+		}
+	})
 	t.Run("itsme assertion", func(t *testing.T) {
 		iss := e.idp.Issuer(ProfileITSME)
 		for _, ac := range []struct {
@@ -273,4 +294,18 @@ func TestPickerCSRF(t *testing.T) {
 			t.Errorf("status %d, want 302", resp.StatusCode)
 		}
 	})
+}
+
+func TestForeignHostRefused(t *testing.T) {
+	e := startIdP(t, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.idp.Issuer(ProfileFAS)+"/.well-known/openid-configuration", nil)
+	req.Host = "rebound.example.org"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("status %d, want 421", resp.StatusCode)
+	}
 }

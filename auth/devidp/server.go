@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,9 @@ type Server struct {
 
 	mu      sync.RWMutex
 	clients map[Profile]map[string]*registeredClient
+
+	jtiMu sync.Mutex
+	jtis  map[string]time.Time // used client-assertion ids
 }
 
 // New builds the dev IdP from cfg (validated first) and logs the
@@ -58,6 +62,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		httpClient: cfg.HTTPClient, maxRequests: cfg.MaxAuthRequests, maxSessions: cfg.MaxSessions,
 		sessionTTL: cfg.SessionLifetime, profiles: map[Profile]*profileState{},
 		clients: map[Profile]map[string]*registeredClient{},
+		jtis:    map[string]time.Time{},
 	}
 	s.secure = strings.HasPrefix(s.base, "https://")
 	if s.nowFn == nil {
@@ -125,7 +130,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		mux.Handle(spec.path+"/", http.StripPrefix(spec.path, h))
 	}
 	mux.HandleFunc("GET /{$}", s.serveIndex)
-	s.handler = securityHeaders(mux)
+	u, _ := url.Parse(s.base)
+	s.handler = securityHeaders(u.Host, mux)
 
 	for _, c := range cfg.Clients {
 		if err := s.RegisterClient(c); err != nil {
@@ -351,8 +357,15 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets defensive headers and refuses requests for another
+// Host than the issuer's: a loopback server is otherwise reachable from a
+// web page through DNS rebinding.
+func securityHeaders(host string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Host, host) {
+			http.Error(w, "devidp: unexpected Host (use the issuer's host:port)", http.StatusMisdirectedRequest)
+			return
+		}
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")

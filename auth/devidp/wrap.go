@@ -109,15 +109,33 @@ func (p *profileState) wrapToken(next http.Handler) http.Handler {
 				writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed (method not registered for this client)")
 				return
 			}
-		} else {
+		}
+		var jti string
+		var jtiExp time.Time
+		if used == oidc.AuthMethodPrivateKeyJWT {
+			peek, err := peekAssertion(r.PostForm.Get("client_assertion"))
+			if err != nil {
+				writeOAuthError(w, http.StatusBadRequest, "invalid_client", "client_assertion is not a JWT")
+				return
+			}
 			ri.assertionAud = p.issuer
-			if auds, err := peekAudience(r.PostForm.Get("client_assertion")); err == nil && slices.Contains(auds, tokenURL) {
+			if slices.Contains(peek.Aud, tokenURL) {
 				ri.assertionAud = tokenURL
+			}
+			// RFC 7523 §3: a jti may be used once. op checks signature, iss,
+			// sub, aud, exp and iat; the replay cache is ours.
+			jti, jtiExp = peek.Iss+"|"+peek.JTI, peek.Exp.AsTime()
+			if peek.JTI == "" || p.srv.jtiSeen(jti) {
+				writeOAuthError(w, http.StatusBadRequest, "invalid_client", "client_assertion without jti or replayed")
+				return
 			}
 		}
 		buf := newBuffered()
 		next.ServeHTTP(buf, r)
 		body := buf.body.Bytes()
+		if jti != "" && buf.status == http.StatusOK {
+			p.srv.rememberJTI(jti, jtiExp)
+		}
 		if buf.status == http.StatusOK && p.spec.encryptTokens {
 			out, err := p.encryptIDToken(r, ri.clientID, body)
 			if err != nil {
@@ -156,23 +174,27 @@ func usedAuthMethod(r *http.Request) (oidc.AuthMethod, string) {
 	return oidc.AuthMethodNone, r.PostForm.Get("client_id")
 }
 
-// peekAudience reads the aud of a client assertion without verifying it,
-// only to choose which audience op must then verify.
-func peekAudience(assertion string) ([]string, error) {
+type assertionPeek struct {
+	Iss string        `json:"iss"`
+	Aud oidc.Audience `json:"aud"`
+	JTI string        `json:"jti"`
+	Exp oidc.Time     `json:"exp"`
+}
+
+// peekAssertion reads a client assertion without verifying it, only to
+// choose the audience op must then verify and to look up its jti; op
+// verifies the signature before anything is issued.
+func peekAssertion(assertion string) (assertionPeek, error) {
+	var c assertionPeek
 	if len(assertion) > 16<<10 {
-		return nil, errors.New("assertion too large")
+		return c, errors.New("assertion too large")
 	}
 	jws, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	var c struct {
-		Aud oidc.Audience `json:"aud"`
-	}
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c); err != nil {
-		return nil, err
-	}
-	return c.Aud, nil
+	err = json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &c)
+	return c, err
 }
 
 func (p *profileState) encKey(r *http.Request, clientID string) (*jose.JSONWebKey, error) {
