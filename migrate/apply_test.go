@@ -282,4 +282,3 @@ func journalOf(t testing.TB, db *DB, k *PrivateKey, run string) map[string]strin
 		after = es[len(es)-1].Account
 	}
 }
-

@@ -33,7 +33,7 @@ type memStore struct {
 	failSwap func(batch int) error // injected failure before batch n commits
 	// lostAck: batch n commits but the caller gets an error (commit
 	// acknowledgement lost with the connection).
-	lostAck func(batch int) error
+	lostAck  func(batch int) error
 	failIter func(call int) error
 	swaps    int
 	iters    int
