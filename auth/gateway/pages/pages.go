@@ -45,6 +45,8 @@ type Data struct {
 	Ref          string // request reference shown on error pages
 	HomeURL      string
 	IsError      bool
+	LangAction   string // the gateway's language switch endpoint
+	Here         string // the current local path, to come back to after a language switch
 	Languages    []langLink
 }
 
@@ -123,6 +125,12 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, page string, d Data
 	if page == Error {
 		d.Title = "err." + d.Kind + ".title"
 		d.IsError = true
+	}
+	if d.LangAction == "" {
+		d.LangAction = "/.overstap/lang"
+	}
+	if d.Here == "" {
+		d.Here = "/"
 	}
 	if d.HomeURL == "" {
 		d.HomeURL = "/"

@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/overstap/overstap/adapters/upstream"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/internal/config"
+)
+
+// Config is the gateway section of the configuration.
+type Config struct {
+	// Listen is the address of the citizen-facing listener
+	// (default 127.0.0.1:8080).
+	Listen string `yaml:"listen"`
+	// PublicURL is the gateway's public base URL (https://eloket.gemeente.be),
+	// used for callback and post-logout URLs and as the assertion issuer.
+	PublicURL string `yaml:"public_url"`
+	// TLSCertFile and TLSKeyFile enable TLS on Listen (HSTS is then sent).
+	// Without them the gateway speaks plain HTTP and must sit behind a
+	// trusted TLS-terminating proxy.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// TrustedProxies are the CIDR prefixes whose X-Forwarded-* headers are
+	// believed (client IP, forward-auth's original method/URI/host). Empty:
+	// none are.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Brand is the municipality's name on the pages.
+	Brand string `yaml:"brand"`
+	// ProviderLabels are the labels on the login buttons (e.g. fas: eID);
+	// the provider's name otherwise.
+	ProviderLabels map[string]string `yaml:"provider_labels"`
+	// AccountID says which legacy account id the app gets until account
+	// linking is configured: "nrn" (the app's accounts are keyed by the
+	// national number, the legacy situation) or "subject" (the IdP's sub).
+	AccountID string `yaml:"account_id"`
+	// NRNRefKey keys the HMAC reference of national numbers (nrn.Ref);
+	// sessions are revoked per person by it. At least 32 bytes.
+	NRNRefKey config.Secret `yaml:"nrn_ref_key"`
+	// DevInsecureCookies drops the Secure flag and the __Host- prefix so
+	// the gateway works over plain http://localhost. Development only; it
+	// is logged at start-up.
+	DevInsecureCookies bool `yaml:"dev_insecure_cookies"`
+	// Apps are the legacy apps behind the gateway.
+	Apps []AppConfig `yaml:"apps"`
+	// Assertion holds the signing keys of the assertion profile.
+	Assertion upstream.SignerConfig `yaml:"assertion"`
+	// MetricsListen serves /metrics, /healthz and /readyz (default
+	// 127.0.0.1:9090; "" disables).
+	MetricsListen string `yaml:"metrics_listen"`
+	// AdminListen serves the admin API (default 127.0.0.1:9091; "" disables).
+	AdminListen string `yaml:"admin_listen"`
+	// AdminToken is the bearer token of the admin API (at least 32 bytes).
+	AdminToken config.Secret `yaml:"admin_token"`
+	// Limits bound requests.
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxHeaderBytes      int           `yaml:"max_header_bytes"`        // default 32 KiB
+	MaxBodyBytes        int64         `yaml:"max_body_bytes"`          // proxied bodies, default 10 MiB
+	ReadHeaderTimeout   time.Duration `yaml:"read_header_timeout"`     // default 10s
+	BodyTimeout         time.Duration `yaml:"body_timeout"`            // reading a request body, default 60s
+	IdleTimeout         time.Duration `yaml:"idle_timeout"`            // keep-alive, default 120s
+	UpstreamTimeout     time.Duration `yaml:"upstream_timeout"`        // response headers from the app, default 60s
+	DialTimeout         time.Duration `yaml:"dial_timeout"`            // default 5s
+	MaxIdleConnsPerHost int           `yaml:"max_idle_conns_per_host"` // default 512
+	ShutdownTimeout     time.Duration `yaml:"shutdown_timeout"`        // default 20s
+	StoreTimeout        time.Duration `yaml:"store_timeout"`           // session store calls, default 2s
+}
+
+// AppConfig is one legacy app.
+type AppConfig struct {
+	route.App `yaml:",inline"`
+	// Upstream is the app's base URL (http://127.0.0.1:8081). Empty for
+	// apps only protected through forward-auth.
+	Upstream string `yaml:"upstream"`
+	// RewriteHost sends the upstream's host as Host instead of the
+	// client's.
+	RewriteHost bool `yaml:"rewrite_host"`
+	// Identity is how the app learns who the citizen is.
+	Identity upstream.Config `yaml:"identity"`
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.AccountID == "" {
+		c.AccountID = "nrn"
+	}
+	if c.Brand == "" {
+		c.Brand = "overstap"
+	}
+	l := &c.Limits
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if l.MaxHeaderBytes == 0 {
+		l.MaxHeaderBytes = 32 << 10
+	}
+	if l.MaxBodyBytes == 0 {
+		l.MaxBodyBytes = 10 << 20
+	}
+	if l.MaxIdleConnsPerHost == 0 {
+		l.MaxIdleConnsPerHost = 512
+	}
+	def(&l.ReadHeaderTimeout, 10*time.Second)
+	def(&l.BodyTimeout, 60*time.Second)
+	def(&l.IdleTimeout, 120*time.Second)
+	def(&l.UpstreamTimeout, 60*time.Second)
+	def(&l.DialTimeout, 5*time.Second)
+	def(&l.ShutdownTimeout, 20*time.Second)
+	def(&l.StoreTimeout, 2*time.Second)
+}
+
+// Validate reports every problem of the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && c.DevInsecureCookies)) || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, errors.New("public_url: must be the gateway's https origin, e.g. https://eloket.gemeente.be (http only with dev_insecure_cookies)"))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("tls_cert_file: set both tls_cert_file and tls_key_file, or neither"))
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("trusted_proxies: %w", err))
+	}
+	switch c.AccountID {
+	case "", "nrn", "subject":
+	default:
+		errs = append(errs, errors.New(`account_id: must be "nrn" or "subject"`))
+	}
+	if len(c.NRNRefKey.Bytes()) < 32 {
+		errs = append(errs, errors.New("nrn_ref_key: required, at least 32 bytes (e.g. ${OVERSTAP_NRN_REF_KEY})"))
+	}
+	if c.AdminListen != "" && len(c.AdminToken.Bytes()) < 32 {
+		errs = append(errs, errors.New("admin_token: required with admin_listen, at least 32 bytes"))
+	}
+	if len(c.Apps) == 0 {
+		errs = append(errs, errors.New("apps: at least one app is required"))
+	}
+	needSigner := false
+	for i, a := range c.Apps {
+		k := fmt.Sprintf("apps[%d].", i)
+		if err := a.App.Validate(); err != nil {
+			errs = append(errs, prefixed(k, err))
+		}
+		if a.Upstream != "" {
+			if u, err := url.Parse(a.Upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+				errs = append(errs, fmt.Errorf("%supstream: must be an http(s) base URL without query", k))
+			}
+		}
+		if err := a.Identity.Validate(); err != nil {
+			errs = append(errs, prefixed(k+"identity.", err))
+		}
+		if a.Identity.Profile == upstream.ProfileAssertion {
+			needSigner = true
+		}
+	}
+	if needSigner || len(c.Assertion.Keys) > 0 {
+		sc := c.Assertion
+		if sc.Issuer == "" {
+			sc.Issuer = c.PublicURL
+		}
+		if err := sc.Validate(); err != nil {
+			errs = append(errs, prefixed("assertion.", err))
+		}
+	}
+	l := c.Limits
+	if l.MaxHeaderBytes < 0 || l.MaxHeaderBytes > 1<<20 {
+		errs = append(errs, errors.New("limits.max_header_bytes: between 4096 and 1 MiB"))
+	}
+	if l.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("limits.max_body_bytes: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// prefixed puts key in front of every joined error.
+func prefixed(key string, err error) error {
+	var out []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, prefixed(key, e))
+		}
+		return errors.Join(out...)
+	}
+	return fmt.Errorf("%s%w", key, err)
+}
+
+// parsePrefixes parses CIDR prefixes (or single addresses) once.
+func parsePrefixes(ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}

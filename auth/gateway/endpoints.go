@@ -1,0 +1,458 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/overstap/overstap/adapters/upstream"
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// maxFormBody bounds the bodies of the gateway's own endpoints.
+const maxFormBody = 64 << 10
+
+// serveOwn dispatches the gateway's endpoints.
+func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path) {
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	}
+	path := p.Clean
+	if path == upstream.JWKSPath {
+		g.jwks(w, r)
+		return
+	}
+	name := strings.TrimPrefix(path, Prefix)
+	switch {
+	case name == "auth":
+		g.forwardAuth(w, r)
+	case strings.HasPrefix(name, "static/"):
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		g.static.ServeHTTP(w, r)
+	case name == "login":
+		g.login(w, r)
+	case name == "callback" || strings.HasPrefix(name, "callback/"):
+		g.callback(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "callback"), "/"))
+	case name == "logout":
+		g.logout(w, r)
+	case name == "logged-out":
+		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{}, false)
+	case name == "backchannel-logout" || strings.HasPrefix(name, "backchannel-logout/"):
+		g.backchannel(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "backchannel-logout"), "/"))
+	case name == "stepup":
+		g.stepUp(w, r)
+	case name == "lang":
+		g.setLang(w, r)
+	case name == "healthz":
+		g.healthz(w, r)
+	case name == "readyz":
+		g.readyz(w, r)
+	default:
+		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+	}
+}
+
+func (g *Gateway) jwks(w http.ResponseWriter, r *http.Request) {
+	if g.signer == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(g.signer.JWKS())
+}
+
+// returnTo reads a return path from the query or form; "/" when absent or
+// unsafe.
+func returnTo(v string) string {
+	if rt, ok := SafeReturnTo(v); ok {
+		return rt
+	}
+	return "/"
+}
+
+// decisionFor applies the route table to a local return path on the
+// request's host (login level, step-up).
+func (g *Gateway) decisionFor(r *http.Request, rt string) (route.Decision, bool) {
+	path, _, _ := strings.Cut(rt, "?")
+	d, err := g.table.Match(r.Host, http.MethodGet, path)
+	return d, err == nil
+}
+
+// login: GET shows the provider choice (or goes straight to the only
+// provider); POST (CSRF-checked) starts the chosen provider.
+func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
+	var rt, name string
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		rt, name = returnTo(r.URL.Query().Get("return_to")), r.URL.Query().Get("provider")
+		// Already logged in (nginx sends every 401 here): go on, or step up.
+		if s, err := g.loadSession(r); err == nil {
+			if d, ok := g.decisionFor(r, rt); ok && !g.sufficient(s, d) {
+				http.Redirect(w, r, Prefix+"stepup?return_to="+url.QueryEscape(rt), http.StatusFound)
+				return
+			}
+			http.Redirect(w, r, rt, http.StatusFound)
+			return
+		}
+		if name == "" && len(g.providers) == 1 {
+			name = g.providers[0].Name()
+		}
+		if name == "" {
+			d := pages.Data{Action: Prefix + "login", ReturnTo: rt}
+			for _, p := range g.providers {
+				label := g.cfg.ProviderLabels[p.Name()]
+				if label == "" {
+					label = p.Name()
+				}
+				d.Providers = append(d.Providers, pages.Provider{Name: p.Name(), Label: label})
+			}
+			g.render(w, r, http.StatusOK, pages.Login, d, true)
+			return
+		}
+	case http.MethodPost:
+		if !g.checkCSRF(r) {
+			g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+			return
+		}
+		rt, name = returnTo(r.PostFormValue("return_to")), r.PostFormValue("provider")
+	default:
+		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		return
+	}
+	a, ok := g.byName[name]
+	if !ok {
+		g.errorPage(w, r, http.StatusBadRequest, "bad_request", nil)
+		return
+	}
+	req := LoginRequest{ReturnTo: rt, UILocales: []string{g.lang(r)}}
+	if d, ok := g.decisionFor(r, rt); ok {
+		req.MinLevel = d.MinLevel
+		if d.Class == route.StepUp {
+			req.MaxAge = d.MaxAuthAge
+		}
+	}
+	g.startLogin(w, r, a, req)
+}
+
+func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authenticator, req LoginRequest) {
+	if err := a.Ready(); err != nil {
+		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
+		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)
+		return
+	}
+	u, err := a.AuthRequest(w, r, req)
+	if err != nil {
+		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
+		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)
+		return
+	}
+	g.m.logins.WithLabelValues(a.Name(), "started").Inc()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// callback completes a login, checks the level against what the return
+// path needs (an IdP answering a lower level than asked is refused), and
+// starts a fresh session.
+func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		return
+	}
+	if name == "" && len(g.providers) == 1 {
+		name = g.providers[0].Name()
+	}
+	a, ok := g.byName[name]
+	if !ok {
+		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+		return
+	}
+	l, err := a.Callback(w, r)
+	if err != nil {
+		kind := "login_failed"
+		var le *LoginError
+		if errors.As(err, &le) && slices.Contains(pages.ErrorKinds, le.Kind) {
+			kind = le.Kind
+		}
+		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
+		status := map[string]int{"access_denied": 403, "level_too_low": 403, "idp_unavailable": 503}[kind]
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		g.errorPage(w, r, status, kind, err)
+		return
+	}
+	rt := returnTo(l.ReturnTo)
+	if d, ok := g.decisionFor(r, rt); ok {
+		probe := &Session{Level: l.Level, AuthTime: l.AuthTime}
+		if !g.sufficient(probe, d) {
+			// Asked for a level (or a fresh authentication) and got less.
+			g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
+			if d.Class == route.StepUp {
+				g.m.stepUps.WithLabelValues("refused").Inc()
+			}
+			g.errorPage(w, r, http.StatusForbidden, "level_too_low",
+				errors.New("gateway: level or auth_time below what the route requires"))
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	account, err := g.accounts.Resolve(ctx, l)
+	if err != nil || account == "" {
+		g.m.logins.WithLabelValues(a.Name(), "no_account").Inc()
+		g.errorPage(w, r, http.StatusForbidden, "no_account", err)
+		return
+	}
+	s := &Session{
+		AccountID: account, Provider: a.Name(), Issuer: l.Issuer, Subject: l.Subject, SID: l.SID,
+		NRN: l.NRN, ACR: l.ACR, AMR: l.AMR, Level: l.Level, AuthTime: l.AuthTime, IDToken: l.IDToken,
+	}
+	if s.AuthTime.IsZero() {
+		s.AuthTime = g.now()
+	}
+	if !l.NRN.IsZero() {
+		s.NRNRef = l.NRN.Ref(g.cfg.NRNRefKey.Bytes())
+	}
+	stepUp := false
+	if old := cookieValue(r, g.sessionCookie, 128); old != "" {
+		stepUp = true
+		_ = g.sessions.Delete(ctx, old) // a login never keeps the old id
+	}
+	id, err := g.sessions.Create(ctx, s)
+	if err != nil {
+		g.m.logins.WithLabelValues(a.Name(), "session_store").Inc()
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		return
+	}
+	g.setCookie(w, g.sessionCookie, id, 0)
+	g.m.logins.WithLabelValues(a.Name(), "success").Inc()
+	if stepUp {
+		g.m.stepUps.WithLabelValues("passed").Inc()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, rt, http.StatusSeeOther)
+}
+
+// stepUp: GET explains and shows a button; POST (CSRF) re-authenticates
+// with acr_values, max_age and prompt=login for the return path's route.
+func (g *Gateway) stepUp(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		rt := returnTo(r.URL.Query().Get("return_to"))
+		g.render(w, r, http.StatusOK, pages.StepUp, pages.Data{Action: Prefix + "stepup", ReturnTo: rt}, true)
+		return
+	case http.MethodPost:
+	default:
+		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		return
+	}
+	if !g.checkCSRF(r) {
+		g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+		return
+	}
+	rt := returnTo(r.PostFormValue("return_to"))
+	d, ok := g.decisionFor(r, rt)
+	if !ok {
+		g.errorPage(w, r, http.StatusBadRequest, "bad_request", nil)
+		return
+	}
+	a := g.providers[0]
+	s, err := g.loadSession(r)
+	switch {
+	case err == nil:
+		if p, ok := g.byName[s.Provider]; ok {
+			a = p
+		}
+	case !errors.Is(err, ErrNoSession):
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		return
+	}
+	g.m.stepUps.WithLabelValues("started").Inc()
+	g.startLogin(w, r, a, LoginRequest{ReturnTo: rt, MinLevel: d.MinLevel, MaxAge: d.MaxAuthAge, Prompt: "login", UILocales: []string{g.lang(r)}})
+}
+
+// logout: GET shows a button; POST (CSRF) ends the local session and,
+// where the provider has an end-session endpoint, the IdP session too.
+func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		g.render(w, r, http.StatusOK, pages.Logout, pages.Data{Action: Prefix + "logout"}, true)
+		return
+	case http.MethodPost:
+	default:
+		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		return
+	}
+	if !g.checkCSRF(r) {
+		g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+		return
+	}
+	done := Prefix + "logged-out"
+	id := cookieValue(r, g.sessionCookie, 128)
+	g.setCookie(w, g.sessionCookie, "", -1)
+	if id == "" {
+		http.Redirect(w, r, done, http.StatusSeeOther)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	s, _ := g.sessions.Load(ctx, id)
+	tok, _ := g.sessions.IDToken(ctx, id)
+	if err := g.sessions.Delete(ctx, id); err != nil {
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		return
+	}
+	if s != nil {
+		if a, ok := g.byName[s.Provider]; ok {
+			u, err := a.LogoutURL(tok, strings.TrimSuffix(g.cfg.PublicURL, "/")+done, randomToken())
+			if err == nil {
+				w.Header().Set("Cache-Control", "no-store")
+				http.Redirect(w, r, u, http.StatusSeeOther)
+				return
+			}
+		}
+	}
+	http.Redirect(w, r, done, http.StatusSeeOther)
+}
+
+// backchannel implements OpenID Connect Back-Channel Logout 1.0 §2.8:
+// POST logout_token; 200 when processed, 400 when invalid or failed.
+func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request, name string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		jsonError(w, http.StatusMethodNotAllowed, "invalid_request")
+		return
+	}
+	raw := r.PostFormValue("logout_token")
+	if raw == "" {
+		jsonError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	cands := g.providers
+	if name != "" {
+		a, ok := g.byName[name]
+		if !ok {
+			jsonError(w, http.StatusBadRequest, "invalid_request")
+			return
+		}
+		cands = []Authenticator{a}
+	}
+	var lt *LogoutToken
+	for _, a := range cands {
+		if t, err := a.ValidateLogoutToken(r.Context(), raw); err == nil {
+			lt = t
+			break
+		}
+	}
+	if lt == nil {
+		jsonError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	var n int
+	var err error
+	if lt.SID != "" {
+		n, err = g.sessions.RevokeSID(ctx, lt.Issuer, lt.SID)
+	} else {
+		n, err = g.sessions.RevokeSubject(ctx, lt.Issuer, lt.Subject)
+	}
+	if err != nil {
+		g.log.Error("gateway: back-channel logout failed", "err", err.Error())
+		jsonError(w, http.StatusBadRequest, "logout_failed")
+		return
+	}
+	g.m.revocations.WithLabelValues("backchannel").Add(float64(n))
+	w.WriteHeader(http.StatusOK)
+}
+
+// setLang stores the chosen language in a cookie and goes back.
+func (g *Gateway) setLang(w http.ResponseWriter, r *http.Request) {
+	l := r.URL.Query().Get("l")
+	if slices.Contains(pages.Languages, l) {
+		http.SetCookie(w, &http.Cookie{Name: g.langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: !g.cfg.DevInsecureCookies, SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, returnTo(r.URL.Query().Get("return_to")), http.StatusSeeOther)
+}
+
+// forwardAuth is the same policy as serveApp for nginx auth_request,
+// Traefik forwardAuth and Caddy forward_auth: 2xx with identity headers,
+// 401 (no session; always 401 for nginx, which cannot pass a redirect),
+// a redirect to login for browser navigation (Traefik, Caddy), 403 denied.
+func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !g.trusted(r) {
+		jsonError(w, http.StatusForbidden, "untrusted_caller")
+		return
+	}
+	h := r.Header
+	method, uri, nginx := h.Get("X-Original-Method"), h.Get("X-Original-URI"), true
+	if uri == "" {
+		method, uri, nginx = h.Get("X-Forwarded-Method"), h.Get("X-Forwarded-Uri"), false
+	}
+	host := h.Get("X-Forwarded-Host")
+	if host == "" {
+		host = r.Host
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	rawPath, rawQuery, _ := strings.Cut(uri, "?")
+	p, err := route.Normalize(rawPath)
+	if err != nil {
+		jsonError(w, http.StatusBadRequest, "bad_request")
+		return
+	}
+	d, err := g.table.MatchPath(route.HostOnly(host), method, p)
+	if err != nil {
+		jsonError(w, http.StatusNotFound, "not_found")
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() { g.m.request(d.AppName, d.Class, sw.status) }()
+	here := p.Clean
+	if rawQuery != "" {
+		here += "?" + rawQuery
+	}
+	s, v, kind := g.check(r, d)
+	browser := !nginx && wantsHTML(method, h)
+	switch v {
+	case allow:
+		a := &g.apps[d.App]
+		if s != nil {
+			if err := a.prop.Apply(sw.Header(), g.identity(s), g.now()); err != nil {
+				jsonError(sw, http.StatusForbidden, "no_account")
+				return
+			}
+		}
+		sw.WriteHeader(http.StatusOK)
+	case needLogin, needStepUp:
+		if browser {
+			ep := "login"
+			if v == needStepUp {
+				ep = "stepup"
+			}
+			http.Redirect(sw, r, Prefix+ep+"?return_to="+url.QueryEscape(here), http.StatusFound)
+			return
+		}
+		code := "login_required"
+		if v == needStepUp {
+			code = "insufficient_user_authentication"
+		}
+		jsonError(sw, http.StatusUnauthorized, code)
+	case deny:
+		jsonError(sw, http.StatusForbidden, kind)
+	default:
+		jsonError(sw, http.StatusServiceUnavailable, "session_store")
+	}
+}

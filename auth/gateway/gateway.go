@@ -1,0 +1,516 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/overstap/overstap/adapters/upstream"
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// Prefix is the path prefix of the gateway's own endpoints.
+const Prefix = "/.overstap/"
+
+// Deps are the collaborators of the gateway.
+type Deps struct {
+	Sessions  Sessions        // required
+	Providers []Authenticator // at least one
+	Accounts  AccountResolver // nil: Config.AccountID decides
+	Checks    []Checker       // extra readiness checks (state store, ...)
+	Logger    *slog.Logger    // nil: discard
+	Now       func() time.Time
+	Registry  *prometheus.Registry // nil: a new one
+}
+
+type app struct {
+	cfg    AppConfig
+	prop   *upstream.Propagator
+	proxy  *httputil.ReverseProxy // nil: forward-auth only
+	target *url.URL
+}
+
+// Gateway is the citizen-facing handler (ServeHTTP) plus the operations
+// handlers (OpsHandler, AdminHandler). It is safe for concurrent use.
+type Gateway struct {
+	cfg            Config
+	table          *route.Table
+	apps           []app
+	sessions       Sessions
+	providers      []Authenticator
+	byName         map[string]Authenticator
+	accounts       AccountResolver
+	checks         []Checker
+	signer         *upstream.Signer
+	pages          *pages.Renderer
+	static         http.Handler
+	log            *slog.Logger
+	now            func() time.Time
+	tls            bool
+	trustedProxies []netip.Prefix
+	sessionCookie  string
+	csrfCookie     string
+	langCookie     string
+	transport      *http.Transport
+	m              *metrics
+	registry       *prometheus.Registry
+}
+
+// New validates the configuration and builds the gateway.
+func New(cfg Config, d Deps) (*Gateway, error) {
+	cfg.setDefaults()
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if d.Sessions == nil {
+		errs = append(errs, errors.New("gateway: a session store is required"))
+	}
+	if len(d.Providers) == 0 {
+		errs = append(errs, errors.New("gateway: at least one provider is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
+		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
+		registry: d.Registry,
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.registry == nil {
+		g.registry = prometheus.NewRegistry()
+	}
+	if g.accounts == nil {
+		g.accounts = builtinAccounts(cfg.AccountID)
+	}
+	for _, p := range d.Providers {
+		if _, dup := g.byName[p.Name()]; dup || !validName(p.Name()) {
+			return nil, fmt.Errorf("gateway: provider name %q is duplicated or not [a-z0-9_-]", p.Name())
+		}
+		g.byName[p.Name()] = p
+	}
+	g.trustedProxies, _ = parsePrefixes(cfg.TrustedProxies)
+	g.sessionCookie, g.csrfCookie, g.langCookie = cookieNames(cfg.DevInsecureCookies)
+	routes := make([]route.App, len(cfg.Apps))
+	for i, a := range cfg.Apps {
+		routes[i] = a.App
+	}
+	var err error
+	if g.table, err = route.New(routes); err != nil {
+		return nil, err
+	}
+	if len(cfg.Assertion.Keys) > 0 {
+		sc := cfg.Assertion
+		if sc.Issuer == "" {
+			sc.Issuer = strings.TrimSuffix(cfg.PublicURL, "/")
+		}
+		if g.signer, err = upstream.NewSigner(sc); err != nil {
+			return nil, err
+		}
+	}
+	if g.pages, err = pages.New(cfg.Brand); err != nil {
+		return nil, err
+	}
+	g.static = http.StripPrefix(Prefix+"static/", http.FileServerFS(pages.Static()))
+	g.transport = newTransport(cfg.Limits)
+	for _, a := range cfg.Apps {
+		rt := app{cfg: a}
+		if rt.prop, err = upstream.New(a.Identity, a.Name, g.signer); err != nil {
+			return nil, fmt.Errorf("gateway: app %s: %w", a.Name, err)
+		}
+		if a.Upstream != "" {
+			rt.target, _ = url.Parse(a.Upstream)
+			rt.proxy = g.newProxy(rt.target, a.RewriteHost)
+		}
+		g.apps = append(g.apps, rt)
+	}
+	g.m = newMetrics(g.registry)
+	if cfg.DevInsecureCookies {
+		g.log.Warn("gateway: dev_insecure_cookies is on: cookies without Secure and __Host-; never in production")
+	}
+	return g, nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// newTransport is tuned for many concurrent requests to a few upstreams:
+// keeping only 2 idle connections per host (the default) turns every
+// burst into new TCP connections.
+func newTransport(l Limits) *http.Transport {
+	d := &net.Dialer{Timeout: l.DialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                  nil, // never an environment proxy between gateway and app
+		DialContext:            d.DialContext,
+		MaxIdleConns:           4 * l.MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:    l.MaxIdleConnsPerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  l.UpstreamTimeout,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // pass encodings through untouched
+		MaxResponseHeaderBytes: 1 << 20,
+	}
+}
+
+func (g *Gateway) newProxy(target *url.URL, rewriteHost bool) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// Rewrite starts from a request whose Forwarded and X-Forwarded-*
+			// headers the stdlib already removed; identity headers were
+			// stripped and set by serveApp before.
+			pr.SetURL(target)
+			if !rewriteHost {
+				pr.Out.Host = pr.In.Host
+			}
+			pr.Out.Header.Set("X-Forwarded-For", g.clientIP(pr.In))
+			pr.Out.Header.Set("X-Forwarded-Host", pr.In.Host)
+			if g.tls || g.forwardedProto(pr.In) == "https" {
+				pr.Out.Header.Set("X-Forwarded-Proto", "https")
+			} else {
+				pr.Out.Header.Set("X-Forwarded-Proto", "http")
+			}
+		},
+		Transport:     g.transport,
+		FlushInterval: -1, // stream: flush every write (SSE, long polls, downloads)
+		ErrorHandler:  g.upstreamError,
+		ErrorLog:      slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// forwardedProto is X-Forwarded-Proto from a trusted proxy.
+func (g *Gateway) forwardedProto(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if g.trusted(r) {
+		return r.Header.Get("X-Forwarded-Proto")
+	}
+	return ""
+}
+
+// upstreamError answers 502 (504 on timeout) with a page; nothing of the
+// request (identity headers) is echoed.
+func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	status, kind := http.StatusBadGateway, "upstream"
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		status = http.StatusGatewayTimeout
+	}
+	if errors.Is(err, context.Canceled) {
+		status = 499 // client gone; nothing will be read
+	}
+	g.log.Warn("gateway: upstream failed", "host", r.Host, "status", status, "err", err.Error())
+	g.errorPage(w, r, status, kind, nil)
+}
+
+// ServeHTTP is the citizen-facing handler: gateway endpoints under
+// /.overstap/, the JWKS, and every other request through the route policy
+// to an app.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, err := route.Normalize(r.URL.EscapedPath())
+	if err != nil || (r.URL.Host != "" && r.URL.Host != r.Host) {
+		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
+		return
+	}
+	if strings.HasPrefix(p.Clean, Prefix) || p.Clean == upstream.JWKSPath {
+		g.serveOwn(w, r, p)
+		return
+	}
+	g.serveApp(w, r, p)
+}
+
+// verdict is the outcome of the route policy for one request.
+type verdict int
+
+const (
+	allow verdict = iota
+	needLogin
+	needStepUp
+	deny
+	storeDown
+)
+
+// check applies the route decision to the request's session.
+func (g *Gateway) check(r *http.Request, d route.Decision) (*Session, verdict, string) {
+	switch d.Class {
+	case route.Public:
+		return nil, allow, ""
+	case route.Blocked:
+		return nil, deny, "blocked"
+	case route.LegacyLogin:
+		return nil, deny, "legacy_login"
+	case route.FamilyLink:
+		return nil, deny, "family_link"
+	case route.Protected, route.StepUp:
+	default:
+		return nil, deny, "forbidden"
+	}
+	s, err := g.loadSession(r)
+	switch {
+	case errors.Is(err, ErrNoSession):
+		return nil, needLogin, ""
+	case err != nil:
+		return nil, storeDown, ""
+	}
+	if !g.sufficient(s, d) {
+		return s, needStepUp, ""
+	}
+	return s, allow, ""
+}
+
+// sufficient reports whether the session meets the level and the
+// authentication age of the decision.
+func (g *Gateway) sufficient(s *Session, d route.Decision) bool {
+	if s.Level < d.MinLevel {
+		return false
+	}
+	if d.MaxAuthAge > 0 && (s.AuthTime.IsZero() || g.now().Sub(s.AuthTime) > d.MaxAuthAge) {
+		return false
+	}
+	return true
+}
+
+// loadSession reads the session cookie and loads the session: one store
+// read. ErrNoSession when there is none.
+func (g *Gateway) loadSession(r *http.Request) (*Session, error) {
+	id := cookieValue(r, g.sessionCookie, 128)
+	if id == "" {
+		return nil, ErrNoSession
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	start := time.Now()
+	s, err := g.sessions.Load(ctx, id)
+	g.m.storeLatency.WithLabelValues("load").Observe(time.Since(start).Seconds())
+	if err != nil && !errors.Is(err, ErrNoSession) {
+		g.log.Error("gateway: session store failed", "err", err.Error())
+	}
+	return s, err
+}
+
+// serveApp handles a request for a legacy app (reverse-proxy mode).
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path) {
+	d, err := g.table.MatchPath(route.HostOnly(r.Host), r.Method, p)
+	if err != nil {
+		g.errorPage(w, r, http.StatusNotFound, "not_found", err)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	g.serveDecision(sw, r, d, p)
+	g.m.request(d.AppName, d.Class, sw.status)
+}
+
+func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.Decision, p route.Path) {
+	a := &g.apps[d.App]
+	s, v, kind := g.check(r, d)
+	here := p.Clean
+	if r.URL.RawQuery != "" {
+		here += "?" + r.URL.RawQuery
+	}
+	switch v {
+	case needLogin:
+		g.unauthenticated(w, r, here, false)
+		return
+	case needStepUp:
+		g.unauthenticated(w, r, here, true)
+		return
+	case deny:
+		g.denied(w, r, kind, here)
+		return
+	case storeDown:
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", nil)
+		return
+	}
+	if a.proxy == nil {
+		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+		return
+	}
+	a.prop.Strip(r.Header)
+	if s != nil {
+		if err := a.prop.Apply(r.Header, g.identity(s), g.now()); err != nil {
+			g.errorPage(w, r, http.StatusForbidden, "no_account", err)
+			return
+		}
+	}
+	// The app gets the clean path, never one it could read differently.
+	r.URL.RawPath = p.Clean
+	r.URL.Path, _ = url.PathUnescape(p.Clean)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
+		if r.Header.Get("Upgrade") == "" {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
+		}
+	}
+	a.proxy.ServeHTTP(w, r)
+}
+
+func (g *Gateway) identity(s *Session) upstream.Identity {
+	return upstream.Identity{Account: s.AccountID, NRN: s.NRN, Level: s.Level.String()}
+}
+
+// unauthenticated redirects a browser to login (or step-up) and answers
+// an API call with 401.
+func (g *Gateway) unauthenticated(w http.ResponseWriter, r *http.Request, here string, stepUp bool) {
+	if wantsHTML(r.Method, r.Header) {
+		target := Prefix + "login?return_to=" + url.QueryEscape(here)
+		if stepUp {
+			target = Prefix + "stepup?return_to=" + url.QueryEscape(here)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	code := "login_required"
+	if stepUp {
+		code = "insufficient_user_authentication" // RFC 9470 §3
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`"`)
+	jsonError(w, http.StatusUnauthorized, code)
+}
+
+func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind, here string) {
+	if !wantsHTML(r.Method, r.Header) && r.Method != http.MethodPost {
+		jsonError(w, http.StatusForbidden, kind)
+		return
+	}
+	if kind == "legacy_login" {
+		g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
+		return
+	}
+	g.errorPage(w, r, http.StatusForbidden, kind, nil)
+}
+
+func jsonError(w http.ResponseWriter, status int, code string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, `{"error":"`+code+`"}`+"\n")
+}
+
+// lang picks the page language.
+func (g *Gateway) lang(r *http.Request) string {
+	return pages.Negotiate(cookieValue(r, g.langCookie, 8), r.Header.Get("Accept-Language"))
+}
+
+// render writes a gateway page with the security headers; withForm sets
+// the CSRF token.
+func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, page string, d pages.Data, withForm bool) {
+	g.pageHeaders(w.Header())
+	d.Lang = g.lang(r)
+	d.StaticPrefix = Prefix + "static"
+	d.LangAction = Prefix + "lang"
+	if withForm {
+		d.CSRF = g.csrfToken(w, r)
+	}
+	if here, ok := SafeReturnTo(r.URL.RequestURI()); ok && !strings.HasPrefix(here, Prefix) {
+		d.Here = here
+	}
+	if err := g.pages.Render(w, status, page, d); err != nil {
+		g.log.Error("gateway: render", "page", page, "err", err.Error())
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	}
+}
+
+// errorPage renders an error page (HTML for browsers, JSON otherwise) and
+// logs the cause with a reference shown to the citizen.
+func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, kind string, cause error) {
+	var ref [6]byte
+	_, _ = rand.Read(ref[:])
+	refs := hex.EncodeToString(ref[:])
+	if cause != nil || status >= 500 {
+		msg := ""
+		if cause != nil {
+			msg = nrn.Redact(cause.Error())
+		}
+		g.log.Warn("gateway: error page", "status", status, "kind", kind, "ref", refs, "err", msg)
+	}
+	if !wantsHTML(http.MethodGet, r.Header) && r.Header.Get("Accept") != "" && !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "30")
+		}
+		jsonError(w, status, kind)
+		return
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "30")
+	}
+	g.render(w, r, status, pages.Error, pages.Data{Kind: kind, Ref: refs}, false)
+}
+
+// statusWriter records the status for metrics. Unwrap keeps Flush and
+// Hijack (websockets) working through http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush forwards to the underlying writer (ReverseProxy flushes directly).
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap returns the underlying writer (http.ResponseController).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// builtinAccounts derives the legacy account id from the login.
+type builtinAccounts string
+
+func (b builtinAccounts) Resolve(_ context.Context, l *Login) (string, error) {
+	switch b {
+	case "subject":
+		return l.Subject, nil
+	default:
+		if l.NRN.IsZero() {
+			return "", ErrNoAccount
+		}
+		return l.NRN.Digits(), nil
+	}
+}

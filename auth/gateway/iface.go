@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// Session is what the gateway keeps about a login.
+type Session struct {
+	NRNRef    string     // keyed reference of the NRN (nrn.Number.Ref)
+	NRN       nrn.Number // only inside the sealed record of the store
+	AccountID string     // legacy account id
+	Provider  string
+	Issuer    string
+	Subject   string
+	SID       string
+	ACR       string
+	AMR       []string
+	Level     route.Level // eIDAS level reached
+	AuthTime  time.Time
+	IDToken   string // given to Create only; Load does not return it
+}
+
+// Errors of a Sessions implementation the gateway branches on.
+var (
+	// ErrNoSession: no valid session for the id. Any other error from
+	// Load means the store is unusable and the gateway answers 503.
+	ErrNoSession = errors.New("gateway: no session")
+)
+
+// Sessions is the session store as the gateway uses it. Implementations
+// are safe for concurrent use and never put an id or an NRN in an error.
+type Sessions interface {
+	// Create stores s under a fresh random id and returns the id.
+	Create(ctx context.Context, s *Session) (string, error)
+	// Load returns the session, ErrNoSession, or another error when the
+	// store fails.
+	Load(ctx context.Context, id string) (*Session, error)
+	// IDToken returns the ID token kept with the session (for logout).
+	IDToken(ctx context.Context, id string) (string, error)
+	// Delete removes one session.
+	Delete(ctx context.Context, id string) error
+	// RevokePerson removes every session with this NRN reference.
+	RevokePerson(ctx context.Context, ref string) (int, error)
+	// RevokeSID removes the sessions of issuer with this sid.
+	RevokeSID(ctx context.Context, issuer, sid string) (int, error)
+	// RevokeSubject removes the sessions of issuer's subject.
+	RevokeSubject(ctx context.Context, issuer, sub string) (int, error)
+	// RevokeAll removes every session.
+	RevokeAll(ctx context.Context) (int, error)
+	// Ping reports whether the store is usable.
+	Ping(ctx context.Context) error
+}
+
+// LoginRequest is what the gateway asks of one login.
+type LoginRequest struct {
+	ReturnTo  string        // local path to come back to
+	MinLevel  route.Level   // sent as acr_values and checked on return
+	MaxAge    time.Duration // > 0: max_age, auth_time checked on return
+	Prompt    string        // "login" for step-up
+	UILocales []string
+}
+
+// Login is a successful login.
+type Login struct {
+	Provider string
+	Issuer   string
+	Subject  string
+	SID      string
+	NRN      nrn.Number
+	ACR      string
+	AMR      []string
+	Level    route.Level // eIDAS level reached
+	AuthTime time.Time   // zero when the IdP sent none
+	IDToken  string
+	ReturnTo string
+}
+
+// LogoutToken is a validated back-channel logout token.
+type LogoutToken struct {
+	Issuer, Subject, SID string
+}
+
+// ErrNoEndSession is returned by LogoutURL when the provider has no
+// end-session endpoint.
+var ErrNoEndSession = errors.New("gateway: provider has no end-session endpoint")
+
+// LoginError is a failed callback. Kind is one of the error pages:
+// access_denied, idp_unavailable, level_too_low, login_failed.
+type LoginError struct {
+	Kind string
+	Err  error
+}
+
+func (e *LoginError) Error() string {
+	return "gateway: login failed (" + e.Kind + "): " + e.Err.Error()
+}
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// Authenticator is one OpenID provider as the gateway uses it (an
+// adapter over auth/oidc.Provider in production).
+type Authenticator interface {
+	// Name is the provider's configured name (also in callback URLs).
+	Name() string
+	// AuthRequest starts a login (binding cookie on w) and returns the
+	// authorization URL to redirect to.
+	AuthRequest(w http.ResponseWriter, r *http.Request, req LoginRequest) (string, error)
+	// Callback completes a login; failures are *LoginError.
+	Callback(w http.ResponseWriter, r *http.Request) (*Login, error)
+	// LogoutURL builds the RP-initiated logout URL, or ErrNoEndSession.
+	LogoutURL(idTokenHint, postLogoutRedirect, state string) (string, error)
+	// ValidateLogoutToken checks a back-channel logout token.
+	ValidateLogoutToken(ctx context.Context, raw string) (*LogoutToken, error)
+	// Ready reports whether discovery succeeded.
+	Ready() error
+}
+
+// ErrNoAccount is returned by an AccountResolver when the citizen has no
+// account in the legacy app.
+var ErrNoAccount = errors.New("gateway: no legacy account")
+
+// AccountResolver finds the legacy account of a login.
+type AccountResolver interface {
+	Resolve(ctx context.Context, l *Login) (string, error)
+}
+
+// Checker is one readiness check (state store, ...).
+type Checker struct {
+	Name  string
+	Check func(ctx context.Context) error
+}

@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// healthz: the process is alive.
+func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// readiness runs every check: the session store, each provider's
+// discovery, and the extra checks. The map says which one is down.
+func (g *Gateway) readiness(ctx context.Context) (bool, map[string]string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out := map[string]string{}
+	ok := true
+	set := func(name string, err error) {
+		if err != nil {
+			ok = false
+			out[name] = "down: " + nrn.Redact(firstLine(err.Error()))
+			return
+		}
+		out[name] = "ok"
+	}
+	start := time.Now()
+	set("sessions", g.sessions.Ping(ctx))
+	g.m.storeLatency.WithLabelValues("ping").Observe(time.Since(start).Seconds())
+	for _, p := range g.providers {
+		set("idp:"+p.Name(), p.Ready())
+	}
+	for _, c := range g.checks {
+		set(c.Name, c.Check(ctx))
+	}
+	return ok, out
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// readyz answers 200 when every dependency is usable, 503 otherwise, with
+// a JSON body naming each check.
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	ok, checks := g.readiness(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks})
+}
+
+// OpsHandler serves /metrics, /healthz and /readyz for the separate
+// operations listener.
+func (g *Gateway) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", g.healthz)
+	mux.HandleFunc("GET /readyz", g.readyz)
+	return mux
+}
+
+// AdminHandler serves the admin API (bearer token from the configuration,
+// compared in constant time):
+//
+//	POST /admin/revoke/person  {"nrn": "85.07.30-033.61"} → {"revoked": n}
+//	POST /admin/revoke/all                                 → {"revoked": n}
+//
+// The national number is only turned into its keyed reference; it is
+// never logged or stored.
+func (g *Gateway) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /admin/revoke/person", g.adminRevokePerson)
+	mux.HandleFunc("POST /admin/revoke/all", g.adminRevokeAll)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !equalSecret([]byte(tok), g.cfg.AdminToken.Bytes()) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="overstap-admin"`)
+			jsonError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4096)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (g *Gateway) adminRevokePerson(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		NRN string `json:"nrn"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		jsonError(w, http.StatusBadRequest, "bad_request")
+		return
+	}
+	n, err := nrn.Parse(body.NRN)
+	if err != nil {
+		jsonError(w, http.StatusBadRequest, "invalid_nrn")
+		return
+	}
+	ref := n.Ref(g.cfg.NRNRefKey.Bytes())
+	count, err := g.sessions.RevokePerson(r.Context(), ref)
+	g.adminResult(w, "person", count, err)
+	g.log.Info("gateway: admin revoked sessions of a person", "nrn", n.Mask(), "ref", ref, "count", count)
+}
+
+func (g *Gateway) adminRevokeAll(w http.ResponseWriter, r *http.Request) {
+	count, err := g.sessions.RevokeAll(r.Context())
+	g.adminResult(w, "all", count, err)
+	g.log.Warn("gateway: admin revoked all sessions", "count", count)
+}
+
+func (g *Gateway) adminResult(w http.ResponseWriter, cause string, count int, err error) {
+	if err != nil {
+		g.log.Error("gateway: admin revoke failed", "err", err.Error())
+		if errors.Is(err, context.DeadlineExceeded) {
+			jsonError(w, http.StatusGatewayTimeout, "timeout")
+			return
+		}
+		jsonError(w, http.StatusServiceUnavailable, "session_store")
+		return
+	}
+	g.m.revocations.WithLabelValues("admin_" + cause).Add(float64(count))
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]int{"revoked": count})
+}

@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// csp is the Content-Security-Policy of every gateway page.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pageHeaders sets the security headers of a gateway page.
+func (g *Gateway) pageHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	if g.tls {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+}
+
+// cookie names; the __Host- prefix (Secure, Path=/, no Domain) unless
+// DevInsecureCookies.
+func cookieNames(dev bool) (session, csrf, lang string) {
+	if dev {
+		return "overstap_session", "overstap_csrf", "lang"
+	}
+	return "__Host-overstap", "__Host-overstap-csrf", "lang"
+}
+
+func (g *Gateway) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: !g.cfg.DevInsecureCookies, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// cookieValue returns the first cookie named name, bounded in length.
+func cookieValue(r *http.Request, name string, maxLen int) string {
+	c, err := r.Cookie(name)
+	if err != nil || len(c.Value) > maxLen {
+		return ""
+	}
+	return c.Value
+}
+
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// csrfToken returns the double-submit token, setting the cookie when the
+// browser has none yet.
+func (g *Gateway) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if v := cookieValue(r, g.csrfCookie, 64); len(v) == 43 {
+		return v
+	}
+	v := randomToken()
+	g.setCookie(w, g.csrfCookie, v, 0)
+	return v
+}
+
+// checkCSRF compares the form's token with the cookie in constant time.
+// The request must be a POST of a form; the body is already bounded.
+func (g *Gateway) checkCSRF(r *http.Request) bool {
+	c := cookieValue(r, g.csrfCookie, 64)
+	f := r.PostFormValue("csrf")
+	if len(c) != 43 || len(f) != 43 {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c), []byte(f)) == 1
+}
+
+// equalSecret compares a presented secret with the configured one in
+// constant time, also with respect to length.
+func equalSecret(got, want []byte) bool {
+	a, b := sha256.Sum256(got), sha256.Sum256(want)
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1 && len(want) > 0
+}
+
+// SafeReturnTo checks a return path and returns its canonical form: only
+// a same-origin relative path is accepted ("/x/y?q=1"). Refused: absolute
+// and scheme-relative URLs (//evil, /\evil, https://evil, javascript:),
+// backslashes, control characters (tabs, newlines), non-ASCII, fragments,
+// and any path route.Normalize refuses (encoded slashes or backslashes,
+// double encoding). The path is returned in its clean form, which never
+// starts with "//".
+func SafeReturnTo(s string) (string, bool) {
+	if s == "" || len(s) > 2048 || s[0] != '/' {
+		return "", false
+	}
+	if len(s) > 1 && (s[1] == '/' || s[1] == '\\') {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '\\' || c == '#' {
+			return "", false
+		}
+	}
+	path, query, _ := strings.Cut(s, "?")
+	p, err := route.Normalize(path)
+	if err != nil {
+		return "", false
+	}
+	u, err := url.Parse(p.Clean)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || strings.HasPrefix(p.Clean, "//") {
+		return "", false
+	}
+	if query != "" {
+		if _, err := url.ParseQuery(query); err != nil {
+			return "", false
+		}
+		return p.Clean + "?" + query, true
+	}
+	return p.Clean, true
+}
+
+// trusted reports whether the direct peer is a trusted proxy.
+func (g *Gateway) trusted(r *http.Request) bool {
+	if len(g.trustedProxies) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, p := range g.trustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the peer's address, or, when the peer is a trusted proxy,
+// the right-most X-Forwarded-For entry that is not a trusted proxy.
+func (g *Gateway) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if !g.trusted(r) {
+		return host
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	for i := len(xff) - 1; i >= 0; i-- {
+		parts := strings.Split(xff[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return host // garbage: stop at what we know
+			}
+			a = a.Unmap()
+			isTrusted := false
+			for _, p := range g.trustedProxies {
+				if p.Contains(a) {
+					isTrusted = true
+					break
+				}
+			}
+			if !isTrusted {
+				return a.String()
+			}
+			host = a.String()
+		}
+	}
+	return host
+}
+
+// wantsHTML reports whether the request is a browser navigation (to be
+// redirected to login) rather than an API or XHR call (answered 401).
+func wantsHTML(method string, h http.Header) bool {
+	if method != http.MethodGet && method != http.MethodHead {
+		return false
+	}
+	if h.Get("X-Requested-With") != "" {
+		return false
+	}
+	if m := h.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
+		return false
+	}
+	a := h.Get("Accept")
+	if strings.Contains(a, "application/json") && !strings.Contains(a, "text/html") {
+		return false
+	}
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
+}

@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+)
+
+// TestSafeReturnToOpenRedirect is the open-redirect table.
+func TestSafeReturnToOpenRedirect(t *testing.T) {
+	bad := []string{
+		"", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil", "\\/evil.example",
+		"https://evil.example", "http://evil.example/", "HTTPS://evil.example", "javascript:alert(1)",
+		"JavaScript:alert(1)", "data:text/html,x", "/%2f%2fevil.example", "/%2F%2Fevil.example", "/%5cevil",
+		"/%5Cevil.example", "/\tevil", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil", "/ /evil",
+		"/%09/evil.example", "/%0a/evil", "/%0d%0a/evil", "/%00/evil", "/%252f%252fevil.example",
+		"/%25%32%66evil", "/.%2f/evil", "/..//evil.example", "/../evil", "//%2fevil", "/%2f/evil",
+		"evil.example", "./x", "?x", "#x", "/x#//evil", "/é", "/\u2215\u2215evil", "/%e2%88%95/x%ff",
+		" /x", "/x\x7f", "https:/evil.example", "/\\/evil", "//\\evil", "/%5c%5cevil", "/%c0%af%c0%afevil",
+	}
+	for _, s := range bad {
+		t.Run(s, func(t *testing.T) {
+			if got, ok := SafeReturnTo(s); ok {
+				t.Fatalf("%q accepted as %q", s, got)
+			}
+		})
+	}
+	good := map[string]string{
+		"/":                    "/",
+		"/bank?x=1&y=%2F":      "/bank?x=1&y=%2F",
+		"/a/./b/../c":          "/a/c",
+		"/a//b":                "/a/b",
+		"/%6cogin":             "/login",
+		"/x?next=//evil.com":   "/x?next=//evil.com", // a query value is data, not a location
+		"/users/1/profile;x=1": "/users/1/profile;x=1",
+	}
+	for in, want := range good {
+		t.Run("ok "+in, func(t *testing.T) {
+			got, ok := SafeReturnTo(in)
+			if !ok || got != want {
+				t.Fatalf("got %q %v, want %q", got, ok, want)
+			}
+		})
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	g := &Gateway{trustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}}
+	cases := []struct{ remote, xff, want string }{
+		{"203.0.113.5:1234", "1.2.3.4", "203.0.113.5"},                     // untrusted peer: XFF ignored
+		{"127.0.0.1:1", "198.51.100.7", "198.51.100.7"},                    // trusted proxy
+		{"127.0.0.1:1", "1.1.1.1, 198.51.100.7, 10.0.0.2", "198.51.100.7"}, // right-most untrusted
+		{"127.0.0.1:1", "", "127.0.0.1"},
+		{"127.0.0.1:1", "garbage", "127.0.0.1"},
+		{"[::ffff:127.0.0.1]:1", "198.51.100.9", "198.51.100.9"},
+	}
+	for _, c := range cases {
+		t.Run(c.remote+"|"+c.xff, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = c.remote
+			if c.xff != "" {
+				r.Header.Set("X-Forwarded-For", c.xff)
+			}
+			if got := g.clientIP(r); got != c.want {
+				t.Fatalf("got %s want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestWantsHTML(t *testing.T) {
+	cases := []struct {
+		method string
+		h      map[string]string
+		want   bool
+	}{
+		{"GET", map[string]string{"Accept": "text/html,application/xhtml+xml"}, true},
+		{"GET", map[string]string{}, true},
+		{"GET", map[string]string{"Accept": "application/json"}, false},
+		{"GET", map[string]string{"Accept": "text/html", "X-Requested-With": "XMLHttpRequest"}, false},
+		{"GET", map[string]string{"Accept": "*/*", "Sec-Fetch-Mode": "cors"}, false},
+		{"POST", map[string]string{"Accept": "text/html"}, false},
+	}
+	for i, c := range cases {
+		h := http.Header{}
+		for k, v := range c.h {
+			h.Set(k, v)
+		}
+		if got := wantsHTML(c.method, h); got != c.want {
+			t.Errorf("case %d: got %v", i, got)
+		}
+	}
+}

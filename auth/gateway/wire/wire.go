@@ -1,0 +1,140 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/oidc"
+	"github.com/overstap/overstap/auth/session"
+)
+
+// Provider adapts an *oidc.Provider.
+type Provider struct{ P *oidc.Provider }
+
+var _ gateway.Authenticator = Provider{}
+
+// Name returns the provider's configured name.
+func (p Provider) Name() string { return p.P.Name() }
+
+// Ready reports whether discovery succeeded.
+func (p Provider) Ready() error { return p.P.Ready() }
+
+// AuthRequest starts a login.
+func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
+	opts := oidc.LoginOptions{ReturnTo: req.ReturnTo, MaxAge: req.MaxAge, Prompt: req.Prompt, UILocales: req.UILocales}
+	if req.MinLevel > route.LevelNone {
+		opts.MinLevel = req.MinLevel.String()
+	}
+	return p.P.AuthRequest(w, r, opts)
+}
+
+// Callback completes a login, translating failures into *gateway.LoginError.
+func (p Provider) Callback(w http.ResponseWriter, r *http.Request) (*gateway.Login, error) {
+	id, err := p.P.Callback(w, r)
+	if err != nil {
+		kind := "login_failed"
+		var ce *oidc.CallbackError
+		if errors.As(err, &ce) {
+			switch ce.Kind {
+			case oidc.KindAccessDenied:
+				kind = "access_denied"
+			case oidc.KindIdPUnavailable:
+				kind = "idp_unavailable"
+			case oidc.KindLevelTooLow:
+				kind = "level_too_low"
+			}
+		}
+		return nil, &gateway.LoginError{Kind: kind, Err: err}
+	}
+	lvl, _ := route.ParseLevel(string(id.EIDAS)) // "" → LevelNone
+	return &gateway.Login{
+		Provider: id.Provider, Issuer: id.Issuer, Subject: id.Subject, SID: id.SID, NRN: id.NRN,
+		ACR: id.ACR, AMR: id.AMR, Level: lvl, AuthTime: id.AuthTime, IDToken: id.IDToken, ReturnTo: id.ReturnTo,
+	}, nil
+}
+
+// LogoutURL builds the RP-initiated logout URL.
+func (p Provider) LogoutURL(idTokenHint, postLogoutRedirect, state string) (string, error) {
+	u, err := p.P.LogoutURL(idTokenHint, postLogoutRedirect, state)
+	if errors.Is(err, oidc.ErrNoEndSession) {
+		return "", gateway.ErrNoEndSession
+	}
+	return u, err
+}
+
+// ValidateLogoutToken checks a back-channel logout token.
+func (p Provider) ValidateLogoutToken(ctx context.Context, raw string) (*gateway.LogoutToken, error) {
+	c, err := p.P.ValidateLogoutToken(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return &gateway.LogoutToken{Issuer: c.Issuer, Subject: c.Subject, SID: c.SID}, nil
+}
+
+// Sessions adapts a session.Store. The gateway stores the eIDAS level
+// (1 low, 2 substantial, 3 high) in session.Session.Level, so levels of
+// different providers compare.
+type Sessions struct{ S session.Store }
+
+var _ gateway.Sessions = Sessions{}
+
+func mapErr(err error) error {
+	if errors.Is(err, session.ErrNotFound) {
+		return gateway.ErrNoSession
+	}
+	return err
+}
+
+// Create stores a new session.
+func (s Sessions) Create(ctx context.Context, g *gateway.Session) (string, error) {
+	return s.S.Create(ctx, &session.Session{
+		NRNRef: g.NRNRef, NRN: g.NRN, AccountID: g.AccountID, Provider: g.Provider, Issuer: g.Issuer,
+		Subject: g.Subject, SID: g.SID, ACR: g.ACR, AMR: g.AMR, Level: int(g.Level), AuthTime: g.AuthTime,
+		IDToken: g.IDToken,
+	})
+}
+
+// Load reads a session.
+func (s Sessions) Load(ctx context.Context, id string) (*gateway.Session, error) {
+	x, err := s.S.Load(ctx, id)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &gateway.Session{
+		NRNRef: x.NRNRef, NRN: x.NRN, AccountID: x.AccountID, Provider: x.Provider, Issuer: x.Issuer,
+		Subject: x.Subject, SID: x.SID, ACR: x.ACR, AMR: x.AMR, Level: route.Level(x.Level), AuthTime: x.AuthTime,
+	}, nil
+}
+
+// IDToken returns the session's ID token.
+func (s Sessions) IDToken(ctx context.Context, id string) (string, error) {
+	t, err := s.S.IDToken(ctx, id)
+	return t, mapErr(err)
+}
+
+// Delete removes a session.
+func (s Sessions) Delete(ctx context.Context, id string) error { return s.S.Delete(ctx, id) }
+
+// RevokePerson removes a person's sessions.
+func (s Sessions) RevokePerson(ctx context.Context, ref string) (int, error) {
+	return s.S.RevokePerson(ctx, ref)
+}
+
+// RevokeSID removes the sessions with this IdP sid.
+func (s Sessions) RevokeSID(ctx context.Context, issuer, sid string) (int, error) {
+	return s.S.RevokeSID(ctx, issuer, sid)
+}
+
+// RevokeSubject removes the sessions of a subject.
+func (s Sessions) RevokeSubject(ctx context.Context, issuer, sub string) (int, error) {
+	return s.S.RevokeSubject(ctx, issuer, sub)
+}
+
+// RevokeAll removes every session.
+func (s Sessions) RevokeAll(ctx context.Context) (int, error) { return s.S.RevokeAll(ctx) }
+
+// Ping checks the store.
+func (s Sessions) Ping(ctx context.Context) error { return s.S.Ping(ctx) }
