@@ -28,5 +28,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newNRNCmd(s))
 	root.AddCommand(newDemoCmd(s))
 	root.AddCommand(newDevIDPCmd(s))
+	root.AddCommand(newHashCmd(s))
 	return root
 }
