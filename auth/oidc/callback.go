@@ -56,6 +56,8 @@ const (
 // max_age and nonce, and extracts the national number. Every failure is a
 // *CallbackError.
 func (p *Provider) Callback(w http.ResponseWriter, r *http.Request) (*Identity, error) {
+	// The callback URL carries a code: never cache the answer.
+	w.Header().Set("Cache-Control", "no-store")
 	id, err := p.callback(r)
 	if err != nil {
 		var ce *CallbackError

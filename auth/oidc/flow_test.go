@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,16 +259,11 @@ func mustQuery(t *testing.T, u, k string) string {
 // says why, and the provider becomes ready once the IdP answers.
 func TestDiscoveryRetry(t *testing.T) {
 	testKeys(t)
-	var up bool
+	var up atomic.Bool
 	op := newFakeOP(t)
 	inner := op.srv.Config.Handler
-	var mu = make(chan struct{}, 1)
-	mu <- struct{}{}
 	op.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-mu
-		ok := up
-		mu <- struct{}{}
-		if !ok {
+		if !up.Load() {
 			http.Error(w, "down", http.StatusBadGateway)
 			return
 		}
@@ -292,9 +288,7 @@ func TestDiscoveryRetry(t *testing.T) {
 	if _, err := p.AuthRequest(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), LoginOptions{}); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("AuthRequest before ready: %v", err)
 	}
-	<-mu
-	up = true
-	mu <- struct{}{}
+	up.Store(true)
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()
 	if err := p.WaitReady(wctx); err != nil {
@@ -302,6 +296,42 @@ func TestDiscoveryRetry(t *testing.T) {
 	}
 	if p.Ready() != nil {
 		t.Fatal("not ready after discovery")
+	}
+}
+
+// TestJWKSUnavailableAtStart: discovery works but the key set does not;
+// the provider stays not ready with the reason, then recovers.
+func TestJWKSUnavailableAtStart(t *testing.T) {
+	testKeys(t)
+	op := newFakeOP(t)
+	inner := op.srv.Config.Handler
+	var down atomic.Bool
+	down.Store(true)
+	op.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/jwks" && down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(errString(p.Ready()), "jwks: HTTP 503") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ready() = %v, want the jwks cause", p.Ready())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	down.Store(false)
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if err := p.WaitReady(wctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -297,6 +297,11 @@ func (p *Provider) discover(ctx context.Context) error {
 	if p.prof.FetchUserinfo && d.UserinfoURL == "" {
 		return errors.New("oidc: discovery: profile needs userinfo but the provider has no userinfo_endpoint")
 	}
+	// Fetch the key set once now, so an unreachable or empty JWKS keeps the
+	// provider not ready (with the reason) instead of failing logins later.
+	if err := p.probeJWKS(rctx, d.JWKSURL); err != nil {
+		return err
+	}
 	kctx := oidc.ClientContext(context.WithoutCancel(ctx), p.client)
 	keys := oidc.NewRemoteKeySet(kctx, d.JWKSURL)
 	m := &metadata{
@@ -311,6 +316,38 @@ func (p *Provider) discover(ctx context.Context) error {
 	p.mu.Unlock()
 	close(p.readyCh)
 	p.log.Info("oidc: provider ready", "issuer", want)
+	return nil
+}
+
+const maxJWKS = 256 << 10
+
+func (p *Provider) probeJWKS(ctx context.Context, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("oidc: jwks: %w", err)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("oidc: jwks: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
+	if err != nil {
+		return fmt.Errorf("oidc: jwks: reading: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("oidc: jwks: HTTP %d", resp.StatusCode)
+	}
+	if len(body) > maxJWKS {
+		return errors.New("oidc: jwks: too large")
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(body, &set); err != nil {
+		return fmt.Errorf("oidc: jwks: %w", err)
+	}
+	if len(set.Keys) == 0 {
+		return errors.New("oidc: jwks: no keys")
+	}
 	return nil
 }
 
