@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -34,13 +35,21 @@ var (
 var ErrNoPicker = errors.New("devidp: the IdP did not show the picker")
 
 // BrowserLogin plays the browser for tests: it GETs authURL with hc (give
-// it a cookie jar to keep the IdP session), answers the picker with c, and
+// it a cookie jar to keep the IdP session across calls; without one, a
+// fresh jar is used for this call only), answers the picker with c, and
 // returns the URL the IdP finally redirects to outside itself — normally
 // the RP's redirect_uri with code and state (or error). It does not follow
 // that last redirect. When the IdP redirects away without a picker (an
 // error, prompt=none), it returns that URL and ErrNoPicker.
 func (s *Server) BrowserLogin(ctx context.Context, hc *http.Client, authURL string, c Choice) (*url.URL, error) {
 	local := *hc
+	if local.Jar == nil {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			return nil, err
+		}
+		local.Jar = jar
+	}
 	var leaving *url.URL
 	local.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > 10 {

@@ -6,10 +6,12 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +120,17 @@ func authURL(endpoint, clientID, redirect, scope, state, nonce, challenge string
 		q[k] = v
 	}
 	return endpoint + "?" + q.Encode()
+}
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+func newBenchServer(b *testing.B) *env {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	b.Cleanup(ts.Close)
+	idp, err := New(Config{IssuerBase: ts.URL, SigningRSAKey: testKey(), Clients: []ClientConfig{fasClient(false)}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts.Config.Handler = idp.Handler()
+	return &env{idp: idp, ts: ts, now: time.Now()}
 }
