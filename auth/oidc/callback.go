@@ -81,7 +81,7 @@ func (p *Provider) callback(r *http.Request) (*Identity, error) {
 	q := r.URL.Query()
 	for k, v := range q {
 		if len(v) != 1 {
-			return nil, cbErr(p, KindBadRequest, "", fmt.Errorf("parameter %q repeated", k))
+			return nil, cbErr(p, KindBadRequest, "", fmt.Errorf("parameter %.32q repeated", k))
 		}
 	}
 	state := q.Get("state")

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/overstap/overstap/internal/config"
@@ -52,6 +51,8 @@ type ProviderConfig struct {
 	PostLogoutRedirectURL string `yaml:"post_logout_redirect_url"`
 	// Scopes replaces the profile's default scopes when set (openid is always sent).
 	Scopes []string `yaml:"scopes"`
+	// ExtraScopes are added to the scopes (e.g. itsme "service:<CODE>").
+	ExtraScopes []string `yaml:"extra_scopes"`
 	// Extra holds additional authorization request parameters (e.g. itsme
 	// "service" is a scope, but some IdPs want custom parameters). Protocol
 	// parameters (state, nonce, code_challenge, redirect_uri, ...) are refused.
@@ -144,8 +145,13 @@ func (c *ProviderConfig) Validate() error {
 		}
 	}
 	for i, s := range c.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") || len(s) > 128 {
+		if !validScope(s) {
 			add("scopes[%d]: invalid scope %q", i, s)
+		}
+	}
+	for i, s := range c.ExtraScopes {
+		if !validScope(s) {
+			add("extra_scopes[%d]: invalid scope %q", i, s)
 		}
 	}
 	for k := range c.Extra {
@@ -185,6 +191,7 @@ func (c *ProviderConfig) profile() Profile {
 	if len(c.Scopes) > 0 {
 		p.Scopes = slices.Clone(c.Scopes)
 	}
+	p.Scopes = append(p.Scopes, c.ExtraScopes...)
 	if c.ClientAuth != "" {
 		p.ClientAuth = c.ClientAuth
 	}
@@ -206,6 +213,10 @@ func (c *ProviderConfig) algs() []string {
 	}
 	return []string{"RS256", "ES256", "PS256"}
 }
+
+// validScope accepts an RFC 6749 scope token (printable ASCII, no space,
+// quote or backslash), at most 128 bytes.
+func validScope(s string) bool { return validToken(s, 128) }
 
 // checkURL requires an absolute https URL, or http on a loopback host.
 func checkURL(s string, allowLoopbackHTTP bool) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/internal/config"
+	"gopkg.in/yaml.v3"
 )
 
 func TestProviderConfigValidate(t *testing.T) {
@@ -109,5 +110,43 @@ func TestProfilesOrdered(t *testing.T) {
 		if i < 0 || acm.Levels[i].EIDAS != want {
 			t.Errorf("ACM %s → index %d, want eIDAS %q", v, i, want)
 		}
+	}
+}
+
+// TestProviderConfigYAML decodes a full entry strictly, as the loader does.
+func TestProviderConfigYAML(t *testing.T) {
+	src := `
+name: itsme
+profile: itsme
+issuer: https://idp.e2e.itsme.services/v2
+client_id: my-client
+client_secret: "insecure-literal:s3cret"
+client_auth: client_secret_post
+redirect_url: https://eloket.test/auth/callback/itsme
+extra_scopes: ["service:GEMEENTE_LOGIN"]
+allowed_algs: [RS256]
+min_level: high
+flow_ttl: 5m
+clock_skew: 30s
+`
+	var c ProviderConfig
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.FlowTTL != 5*time.Minute || c.ClockSkew != 30*time.Second || c.ClientSecret.Value() != "s3cret" {
+		t.Errorf("decoded %+v", c)
+	}
+	if got := c.profile().Scopes; strings.Join(got, " ") != "profile eid service:GEMEENTE_LOGIN" {
+		t.Errorf("scopes = %v", got)
+	}
+	dec = yaml.NewDecoder(strings.NewReader(src + "unknown_key: 1\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&ProviderConfig{}); err == nil {
+		t.Error("unknown key accepted")
 	}
 }

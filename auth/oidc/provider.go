@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -180,7 +181,12 @@ func New(ctx context.Context, cfg ProviderConfig, deps Deps) (*Provider, error) 
 func (p *Provider) Name() string { return p.name }
 
 // Profile returns a copy of the effective profile.
-func (p *Provider) Profile() Profile { return p.prof }
+func (p *Provider) Profile() Profile {
+	c := p.prof
+	c.Scopes = slices.Clone(c.Scopes)
+	c.Levels = slices.Clone(c.Levels)
+	return c
+}
 
 // Ready returns nil when discovery has succeeded, else why the provider is
 // not usable yet (wrapping ErrNotReady).
