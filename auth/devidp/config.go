@@ -193,8 +193,8 @@ func (c *ClientConfig) Validate() error {
 	if ok && method != oidc.AuthMethodNone && !slices.Contains(spec.authMethods, method) {
 		errs = append(errs, fmt.Errorf("auth_method: profile %s accepts only %v", c.Profile, spec.authMethods))
 	}
-	if ok && spec.encryptTokens && c.Keys == nil && c.JWKS == "" && c.JWKSURI == "" {
-		errs = append(errs, fmt.Errorf("jwks: profile %s encrypts ID tokens: register a JWK set with a \"use\":\"enc\" RSA key", c.Profile))
+	if ok && spec.encryptTokens && method == oidc.AuthMethodNone {
+		errs = append(errs, fmt.Errorf("auth_method: profile %s encrypts ID tokens to a client key or secret: none is not possible", c.Profile))
 	}
 	if c.JWKS != "" {
 		if len(c.JWKS) > maxJWKSBytes {

@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -192,5 +193,52 @@ func TestITSMEPicker(t *testing.T) {
 	}
 	if nrn.Contains(page) {
 		t.Error("picker shows a national number in clear")
+	}
+}
+
+// TestITSMESecretClientDirectEncryption: an itsme client authenticating
+// with client_secret_post gets its ID token encrypted with "dir"/A256GCM
+// under SHA-256(secret) (OIDC Core §10.2).
+func TestITSMESecretClientDirectEncryption(t *testing.T) {
+	e := startIdP(t, func(c *Config) {
+		c.Clients = []ClientConfig{{ID: "itsme-secret", Profile: ProfileITSME, AuthMethod: "client_secret_post",
+			Secret: secret("itsme-shared-secret"), RedirectURIs: []string{testRedirect}}}
+	})
+	ctx := context.Background()
+	issuer := e.idp.Issuer(ProfileITSME)
+	prov := discover(t, issuer)
+	conf := oauth2.Config{ClientID: "itsme-secret", ClientSecret: "itsme-shared-secret", RedirectURL: testRedirect,
+		Endpoint: oauth2.Endpoint{AuthURL: prov.Endpoint().AuthURL, TokenURL: prov.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{"openid", "eid"}}
+	v := oauth2.GenerateVerifier()
+	back, err := e.idp.BrowserLogin(ctx, jarClient(t), conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), Choice{Persona: PersonaMinor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := jose.ParseEncrypted(tok.Extra("id_token").(string), []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	if err != nil {
+		t.Fatalf("not a dir/A256GCM JWE: %v", err)
+	}
+	key := sha256.Sum256([]byte("itsme-shared-secret"))
+	inner, err := obj.Decrypt(key[:])
+	if err != nil {
+		t.Fatalf("decrypt: %v", err)
+	}
+	idt, err := prov.Verifier(&oidc.Config{ClientID: "itsme-secret"}).Verify(ctx, string(inner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	_ = idt.Claims(&c)
+	if _, ok := c[ClaimITSMENRN]; !ok {
+		t.Error("no BENationalNumber")
+	}
+	wrong := sha256.Sum256([]byte("another secret"))
+	if _, err := obj.Decrypt(wrong[:]); err == nil {
+		t.Error("decrypted with the wrong key")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -120,6 +121,25 @@ func encryptJWT(signed string, enc *jose.JSONWebKey) (string, error) {
 	}
 	opts := (&jose.EncrypterOptions{}).WithContentType("JWT").WithType("JWT")
 	e, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: pub, KeyID: enc.KeyID}, opts)
+	if err != nil {
+		return "", fmt.Errorf("devidp: encrypter: %w", err)
+	}
+	obj, err := e.Encrypt([]byte(signed))
+	if err != nil {
+		return "", fmt.Errorf("devidp: encrypting: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+// encryptJWTDirect encrypts a signed JWT with "dir" + A256GCM under the
+// key derived from a client secret (OIDC Core §10.2).
+func encryptJWTDirect(signed string, secret []byte) (string, error) {
+	if len(secret) == 0 {
+		return "", errors.New("devidp: no client secret to derive the key from")
+	}
+	key := sha256.Sum256(secret)
+	opts := (&jose.EncrypterOptions{}).WithContentType("JWT").WithType("JWT")
+	e, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: key[:]}, opts)
 	if err != nil {
 		return "", fmt.Errorf("devidp: encrypter: %w", err)
 	}

@@ -197,20 +197,31 @@ func peekAssertion(assertion string) (assertionPeek, error) {
 	return c, err
 }
 
-func (p *profileState) encKey(r *http.Request, clientID string) (*jose.JSONWebKey, error) {
+// encryptFor encrypts a signed JWT for a client of an encrypting profile:
+// to its single "use":"enc" RSA key (RSA-OAEP-256) when it registered
+// keys, otherwise, for client_secret_* clients, with "dir" and A256GCM
+// under the key derived from the client secret (the left-most 256 bits of
+// its SHA-256, OIDC Core §10.2), as itsme does for secret clients.
+func (p *profileState) encryptFor(r *http.Request, clientID, signed string) (string, error) {
 	rc, ok := p.srv.client(p.spec.name, clientID)
 	if !ok {
-		return nil, errors.New("unknown client")
+		return "", errors.New("unknown client")
+	}
+	if rc.keys == nil && rc.cfg.JWKSURI == "" {
+		if rc.method != oidc.AuthMethodBasic && rc.method != oidc.AuthMethodPost {
+			return "", errors.New("client has neither keys nor a secret")
+		}
+		return encryptJWTDirect(signed, rc.cfg.Secret.Bytes())
 	}
 	ks, err := p.srv.clientKeys(r.Context(), rc)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	k, ok := pickKey(ks, "enc", "")
 	if !ok {
-		return nil, errors.New(`client has no single "use":"enc" key`)
+		return "", errors.New(`client has no single "use":"enc" key`)
 	}
-	return k, nil
+	return encryptJWT(signed, k)
 }
 
 func (p *profileState) encryptIDToken(r *http.Request, clientID string, body []byte) ([]byte, error) {
@@ -222,11 +233,7 @@ func (p *profileState) encryptIDToken(r *http.Request, clientID string, body []b
 	if idt == "" {
 		return body, nil
 	}
-	k, err := p.encKey(r, clientID)
-	if err != nil {
-		return nil, err
-	}
-	jwe, err := encryptJWT(idt, k)
+	jwe, err := p.encryptFor(r, clientID, idt)
 	if err != nil {
 		return nil, err
 	}
@@ -262,10 +269,7 @@ func (p *profileState) wrapUserinfo(next http.Handler) http.Handler {
 		claims["iat"] = p.now().Unix()
 		jwt, err := p.srv.key.sign(claims, "JWT")
 		if err == nil && p.spec.encryptTokens {
-			var k *jose.JSONWebKey
-			if k, err = p.encKey(r, ri.clientID); err == nil {
-				jwt, err = encryptJWT(jwt, k)
-			}
+			jwt, err = p.encryptFor(r, ri.clientID, jwt)
 		}
 		if err != nil {
 			p.srv.log.Error("devidp: userinfo JWT", "profile", p.spec.name, "client", ri.clientID, "err", err)
