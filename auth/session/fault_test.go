@@ -17,14 +17,16 @@ import (
 // ownRedis runs a redis-server of the test's own on a free loopback port;
 // stop ends it. Only this process is ever stopped.
 type ownRedis struct {
-	bin  string
-	port int
-	cmd  *exec.Cmd
+	bin   string
+	port  int
+	extra []string // more arguments (cluster, sentinel)
+	dir   string   // working directory (cluster and sentinel write files)
+	cmd   *exec.Cmd
 }
 
-func startOwnRedis(t *testing.T, bin string, port int) *ownRedis {
+func startOwnRedis(t *testing.T, bin string, port int, extra ...string) *ownRedis {
 	t.Helper()
-	r := &ownRedis{bin: bin, port: port}
+	r := &ownRedis{bin: bin, port: port, extra: extra, dir: t.TempDir()}
 	r.start(t)
 	t.Cleanup(r.stop)
 	return r
@@ -32,8 +34,10 @@ func startOwnRedis(t *testing.T, bin string, port int) *ownRedis {
 
 func (r *ownRedis) start(t *testing.T) {
 	t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1",
+	args := append(append([]string(nil), r.extra...), "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
+	r.cmd = exec.Command(r.bin, args...)
+	r.cmd.Dir = r.dir
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}

@@ -28,6 +28,7 @@ type Memory struct {
 type memEntry struct {
 	hid string
 	s   *Session // owned by the store, never handed out
+	idx []string // the indexes it is in
 }
 
 var _ Store = (*Memory)(nil)
@@ -77,12 +78,13 @@ func (m *Memory) Create(ctx context.Context, s *Session) (string, error) {
 		return "", err
 	}
 	own := clone(s)
+	idx := indexNames(own)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.evict(now)
-	m.entries[hid] = m.lru.PushFront(&memEntry{hid: hid, s: own})
-	for _, name := range indexNames(own) {
+	m.entries[hid] = m.lru.PushFront(&memEntry{hid: hid, s: own, idx: idx})
+	for _, name := range idx {
 		set := m.index[name]
 		if set == nil {
 			set = map[string]bool{}
@@ -116,7 +118,7 @@ func (m *Memory) remove(hid string) bool {
 	me := e.Value.(*memEntry)
 	m.lru.Remove(e)
 	delete(m.entries, hid)
-	for _, name := range indexNames(me.s) {
+	for _, name := range me.idx {
 		if set := m.index[name]; set != nil {
 			delete(set, hid)
 			if len(set) == 0 {

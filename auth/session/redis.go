@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -400,13 +401,13 @@ func (r *Redis) RevokeAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, unavailable("revoke all", err)
 	}
-	n := 0
+	var n atomic.Int64 // ForEachMaster runs the sweeps concurrently
 	sweep := func(ctx context.Context, c redis.UniversalClient) error {
 		iter := c.Scan(ctx, 0, escapeGlob(r.prefix+"s:")+"*", 512).Iterator()
 		var keys []string
 		flush := func() error {
 			m, err := r.sweep(ctx, keys, gen)
-			n += m
+			n.Add(int64(m))
 			keys = keys[:0]
 			return err
 		}
@@ -428,9 +429,9 @@ func (r *Redis) RevokeAll(ctx context.Context) (int, error) {
 		err = sweep(ctx, r.c)
 	}
 	if err != nil {
-		return n, fmt.Errorf("%w (all sessions are revoked; some records remain until they expire)", unavailable("revoke all", err))
+		return int(n.Load()), fmt.Errorf("%w (all sessions are revoked; some records remain until they expire)", unavailable("revoke all", err))
 	}
-	return n, nil
+	return int(n.Load()), nil
 }
 
 // sweep deletes the session records among keys older than generation gen.

@@ -106,9 +106,27 @@ func scanRedis(t *testing.T, r testsvc.R, ids []string, secrets []string) scanSt
 	ctx := context.Background()
 	var st scanStats
 	var haystacks []string
-	iter := r.Client.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
+	var keys []string
+	var mu sync.Mutex // ForEachMaster runs concurrently
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := r.Client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+	} else {
+		err = scan(ctx, r.Client)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
 		st.keys++
 		haystacks = append(haystacks, key)
 		typ, err := r.Client.Type(ctx, key).Result()
@@ -146,9 +164,6 @@ func scanRedis(t *testing.T, r testsvc.R, ids []string, secrets []string) scanSt
 		default:
 			t.Errorf("unexpected key type %s", typ)
 		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
 	}
 	var needles []string
 	for _, id := range ids {

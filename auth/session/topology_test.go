@@ -1,0 +1,152 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// freeClusterPort returns a free loopback port whose cluster bus port
+// (port + 10000) is free too.
+func freeClusterPort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		p := testsvc.FreePort(t)
+		if p+10000 > 65535 {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	t.Fatal("no free port pair for a cluster node")
+	return 0
+}
+
+// TestRedisClusterStore runs the store suite on a three-master Redis
+// Cluster of the test's own: every command the store sends must work when
+// its keys fall on different slots and nodes.
+func TestRedisClusterStore(t *testing.T) {
+	bin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
+	cli := testsvc.LookPath(t, []string{"/usr/bin/redis-cli"}, "redis-tools")
+	var addrs []string
+	for range 3 {
+		p := freeClusterPort(t)
+		startOwnRedis(t, bin, p, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c, err := NewRedisClient(RedisConfig{Addrs: addrs, Cluster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			// every node must agree before keys route reliably
+			ok := true
+			for _, a := range addrs {
+				n := redis.NewClient(&redis.Options{Addr: a})
+				i, _ := n.ClusterInfo(ctx).Result()
+				n.Close()
+				ok = ok && strings.Contains(i, "cluster_state:ok")
+			}
+			if ok {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster did not become ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cc := c.(*redis.ClusterClient)
+	// Wait until the client's slot map covers all masters.
+	for {
+		var n atomic.Int32
+		cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error { n.Add(1); return nil })
+		if n.Load() == 3 || time.Now().After(deadline) {
+			break
+		}
+		cc.ReloadState(ctx)
+		time.Sleep(100 * time.Millisecond)
+	}
+	r := testsvc.R{Client: c, Prefix: "t_cluster:"}
+	ids := &idSet{}
+	runStoreSuite(t, redisHarness(t, r, ids))
+	t.Run("keys spread over the nodes", func(t *testing.T) {
+		var used atomic.Int32
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			if k, err := n.DBSize(ctx).Result(); err == nil && k > 0 {
+				used.Add(1)
+			}
+			return nil
+		})
+		if err != nil || used.Load() < 2 {
+			t.Fatalf("keys on %d nodes (%v): the store must not pin everything to one slot", used.Load(), err)
+		}
+	})
+	t.Run("scan reveals nothing", func(t *testing.T) {
+		st := scanRedis(t, r, ids.ids, nil)
+		if st.keys == 0 {
+			t.Fatal("no keys to inspect")
+		}
+	})
+}
+
+// TestRedisSentinelStore runs the store suite through a sentinel: the
+// client asks the sentinel for the master, as in a failover setup.
+func TestRedisSentinelStore(t *testing.T) {
+	bin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
+	master := testsvc.FreePort(t)
+	startOwnRedis(t, bin, master)
+	sport := testsvc.FreePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("sentinel monitor overstap 127.0.0.1 %d 1\nsentinel down-after-milliseconds overstap 5000\n", master)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startOwnRedis(t, bin, sport, conf, "--sentinel")
+	c, err := NewRedisClient(RedisConfig{URL: fmt.Sprintf("redis://127.0.0.1:%d?master_name=overstap", sport)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(ctx).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no master through the sentinel: %v", c.Ping(ctx).Err())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r := testsvc.R{Client: c, Prefix: "t_sentinel:"}
+	ids := &idSet{}
+	runStoreSuite(t, redisHarness(t, r, ids))
+	t.Run("scan reveals nothing", func(t *testing.T) {
+		if st := scanRedis(t, r, ids.ids, nil); st.keys == 0 {
+			t.Fatal("no keys to inspect")
+		}
+	})
+}
