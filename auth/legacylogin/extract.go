@@ -2,6 +2,9 @@ package legacylogin
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,4 +267,12 @@ func digitValue(r rune) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// nrnlessRef is a keyed reference of a username, never the username itself.
+func nrnlessRef(key []byte, s string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("overstap/username-ref/v1\x00"))
+	m.Write([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
