@@ -48,6 +48,11 @@ type Config struct {
 	MaxSessions int `yaml:"max_sessions"`
 	// SessionLifetime bounds a browser session at the dev IdP (default 12h).
 	SessionLifetime time.Duration `yaml:"session_lifetime"`
+	// AuthorizationResponseIss adds the RFC 9207 "iss" parameter to every
+	// authorization response (code or error) and advertises it in
+	// discovery, to test an RP's mix-up defence. The imitated providers do
+	// not document it, so it is off by default.
+	AuthorizationResponseIss bool `yaml:"authorization_response_iss"`
 
 	// Now is the clock (nil: time.Now). Persona birth dates follow it.
 	Now func() time.Time `yaml:"-"`

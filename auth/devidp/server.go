@@ -37,6 +37,7 @@ type Server struct {
 	sessionTTL  time.Duration
 	personas    []Persona
 	secure      bool // issuer is https: cookies get Secure
+	respIss     bool // RFC 9207 iss in authorization responses
 
 	profiles map[Profile]*profileState
 	handler  http.Handler
@@ -65,6 +66,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		jtis:    map[string]time.Time{},
 	}
 	s.secure = strings.HasPrefix(s.base, "https://")
+	s.respIss = cfg.AuthorizationResponseIss
 	if s.nowFn == nil {
 		s.nowFn = time.Now
 	}
@@ -317,12 +319,13 @@ func (s *Server) buildProfile(ps *profileState, cryptoKey [32]byte) (http.Handle
 
 	mux := http.NewServeMux()
 	mux.Handle("/", router)
-	mux.Handle("/"+spec.authorize, ps.wrapAuthorize(router))
+	mux.Handle("/"+spec.authorize, ps.addIss(ps.wrapAuthorize(router)))
+	mux.Handle("/"+spec.authorize+"/callback", ps.addIss(router))
 	mux.Handle("/"+spec.token, ps.wrapToken(router))
 	mux.Handle("/"+spec.userinfo, ps.wrapUserinfo(router))
 	mux.Handle("/"+spec.endSession, ps.wrapEndSession(router))
 	mux.Handle(oidc.DiscoveryEndpoint, ps.wrapDiscovery(router))
-	mux.Handle("/login", issuerCtx.Handler(http.HandlerFunc(ps.servePicker)))
+	mux.Handle("/login", ps.addIss(issuerCtx.Handler(http.HandlerFunc(ps.servePicker))))
 	mux.HandleFunc("/logged-out", ps.serveLoggedOut)
 	return limitBody(mux), nil
 }

@@ -153,3 +153,39 @@ func TestStepUpAndSSO(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthorizationResponseIss(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(map[bool]string{false: "off", true: "on"}[on], func(t *testing.T) {
+			e := startIdP(t, func(c *Config) {
+				c.Clients = []ClientConfig{fasClient(false)}
+				c.AuthorizationResponseIss = on
+			})
+			issuer := e.idp.Issuer(ProfileFAS)
+			want := ""
+			if on {
+				want = issuer
+			}
+			for _, choice := range []Choice{{Persona: PersonaParentA}, {Action: "cancel"}} {
+				_, ch := pkce()
+				au := authURL(issuer+"/authorize", "fas-rp", testRedirect, "openid", "s", "n", ch, nil)
+				back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, choice)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := back.Query().Get("iss"); got != want {
+					t.Errorf("%+v: iss %q, want %q", choice, got, want)
+				}
+				if back.Query().Get("code") == "" && back.Query().Get("error") == "" {
+					t.Errorf("no code or error in %v", back)
+				}
+			}
+			// Errors from the authorize endpoint itself (no PKCE) too.
+			au := authURL(issuer+"/authorize", "fas-rp", testRedirect, "openid", "s", "n", "", nil)
+			back, _ := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{})
+			if back == nil || back.Query().Get("iss") != want {
+				t.Errorf("PKCE error response %v, want iss %q", back, want)
+			}
+		})
+	}
+}

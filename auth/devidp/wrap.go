@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -325,7 +327,7 @@ func (p *profileState) wrapDiscovery(next http.Handler) http.Handler {
 		d["grant_types_supported"] = []string{"authorization_code"}
 		d["backchannel_logout_supported"] = true
 		d["backchannel_logout_session_supported"] = true
-		d["authorization_response_iss_parameter_supported"] = false
+		d["authorization_response_iss_parameter_supported"] = p.srv.respIss
 		methods := make([]string, 0, len(p.spec.authMethods))
 		for _, m := range p.spec.authMethods {
 			methods = append(methods, string(m))
@@ -357,4 +359,35 @@ func (p *profileState) cookie(name, value string, maxAge int) *http.Cookie {
 		c.Expires = time.Unix(1, 0)
 	}
 	return c
+}
+
+// addIss adds iss (RFC 9207 §2) to authorization responses that redirect to
+// a client: every redirect that leaves the IdP and carries code or error.
+func (p *profileState) addIss(next http.Handler) http.Handler {
+	if !p.srv.respIss {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&issWriter{ResponseWriter: w, p: p}, r)
+	})
+}
+
+type issWriter struct {
+	http.ResponseWriter
+	p *profileState
+}
+
+func (iw *issWriter) WriteHeader(code int) {
+	if code == http.StatusFound || code == http.StatusSeeOther {
+		h := iw.Header()
+		if u, err := url.Parse(h.Get("Location")); err == nil && !strings.HasPrefix(u.String(), iw.p.srv.base+"/") {
+			q := u.Query()
+			if (q.Has("code") || q.Has("error")) && !q.Has("iss") {
+				q.Set("iss", iw.p.issuer)
+				u.RawQuery = q.Encode()
+				h.Set("Location", u.String())
+			}
+		}
+	}
+	iw.ResponseWriter.WriteHeader(code)
 }
