@@ -200,6 +200,16 @@ func TestCallbackRejections(t *testing.T) {
 			userinfo: func(g *codeGrant) (string, string) {
 				return "application/jwt", unsigned(map[string]any{"sub": "sub-1", "egovNRN": testNRN(t).Digits()})
 			}, want: KindTokenInvalid},
+		{name: "FAS userinfo JWE with the wrong key", profile: "fas",
+			cfg: func(c *ProviderConfig) { c.EncryptionKey = pemOf(t, rpEncKey) },
+			userinfo: func(g *codeGrant) (string, string) {
+				jws := sign(t, opKey, jose.RS256, "k1", "", map[string]any{"sub": "sub-1", "egovNRN": testNRN(t).Digits()})
+				return "application/jwt", encrypt(t, jws, jose.RSA_OAEP_256, &wrongEncKey.PublicKey)
+			}, want: KindTokenInvalid},
+		{name: "FAS userinfo JWT signed by another key", profile: "fas",
+			userinfo: func(g *codeGrant) (string, string) {
+				return "application/jwt", sign(t, otherKey, jose.RS256, "k1", "", map[string]any{"sub": "sub-1", "egovNRN": testNRN(t).Digits()})
+			}, want: KindTokenInvalid},
 		{name: "FAS userinfo oversized", profile: "fas",
 			userinfo: func(g *codeGrant) (string, string) {
 				return "application/json", `{"sub":"sub-1","x":"` + strings.Repeat("a", maxUserinfoBody) + `"}`
@@ -286,6 +296,12 @@ func TestCallbackAccepts(t *testing.T) {
 			userinfo: func(g *codeGrant) (string, string) {
 				return "application/jwt; charset=utf-8", sign(t, opKey, jose.RS256, "k1", "JWT", map[string]any{"sub": "sub-1", "egovNRN": n.Digits(), "givenName": "Test"})
 			}}, wantLevel: "urn:be:fedict:iam:fas:Level450", wantEIDAS: EIDASHigh, wantNRN: true},
+		{cbCase: cbCase{name: "fas userinfo signed then encrypted", profile: "fas",
+			cfg: func(c *ProviderConfig) { c.EncryptionKey = pemOf(t, rpEncKey) },
+			userinfo: func(g *codeGrant) (string, string) {
+				jws := sign(t, opKey, jose.RS256, "k1", "JWT", map[string]any{"sub": "sub-1", "egovNRN": n.Digits(), "givenName": "Test"})
+				return "application/jwt", encrypt(t, jws, jose.RSA_OAEP_256, &rpEncKey.PublicKey)
+			}}, wantLevel: fas500, wantEIDAS: EIDASHigh, wantNRN: true},
 		{cbCase: cbCase{name: "itsme JWE RSA-OAEP-256 + private_key_jwt", profile: "itsme", opts: LoginOptions{MinLevel: "http://itsme.services/v2/claim/acr_advanced"}},
 			wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: EIDASHigh, wantNRN: true},
 		{cbCase: cbCase{name: "itsme dir A256GCM with the client secret", profile: "itsme",
