@@ -85,6 +85,9 @@ func hashRun(ctx context.Context, s stdio, hint string, check bool) error {
 	batch := make([]hashLine, 0, 64)
 	flush := func() error {
 		answer(ctx, h, p, check, batch)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("hash: %w", err)
+		}
 		for _, l := range batch {
 			if _, err := w.WriteString(l.out); err != nil {
 				return fmt.Errorf("hash: writing stdout: %w", err)

@@ -142,7 +142,7 @@ func saltedScheme(a digestAlg, saltFirst bool) *scheme {
 func mysql41Scheme() *scheme {
 	return &scheme{
 		name:  "mysql41",
-		match: func(stored string, _ Params) bool { return strings.HasPrefix(stored, "*") },
+		match: func(stored string, _ Params) bool { return strings.HasPrefix(stored, "*") && isHex(stored[1:]) },
 		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
 			if len(stored) != 41 || !isHex(stored[1:]) {
 				return nil, unsupported("mysql41", "want '*' and 40 hex digits, got %d characters", len(stored))

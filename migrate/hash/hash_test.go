@@ -50,11 +50,11 @@ func TestLockedMarkers(t *testing.T) {
 		{"!" + md5hex("secret"), "locked"},
 	} {
 		t.Run(tc.scheme+"_"+tc.stored, func(t *testing.T) {
-			info, err := h.Identify(tc.stored, Params{Hint: "plaintext"})
+			info, err := h.Identify(tc.stored, Params{})
 			if err != nil || info.Usable || info.Scheme != tc.scheme || info.Strength != StrengthNone {
 				t.Fatalf("Identify = %+v, %v", info, err)
 			}
-			res, err := h.Verify(ctx, tc.stored, tc.stored, Params{Hint: "plaintext"})
+			res, err := h.Verify(ctx, tc.stored, tc.stored, Params{})
 			if err != nil || res.Match {
 				t.Fatalf("Verify = %+v, %v", res, err)
 			}
@@ -84,6 +84,9 @@ func TestHintsAndSelfDescribing(t *testing.T) {
 		{"plaintext via hint", "geheim", "geheim", Params{Hint: "plaintext"}, "plaintext", true},
 		{"plaintext one off", "geheim", "geheiM", Params{Hint: "plaintext"}, "plaintext", false},
 		{"plaintext empty password", "geheim", "", Params{Hint: "plaintext"}, "plaintext", false},
+		{"plaintext starting with a marker character", "*Secret1", "*Secret1", Params{Hint: "plaintext"}, "plaintext", true},
+		{"plaintext store, exact marker", "*LK*", "*LK*", Params{Hint: "plaintext"}, "locked", false},
+		{"plaintext store, empty", "", "", Params{Hint: "plaintext"}, "empty", false},
 		{"bare md5 by length", md5hex("geheim"), "geheim", Params{}, "md5", true},
 		{"upper-case hex", strings.ToUpper(md5hex("geheim")), "geheim", Params{}, "md5", true},
 		{"bare md5 with hint", md5hex("geheim"), "geheim", Params{Hint: "md5"}, "md5", true},

@@ -7,7 +7,8 @@ import "strings"
 // accounts), and any value prefixed with "!" (a locked shadow hash). They
 // are reported as "empty" or "locked" with Usable false, never as garbage.
 // A "*" followed only by hex digits is a MySQL 4.1 hash (or a truncated one),
-// not a marker.
+// not a marker. In a store declared plaintext only the exact markers count
+// ("*Secret1" is a password there, not a lock).
 func lockedScheme() *scheme {
 	return &scheme{
 		name:  "locked",
@@ -22,8 +23,12 @@ func lockedScheme() *scheme {
 	}
 }
 
-func isLockedMarker(stored string, _ Params) bool {
+var exactMarkers = map[string]bool{"!": true, "!!": true, "*": true, "*LK*": true, "*NP*": true}
+
+func isLockedMarker(stored string, p Params) bool {
 	switch {
+	case p.Hint == "plaintext":
+		return strings.TrimSpace(stored) == "" || exactMarkers[stored]
 	case strings.TrimSpace(stored) == "":
 		return true
 	case stored[0] == '!':
