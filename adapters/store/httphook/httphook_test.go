@@ -158,10 +158,17 @@ func TestServerRejects(t *testing.T) {
 			r2.Header = r.Header
 			return r2
 		}, 401},
-		{"too old", func() *http.Request { return signedRequest(t, ts.URL, PathGet, body, now.Add(-6*time.Minute), nonce(), testKey) }, 401},
-		{"future", func() *http.Request { return signedRequest(t, ts.URL, PathGet, body, now.Add(6*time.Minute), nonce(), testKey) }, 401},
+		{"too old", func() *http.Request {
+			return signedRequest(t, ts.URL, PathGet, body, now.Add(-6*time.Minute), nonce(), testKey)
+		}, 401},
+		{"future", func() *http.Request {
+			return signedRequest(t, ts.URL, PathGet, body, now.Add(6*time.Minute), nonce(), testKey)
+		}, 401},
 		{"short nonce", func() *http.Request { return signedRequest(t, ts.URL, PathGet, body, now, "x", testKey) }, 401},
-		{"no headers", func() *http.Request { r, _ := http.NewRequest(http.MethodPost, ts.URL+PathGet, bytes.NewReader(body)); return r }, 401},
+		{"no headers", func() *http.Request {
+			r, _ := http.NewRequest(http.MethodPost, ts.URL+PathGet, bytes.NewReader(body))
+			return r
+		}, 401},
 		{"unknown field", func() *http.Request {
 			return signedRequest(t, ts.URL, PathGet, []byte(`{"id":"1","x":1}`), now, nonce(), testKey)
 		}, 400},
