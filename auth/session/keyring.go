@@ -65,7 +65,7 @@ func newKeyRing(keys []config.Secret) (*keyRing, error) {
 		r.aeads = append(r.aeads, a)
 	}
 	if len(r.aeads) == 0 {
-		return nil, errors.New("session: the key ring is empty")
+		return nil, errors.New("session: keys: at least one 32-byte key is required to seal sessions in Redis")
 	}
 	return r, nil
 }

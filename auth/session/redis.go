@@ -27,6 +27,11 @@ import (
 //
 // Index sets expire with the longest absolute expiry of their members.
 //
+// Redis must not evict keys without a TTL: use maxmemory-policy noeviction
+// or a volatile-* policy (the generation key has no TTL; losing it would
+// not revive revoked sessions, whose records RevokeAll deletes, but it is
+// the only key the store relies on to outlive its sessions).
+//
 // Redis is safe for concurrent use.
 type Redis struct {
 	c      redis.UniversalClient
@@ -161,15 +166,17 @@ func (r *Redis) Create(ctx context.Context, s *Session) (string, error) {
 		indexAdd.Eval(ctx, pipe, []string{k}, member...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		// A session that revocation cannot find must not exist.
+		// The id was never handed out, so the unindexed record cannot be
+		// used; remove it anyway rather than leave it until its TTL.
 		r.cleanup(hid)
 		return "", unavailable("create index", err)
 	}
 	return id, nil
 }
 
-// cleanup removes a half-created session, best effort, with its own
-// deadline: the caller's context may be the reason it failed.
+// cleanup removes a half-created session (whose id was never returned),
+// best effort, with its own deadline: the caller's context may be the
+// reason it failed.
 func (r *Redis) cleanup(hid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

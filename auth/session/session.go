@@ -90,7 +90,10 @@ type Store interface {
 	// only when LastSeen is older than Config.TouchInterval. The returned
 	// session is the caller's copy; its IDToken is empty.
 	Load(ctx context.Context, id string) (*Session, error)
-	// IDToken returns the ID token stored with the session, or ErrNotFound.
+	// IDToken returns the ID token stored with the session, or
+	// ErrNotFound. It is a logout hint only: it may still be returned after
+	// the session's idle expiry (until its absolute expiry), so it must not
+	// be taken as proof of a live session — call Load for that.
 	IDToken(ctx context.Context, id string) (string, error)
 	// Delete removes the session (logout). Deleting an unknown id is not
 	// an error.
