@@ -188,11 +188,14 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 		op.AuthRequestError(w, r, snapshot, oidc.ErrLoginRequired(), p.provider)
 		return
 	}
-	if ar.csrf == "" {
-		ar.csrf = randomID(24)
+	browser := ""
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		browser = c.Value
+	} else {
+		browser = randomID(24)
 	}
 	d := pickerData{
-		Banner: Banner, Title: p.spec.title, Issuer: p.issuer, ClientID: ar.clientID, ID: ar.id, CSRF: ar.csrf,
+		Banner: Banner, Title: p.spec.title, Issuer: p.issuer, ClientID: ar.clientID, ID: ar.id, CSRF: p.srv.csrfToken(browser, ar.id),
 		Scopes: ar.scopes, ACRValues: ar.acrValues, PromptLogin: slices.Contains(ar.prompt, oidc.PromptLogin),
 		Levels: p.spec.levels, Selected: p.spec.defaultLevel, Error: errMsg,
 	}
@@ -206,14 +209,15 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 		per, _ := p.srv.persona(sess.persona)
 		d.Continue = &pickerContinue{Name: per.Name(), Level: sess.level.Label, AuthTime: sess.authTime.UTC().Format(time.RFC3339)}
 	}
-	csrf := ar.csrf
 	p.mu.Unlock()
 	for _, per := range p.srv.personas {
 		if p.spec.offers(per) {
 			d.Personas = append(d.Personas, pickerPersona{Persona: per, Masked: per.NRN.Mask()})
 		}
 	}
-	http.SetCookie(w, p.cookie(csrfCookie, csrf, int(authRequestTTL/time.Second)))
+	// The cookie identifies the browser; the form token is an HMAC of it
+	// and the request id, so several tabs can log in at once.
+	http.SetCookie(w, p.cookie(csrfCookie, browser, int(p.srv.sessionTTL/time.Second)))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
 	if errMsg != "" {
@@ -222,8 +226,8 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 	_ = pickerTmpl.Execute(w, d)
 }
 
-// choose handles the picker form: CSRF (double submit, bound to the
-// request), then the persona and level, or the SSO continuation, or cancel.
+// choose handles the picker form: CSRF (the form token must be the HMAC of
+// the browser cookie and the request id), then the persona and level, or the SSO continuation, or cancel.
 func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		renderSimple(w, http.StatusBadRequest, "Bad request", "", nil)
@@ -242,8 +246,7 @@ func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 		renderSimple(w, http.StatusBadRequest, "Unknown or expired login request", "Start again from the application.", nil)
 		return
 	}
-	if ar.csrf == "" || subtle.ConstantTimeCompare([]byte(formCSRF), []byte(ar.csrf)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(cookieCSRF), []byte(ar.csrf)) != 1 {
+	if cookieCSRF == "" || subtle.ConstantTimeCompare([]byte(formCSRF), []byte(p.srv.csrfToken(cookieCSRF, id))) != 1 {
 		p.mu.Unlock()
 		renderSimple(w, http.StatusForbidden, "Form expired", "The form could not be verified (CSRF). Start again from the application.", nil)
 		return
@@ -298,7 +301,6 @@ func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 		renderSimple(w, http.StatusBadRequest, "Bad request", "Unknown action.", nil)
 		return
 	}
-	http.SetCookie(w, p.cookie(csrfCookie, "", -1))
 	http.Redirect(w, r, op.AuthCallbackURL(p.provider)(r.Context(), id), http.StatusFound)
 }
 

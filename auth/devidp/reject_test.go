@@ -309,3 +309,49 @@ func TestForeignHostRefused(t *testing.T) {
 		t.Errorf("status %d, want 421", resp.StatusCode)
 	}
 }
+
+// TestPickerTwoTabs: a browser may have two logins open at once.
+func TestPickerTwoTabs(t *testing.T) {
+	e := startIdP(t, func(c *Config) { c.Clients = []ClientConfig{fasClient(false)} })
+	hc := jarClient(t)
+	open := func() url.Values {
+		_, ch := pkce()
+		resp, err := hc.Get(authURL(e.idp.Issuer(ProfileFAS)+"/authorize", "fas-rp", testRedirect, "openid", "s", "n", ch, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		v := url.Values{}
+		for _, m := range reHidden.FindAllStringSubmatch(string(body), -1) {
+			v.Set(m[1], m[2])
+		}
+		return v
+	}
+	a, b := open(), open()
+	for _, v := range []url.Values{a, b} {
+		v.Set(FieldPersona, PersonaParentA)
+		v.Set(FieldLevel, "500")
+		resp, err := noFollow(hc).PostForm(e.idp.Issuer(ProfileFAS)+"/login", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Errorf("tab %s: status %d", v.Get(FieldRequestID), resp.StatusCode)
+		}
+	}
+	// A token is bound to its request: tab a's token does not fit tab b.
+	c := open()
+	c.Set(FieldCSRF, a.Get(FieldCSRF))
+	c.Set(FieldPersona, PersonaParentA)
+	c.Set(FieldLevel, "500")
+	resp, err := noFollow(hc).PostForm(e.idp.Issuer(ProfileFAS)+"/login", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-request token: status %d, want 403", resp.StatusCode)
+	}
+}

@@ -2,8 +2,10 @@ package devidp
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -44,6 +46,8 @@ type Server struct {
 
 	mu      sync.RWMutex
 	clients map[Profile]map[string]*registeredClient
+
+	csrfKey [32]byte // HMAC key of the picker's CSRF tokens
 
 	jtiMu sync.Mutex
 	jtis  map[string]time.Time // used client-assertion ids
@@ -89,6 +93,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		s.sessionTTL = defaultSessionLifetime
 	}
 	s.personas = Personas(s.now())
+	if _, err := rand.Read(s.csrfKey[:]); err != nil {
+		return nil, fmt.Errorf("devidp: random: %w", err)
+	}
 
 	priv := cfg.SigningRSAKey
 	if priv == nil && !cfg.SigningKey.IsZero() {
@@ -145,6 +152,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) now() time.Time { return s.nowFn() }
+
+// csrfToken binds a picker form to the browser (its CSRF cookie) and to one
+// authorization request.
+func (s *Server) csrfToken(browser, requestID string) string {
+	m := hmac.New(sha256.New, s.csrfKey[:])
+	m.Write([]byte(browser + "|" + requestID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
 
 // Handler returns the HTTP handler serving every enabled profile.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -42,7 +42,6 @@ type authRequest struct {
 	maxAge    *uint
 	acrValues []string
 	claims    claimsRequest
-	csrf      string
 
 	done      bool
 	persona   string

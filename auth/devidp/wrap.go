@@ -48,6 +48,7 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter, body []byte) {
 		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Cache-Control", "no-store")
 	if b.status == 0 {
 		b.status = http.StatusOK
 	}
