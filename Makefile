@@ -17,7 +17,7 @@ vet:
 
 # Short fuzz runs, part of `make test`; `make fuzz` runs them longer.
 fuzz-short:
-	@scripts/fuzz.sh 3s
+	@scripts/fuzz.sh 3s FuzzParse FuzzIdentifyVerify FuzzNormalize FuzzNRNShaped
 
 fuzz:
 	@scripts/fuzz.sh 60s
