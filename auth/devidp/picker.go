@@ -219,7 +219,9 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 	// and the request id, so several tabs can log in at once.
 	http.SetCookie(w, p.cookie(csrfCookie, browser, int(p.srv.sessionTTL/time.Second)))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// No form-action directive: browsers apply it to the redirects after
+	// the submission too, and the login ends in a redirect to the RP.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	if errMsg != "" {
 		w.WriteHeader(http.StatusBadRequest)
 	}
@@ -227,7 +229,8 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 }
 
 // choose handles the picker form: CSRF (the form token must be the HMAC of
-// the browser cookie and the request id), then the persona and level, or the SSO continuation, or cancel.
+// the browser cookie and the request id), then the persona and level, or
+// the SSO continuation, or cancel.
 func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		renderSimple(w, http.StatusBadRequest, "Bad request", "", nil)
