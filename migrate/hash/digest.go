@@ -65,14 +65,74 @@ func digestSchemes() []*scheme {
 	return out
 }
 
+// embeddedSaltSchemes carry their salt in the value:
+//   - Django before 1.4: "sha1$<salt>$<hex sha1(salt+password)>" and
+//     "md5$<salt>$<hex md5(salt+password)>" (unsalted ones have an empty salt);
+//   - Joomla 1.0-2.5: "<hex md5(password+salt)>:<salt>".
+func embeddedSaltSchemes() []*scheme {
+	return []*scheme{
+		djangoSaltedScheme("django-sha1", "sha1$", digestAlgs[1]),
+		djangoSaltedScheme("django-md5", "md5$", digestAlgs[0]),
+		joomlaScheme(),
+	}
+}
+
+func djangoSaltedScheme(name, prefix string, a digestAlg) *scheme {
+	return &scheme{
+		name:  name,
+		match: func(stored string, _ Params) bool { return strings.HasPrefix(stored, prefix) },
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			salt, sum, ok := strings.Cut(stored[len(prefix):], "$")
+			if !ok || len(sum) != 2*a.size || !isHex(sum) || len(salt) > 256 {
+				return nil, unsupported(name, "want %s<salt>$<%d hex digits>", prefix, 2*a.size)
+			}
+			b, _ := hex.DecodeString(sum)
+			cost := "salted, 1 iteration"
+			if salt == "" {
+				cost = "unsalted, 1 iteration"
+			}
+			return &decoded{digest: b, salt: []byte(salt), usable: true, strength: StrengthWeak, cost: cost}, nil
+		},
+		derive: func(d *decoded, pw []byte) ([]byte, error) { return sum(a, d.salt, pw), nil },
+	}
+}
+
+func joomlaScheme() *scheme {
+	const name = "joomla"
+	return &scheme{
+		name: name,
+		match: func(stored string, p Params) bool {
+			return p.Hint == "" && len(stored) > 33 && stored[32] == ':' && isHex(stored[:32])
+		},
+		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
+			salt := stored[33:]
+			if len(salt) > 256 || strings.ContainsAny(salt, ":$\n") {
+				return nil, unsupported(name, "bad salt")
+			}
+			b, _ := hex.DecodeString(stored[:32])
+			return &decoded{digest: b, salt: []byte(salt), usable: true, strength: StrengthWeak, cost: "salted, 1 iteration"}, nil
+		},
+		derive: func(d *decoded, pw []byte) ([]byte, error) { return sum(digestAlgs[0], pw, d.salt), nil },
+		rebuild: func(_ *Hasher, d *decoded) error {
+			if len(d.salt) == 0 {
+				return unsupported(name, "empty salt")
+			}
+			return nil
+		},
+	}
+}
+
 func plaintextScheme() *scheme {
 	return &scheme{
 		name:  "plaintext",
 		match: func(_ string, p Params) bool { return p.Hint == "plaintext" },
+		// Both sides are compared as SHA-256 digests so that the comparison
+		// does not leak the stored password's length.
 		parse: func(_ *Hasher, stored string, _ Params) (*decoded, error) {
-			return &decoded{digest: []byte(stored), usable: true, strength: StrengthNone, cost: "none"}, nil
+			d := sha256.Sum256([]byte(stored))
+			return &decoded{digest: d[:], usable: true, strength: StrengthNone, cost: "none"}, nil
 		},
-		derive: func(_ *decoded, pw []byte) ([]byte, error) { return pw, nil },
+		derive: func(_ *decoded, pw []byte) ([]byte, error) { d := sha256.Sum256(pw); return d[:], nil },
 	}
 }
 

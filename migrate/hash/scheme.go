@@ -60,6 +60,7 @@ func schemeTable() []*scheme {
 	t = append(t, djangoSchemes()...)
 	t = append(t, passlibSchemes()...)
 	t = append(t, mysql41Scheme())
+	t = append(t, embeddedSaltSchemes()...)
 	t = append(t, digestSchemes()...)
 	t = append(t, aspnetSchemes()...)
 	return t

@@ -104,6 +104,13 @@ func TestKnownAnswerVectors(t *testing.T) {
 				}
 				return
 			}
+			if v.Expect == "unusable" {
+				res, err := h.Verify(ctx, v.Hash, v.Password, p)
+				if err != nil || info.Usable || info.Scheme != v.Scheme || res.Match {
+					t.Fatalf("unusable marker: Identify = %+v, Verify = %+v, %v", info, res, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Identify(%q): %v", v.Hash, err)
 			}

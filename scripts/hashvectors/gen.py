@@ -133,6 +133,8 @@ for handler, scheme, kw in [
     (ph.django_bcrypt_sha256, "django-bcrypt-sha256", dict(rounds=5)),
     (ph.django_bcrypt, "django-bcrypt", dict(rounds=5)),
     (ph.django_argon2, "django-argon2", dict(memory_cost=1024, rounds=2, parallelism=2)),
+    (ph.django_salted_sha1, "django-sha1", {}),
+    (ph.django_salted_md5, "django-md5", {}),
     (ph.pbkdf2_sha256, "pbkdf2-sha256", dict(rounds=1000)),
     (ph.pbkdf2_sha512, "pbkdf2-sha512", dict(rounds=1000)),
     (ph.pbkdf2_sha1, "pbkdf2-sha1", dict(rounds=1000)),
@@ -154,6 +156,8 @@ for handler, scheme, kw in [
 for hx, scheme in [(ph.hex_md5, "md5"), (ph.hex_sha1, "sha1"), (ph.hex_sha256, "sha256"), (ph.hex_sha512, "sha512")]:
     each(lambda pw, n: add("passlib " + hx.name, lv, scheme, pw, n, hx.hash(pw)))
     each(lambda pw, n: add("passlib " + hx.name + " (store hint)", lv, scheme, pw, n, hx.hash(pw), hint=scheme))
+# Django's unusable-password marker ("!" + random): no password opens it.
+add("passlib django_disabled", lv, "locked", "correct horse", "", ph.django_disabled.hash("correct horse"), expect="unusable")
 # passlib's defaults, once: slow but what real apps store.
 add("passlib django_pbkdf2_sha256 defaults", lv, "django-pbkdf2-sha256", N1, N1, ph.django_pbkdf2_sha256.hash(N1))
 add("passlib sha512_crypt defaults", lv, "sha512-crypt", N1, N1, ph.sha512_crypt.hash(N1))
@@ -191,6 +195,9 @@ for fn, alg in [("MD5(%s)", "md5"), ("SHA1(%s)", "sha1"), ("SHA2(%s,256)", "sha2
                            my("SELECT " + fn % ("CONCAT(%s,%s)" % (X(SALT), X(pw)))), hint=alg + "(salt+password)", salt=SALT))
     each(lambda pw, n: add("MariaDB " + fn % "CONCAT(pw,salt)", myv, alg + "(password+salt)", pw, n,
                            my("SELECT " + fn % ("CONCAT(%s,%s)" % (X(pw), X(SALT)))), hint=alg + "(password+salt)", salt=SALT))
+JSALT = "Jx8Qw2LpZr5Tn7Vb3Hc9Md4Kf6Gs1Ay0"
+each(lambda pw, n: add("MariaDB CONCAT(MD5(CONCAT(pw,salt)),':',salt) (Joomla 1.5 layout)", myv, "joomla", pw, n,
+                       my("SELECT CONCAT(MD5(CONCAT(%s,%s)),':',%s)" % (X(pw), X(JSALT), X(JSALT)))))
 each(lambda pw, n: add("MariaDB plaintext column", myv, "plaintext", pw, n, pw, hint="plaintext"))
 
 # Django formats per django/contrib/auth/hashers.py, computed with hashlib.
