@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -117,6 +118,9 @@ func TestRedisUnavailable(t *testing.T) {
 				}
 				if errors.Is(err, ErrNotFound) {
 					t.Fatalf("%s: also ErrNotFound: %v", name, err)
+				}
+				if strings.Contains(err.Error(), id) || strings.Contains(err.Error(), s.NRN.Digits()) {
+					t.Fatalf("%s: the error shows the session id or the national number: %v", name, err)
 				}
 				if d := time.Since(start); d > 5*time.Second {
 					t.Errorf("%s took %v to fail", name, d)

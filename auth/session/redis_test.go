@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -337,7 +338,9 @@ func TestRedisKeyRotation(t *testing.T) {
 func TestRedisTamperedRecords(t *testing.T) {
 	r := testsvc.Redis(t)
 	ctx := context.Background()
-	st, err := NewRedis(r.Client, Config{Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix})
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	st, err := NewRedis(r.Client, Config{Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,6 +397,17 @@ func TestRedisTamperedRecords(t *testing.T) {
 			}
 		})
 	}
+	t.Run("log lines name no session", func(t *testing.T) {
+		out := logs.String()
+		if !strings.Contains(out, "does not open") {
+			t.Fatalf("tampered records were not logged: %q", out)
+		}
+		for _, v := range []string{id, other, hashID(id), hashID(other), testSession(t, 1).NRN.Digits()} {
+			if strings.Contains(out, v) {
+				t.Fatalf("a log line names a session or a person: %q", out)
+			}
+		}
+	})
 	t.Run("ID token swapped between sessions", func(t *testing.T) {
 		otherTok, _ := r.Client.Get(ctx, st.tokenKey(hashID(other))).Bytes()
 		r.Client.Set(ctx, st.tokenKey(hashID(id)), otherTok, time.Minute)

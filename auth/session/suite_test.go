@@ -1,9 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -84,10 +86,33 @@ func testSession(t testing.TB, i int) *Session {
 // runStoreSuite is the behaviour every Store must show.
 func runStoreSuite(t *testing.T, h harness) {
 	ctx := context.Background()
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var ids idSet
+	record := h.created
+	h.created = func(id string) {
+		ids.add(id)
+		if record != nil {
+			record(id)
+		}
+	}
+	defer func() {
+		// Nothing the stores logged may show a session id or a national number.
+		out := logs.String()
+		if spans := nrn.Find(out); len(spans) > 0 {
+			t.Errorf("a log line shows a national number (%s)", spans[0].Number.Mask())
+		}
+		for _, id := range ids.ids {
+			if strings.Contains(out, id) {
+				t.Errorf("a log line shows a session id")
+				break
+			}
+		}
+	}()
 	newStore := func(t *testing.T, mod func(*Config)) (Store, *fakeClock) {
 		t.Helper()
 		clk := newClock()
-		cfg := Config{Keys: []config.Secret{testKey(1)}, Now: clk.Now}
+		cfg := Config{Keys: []config.Secret{testKey(1)}, Now: clk.Now, Logger: logger}
 		if mod != nil {
 			mod(&cfg)
 		}
@@ -534,6 +559,24 @@ func runStoreSuite(t *testing.T, h harness) {
 			t.Errorf("after the race, a second revoke found %d, %v", n, err)
 		}
 	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func fill(s []string, v string) {
