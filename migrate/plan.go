@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Policy turns a classification into an action.
@@ -99,7 +100,9 @@ func (p Policy) Action(c Class) string {
 			return ActionRevoke
 		}
 	case PolicyWrapWeak:
-		if c.Has(FlagWeak) && !c.Has(FlagUnsupported) {
+		// A wrapped value is as strong as its bcrypt cost; wrapping it
+		// again would only stack costs (hash.Wrap refuses it).
+		if c.Has(FlagWeak) && !c.Has(FlagUnsupported) && !strings.HasPrefix(c.Scheme, "wrapped(") {
 			return ActionWrap
 		}
 	case PolicyRevokeAll:

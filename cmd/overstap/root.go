@@ -28,6 +28,8 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newNRNCmd(s))
 	root.AddCommand(newDemoCmd(s))
 	root.AddCommand(newDevIDPCmd(s))
+	root.AddCommand(newMigrateCmd(s))
 	root.AddCommand(newHashCmd(s))
+	root.AddCommand(newAuditCmd(s))
 	return root
 }
