@@ -30,5 +30,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newDevIDPCmd(s))
 	root.AddCommand(newMigrateCmd(s))
 	root.AddCommand(newHashCmd(s))
+	root.AddCommand(newAuditCmd(s))
 	return root
 }

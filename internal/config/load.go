@@ -177,6 +177,11 @@ func Decode(r io.Reader, dst any) error {
 	if len(problems) == 0 {
 		return nil
 	}
+	// In file order; problems without a line (a missing top-level key) last.
+	sort.SliceStable(problems, func(i, j int) bool {
+		li, lj := problems[i].Line, problems[j].Line
+		return li != 0 && (lj == 0 || li < lj)
+	})
 	return &Error{Problems: problems}
 }
 

@@ -185,8 +185,8 @@ providers:
   - issuer: https://b.example
     scops: [openid]
 `, []string{
-			`providers[1].scops: unknown key; did you mean "scopes"? (line 6)`,
 			"providers[1]: at least one scope is required (line 5)",
+			`providers[1].scops: unknown key; did you mean "scopes"? (line 6)`,
 		}},
 		{"unknown key far from any", "key: ${OVERSTAP_TEST_KEY}\nlog:\n  colour: red\n",
 			[]string{`log.colour: unknown key; known keys here: format, level (line 3)`}},
@@ -222,8 +222,8 @@ limits: {max: 11}
 			"log.level: must be debug, info, warn or error (line 4)",
 			"providers[0].issuer: must be an absolute https URL (line 6)",
 			"providers[0]: at least one scope is required (line 6)",
-			"apps.alpha.upstream: required (line 10)",
 			"apps.zeta.upstream: required (line 8)",
+			"apps.alpha.upstream: required (line 10)",
 			"limits.max: must be at most 10 (line 11)",
 			"limits: too high (line 11)",
 		}},
@@ -236,8 +236,8 @@ providers:
 `, []string{
 			"key: secret: environment variable OVERSTAP_TEST_NOT_SET is not set (export it, or use file:/path) (line 1)",
 			"port: wrong type: cannot decode !!str `x` into int (line 2)",
-			`providers[0].extra: unknown key; known keys here: issuer, name, scopes (line 5)`,
 			"log.format: must be text or json (line 3)",
+			`providers[0].extra: unknown key; known keys here: issuer, name, scopes (line 5)`,
 			"providers[1].issuer: required (line 6)",
 			"providers[1]: at least one scope is required (line 6)",
 		}},

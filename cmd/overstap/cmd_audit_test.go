@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/adapters/state"
+	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// seedAudit writes n audit entries through the store.
+func seedAudit(t *testing.T, cfg state.Config, n int) []state.Entry {
+	t.Helper()
+	st, err := state.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out []state.Entry
+	for i := 0; i < n; i++ {
+		p, err := nrn.Synthetic(time.Date(1980+i, 1, 2, 0, 0, 0, 0, time.UTC), true, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := st.Append(context.Background(), state.Event{
+			Type: "link.created", Actor: p.Ref([]byte("0123456789abcdef0123456789abcdef")),
+			Target: fmt.Sprintf("account:%d", i), App: "eloket", Outcome: "success",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "overstap.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runCmd(args ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestAuditVerifySQLite(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "state.db")
+	es := seedAudit(t, state.Config{Path: dbPath}, 4)
+	cfgPath := writeConfig(t, "log: {format: text, level: warn}\nnrn_ref_key: "+testRefKey+"\nstate:\n  path: "+dbPath+"\n")
+
+	out, _, err := runCmd("audit", "verify", "--config", cfgPath)
+	if err != nil {
+		t.Fatalf("verify intact: %v", err)
+	}
+	if want := fmt.Sprintf("audit chain ok: 4 entries\nhead: 4 %s\n", es[3].Hash); out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCmd("audit", "verify", "--config", cfgPath)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("verify tampered: err %v, want exit 1", err)
+	}
+	if want := "audit chain BROKEN at entry 2: modified: entry 2 does not match its hash\n(1 entries before it check out)\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
+
+func TestAuditVerifyPostgres(t *testing.T) {
+	pg := testsvc.Postgres(t)
+	seedAudit(t, state.Config{Driver: "postgres", DSN: pg.DSN}, 3)
+	cfgPath := writeConfig(t, "nrn_ref_key: "+testRefKey+"\nstate:\n  driver: postgres\n  dsn: \""+pg.DSN+"\"\n")
+	out, _, err := runCmd("audit", "verify", "--config", cfgPath)
+	if err != nil || !strings.HasPrefix(out, "audit chain ok: 3 entries\n") {
+		t.Fatalf("verify: %q, %v", out, err)
+	}
+	if _, err := pg.DB.Exec("DELETE FROM audit_log WHERE seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCmd("audit", "verify", "--config", cfgPath)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.HasPrefix(out, "audit chain BROKEN at entry 3: deleted: ") {
+		t.Errorf("verify after delete: %q, %v", out, err)
+	}
+}
+
+func TestAuditVerifyErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no config flag", []string{"audit", "verify"}, []string{"--config is required"}},
+		{"config file missing", []string{"audit", "verify", "--config", filepath.Join(dir, "nope.yaml")}, []string{"no such file"}},
+		{"bad config lists every problem", []string{"audit", "verify", "--config", writeConfig(t, "nrn_ref_key: insecure-literal:x\nstate: {driver: oracle}\nextra: 1\n")},
+			[]string{"3 problems", "nrn_ref_key: must be at least 32 bytes", `state.driver: unknown driver "oracle"`, "extra: unknown key"}},
+		{"database file missing", []string{"audit", "verify", "--config", writeConfig(t, "nrn_ref_key: "+testRefKey+"\nstate: {path: "+missing+"}\n")},
+			[]string{"state database", missing}},
+		{"postgres unreachable", []string{"audit", "verify", "--config", writeConfig(t, fmt.Sprintf(
+			"nrn_ref_key: %s\nstate: {driver: postgres, dsn: \"postgres://overstap@127.0.0.1:%d/overstap\", connect_timeout: 2s}\n", testRefKey, testsvc.FreePort(t)))},
+			[]string{"database unreachable"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := runCmd(tc.args...)
+			if err == nil {
+				t.Fatalf("no error; output %q", out)
+			}
+			var ee exitError
+			if errors.As(err, &ee) {
+				t.Fatalf("silent exit %d; want a message", ee.code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("verify created the missing database: %v", err)
+	}
+}
