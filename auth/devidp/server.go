@@ -139,6 +139,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		mux.Handle(spec.path+"/", http.StripPrefix(spec.path, h))
 	}
 	mux.HandleFunc("GET /{$}", s.serveIndex)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	u, _ := url.Parse(s.base)
 	s.handler = securityHeaders(u.Host, mux)
 
