@@ -12,7 +12,7 @@ type Config struct {
 	// Path is the export file (read only, never modified).
 	Path string `yaml:"path"`
 	// ChangesPath is the append-only changes file for the vendor's import
-	// (created with mode 0600 when missing). Must differ from Path.
+	// (created with mode 0600 at the first change). Must differ from Path.
 	ChangesPath string `yaml:"changes_path"`
 	// Delimiter is "," (default), ";", "tab" or "|".
 	Delimiter string `yaml:"delimiter"`

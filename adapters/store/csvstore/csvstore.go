@@ -316,7 +316,11 @@ func (s *Store) Capabilities() store.Capabilities {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return errors.Join(s.f.Close(), s.cf.Close())
+	var err error
+	if s.cf != nil {
+		err = s.cf.Close()
+	}
+	return errors.Join(s.f.Close(), err)
 }
 
 // Iterate returns up to limit accounts after the cursor in key order.
@@ -565,6 +569,14 @@ func (s *Store) appendLines(lines [][]string) error {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
+	if s.cf == nil {
+		cf, err := os.OpenFile(s.cfg.ChangesPath, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		s.cf = cf
+		lines = append([][]string{changesHeader}, lines...)
+	}
 	if err := w.WriteAll(lines); err != nil {
 		return err
 	}
@@ -578,7 +590,10 @@ func (s *Store) appendLines(lines [][]string) error {
 // the pending changes.
 func (s *Store) loadChanges() error {
 	const op = "load changes"
-	cf, err := os.OpenFile(s.cfg.ChangesPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	cf, err := os.OpenFile(s.cfg.ChangesPath, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // created at the first change: opening writes nothing
+	}
 	if err != nil {
 		return s.x.Errf(op, "", "%w", err)
 	}
@@ -599,7 +614,6 @@ func (s *Store) loadChanges() error {
 	s.cf = cf
 	if len(data) == 0 {
 		if err := s.appendLines([][]string{changesHeader}); err != nil {
-			cf.Close()
 			return s.x.Errf(op, "", "%w", err)
 		}
 		return nil

@@ -1,0 +1,95 @@
+// Package storeconfig is the one configuration section that chooses a
+// user-store adapter and opens it:
+//
+//	name: eloket
+//	type: sql            # sql | ldap | csv | httphook
+//	sql:
+//	  driver: postgres
+//	  dsn: ${ELOKET_DB_DSN}
+//	  table: users
+//	  columns: {id: id, username: login, password: pw_hash}
+//
+// Validate checks only this level (name, type, the one matching section);
+// the configuration loader validates the chosen section itself, and Open
+// validates it again before connecting.
+package storeconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+
+	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/csvstore"
+	"github.com/overstap/overstap/adapters/store/httphook"
+	"github.com/overstap/overstap/adapters/store/ldapstore"
+	"github.com/overstap/overstap/adapters/store/sqlstore"
+)
+
+// Config selects and configures one user store.
+type Config struct {
+	// Name identifies the store in messages, runs and reports
+	// (letters, digits, "-", "_"; at most 64).
+	Name string `yaml:"name"`
+	// Type is the adapter: sql, ldap, csv or httphook. Exactly the section
+	// of that name must be present.
+	Type string `yaml:"type"`
+	// SQL configures a PostgreSQL, MySQL/MariaDB or SQLite table.
+	SQL *sqlstore.Config `yaml:"sql"`
+	// LDAP configures a directory.
+	LDAP *ldapstore.Config `yaml:"ldap"`
+	// CSV configures an export file and its changes file.
+	CSV *csvstore.Config `yaml:"csv"`
+	// HTTPHook configures a vendor's hook endpoint.
+	HTTPHook *httphook.Config `yaml:"httphook"`
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// Types lists the adapter types.
+var Types = []string{"sql", "ldap", "csv", "httphook"}
+
+// Validate checks the name, the type and that exactly its section is set.
+func (c Config) Validate() error {
+	var errs []error
+	if !nameRE.MatchString(c.Name) {
+		errs = append(errs, errors.New("name: required: letters, digits, - and _, at most 64 (e.g. eloket)"))
+	}
+	present := map[string]bool{"sql": c.SQL != nil, "ldap": c.LDAP != nil, "csv": c.CSV != nil, "httphook": c.HTTPHook != nil}
+	known := false
+	for _, t := range Types {
+		if c.Type == t {
+			known = true
+		}
+	}
+	if !known {
+		errs = append(errs, fmt.Errorf("type: %q is not one of sql, ldap, csv, httphook", c.Type))
+	} else if !present[c.Type] {
+		errs = append(errs, fmt.Errorf("%s: required for type %s", c.Type, c.Type))
+	}
+	for _, t := range Types {
+		if present[t] && t != c.Type {
+			errs = append(errs, fmt.Errorf("%s: only the section of the chosen type (%s) may be set", t, c.Type))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open validates cfg and opens the adapter it selects. logger may be nil.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (store.Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("storeconfig: %w", err)
+	}
+	switch cfg.Type {
+	case "sql":
+		return sqlstore.Open(ctx, cfg.Name, *cfg.SQL, logger)
+	case "ldap":
+		return ldapstore.Open(ctx, cfg.Name, *cfg.LDAP, logger)
+	case "csv":
+		return csvstore.Open(ctx, cfg.Name, *cfg.CSV, logger)
+	default:
+		return httphook.Open(ctx, cfg.Name, *cfg.HTTPHook, logger)
+	}
+}

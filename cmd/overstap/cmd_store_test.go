@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+func TestStoreCheck(t *testing.T) {
+	n, _ := nrn.Synthetic(time.Date(1975, 6, 7, 0, 0, 0, 0, time.UTC), true, 5)
+	sum := md5.Sum([]byte("x"))
+	dir := t.TempDir()
+	export := "id,login,hash,rrn\n" +
+		"1," + n.Digits() + ",$1$saltsalt$abcdefghijklmnopqrstuv,\n" +
+		"2,jan," + hex.EncodeToString(sum[:]) + "," + n.Format() + "\n" +
+		"3,piet,,\n" +
+		"4,mia,$weird$x,12345678901\n"
+	os.WriteFile(filepath.Join(dir, "export.csv"), []byte(export), 0o600)
+	cfgFile := filepath.Join(dir, "store.yaml")
+	os.WriteFile(cfgFile, []byte("name: eloket\ntype: csv\ncsv:\n  path: "+filepath.Join(dir, "export.csv")+
+		"\n  changes_path: "+filepath.Join(dir, "changes.csv")+"\n  columns: {id: id, username: login, password: hash, nrn: rrn}\n"), 0o600)
+	before, _ := os.ReadFile(filepath.Join(dir, "export.csv"))
+
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		want    []string
+		wantErr string
+	}{
+		{"report", []string{"store", "check", "--config", cfgFile}, 0, []string{
+			"store eloket (csv): read 4 accounts (whole store)",
+			"atomic_cas=false", "column=1 username=1 none=2 duplicates=2",
+			"unusable nrn value: invalid check digits: 1", "null=1",
+			"scheme unknown: 1", "warning: no atomic compare-and-swap",
+		}, ""},
+		{"missing config", []string{"store", "check"}, -1, nil, "--config FILE is required"},
+		{"bad sample", []string{"store", "check", "--config", cfgFile, "--sample", "0"}, -1, nil, "--sample"},
+		{"missing column", []string{"store", "check", "--config", writeFile(t, dir, "bad.yaml",
+			"name: eloket\ntype: csv\ncsv:\n  path: "+filepath.Join(dir, "export.csv")+"\n  changes_path: "+filepath.Join(dir, "c2.csv")+
+				"\n  columns: {id: id, username: user, password: pw}\n")}, 1, []string{"cannot open", "columns.username", "columns.password"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			root := newRootCmd(strings.NewReader(""), &out, &errOut)
+			root.SetArgs(c.args)
+			err := root.ExecuteContext(context.Background())
+			var ee exitError
+			switch {
+			case c.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+			case c.code == 0 && err != nil:
+				t.Fatalf("err %v\n%s", err, out.String())
+			case c.code > 0 && (!errors.As(err, &ee) || ee.code != c.code):
+				t.Fatalf("err %v, want exit %d\n%s", err, c.code, out.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if nrn.Contains(out.String()+errOut.String()) || strings.Contains(out.String(), "$1$saltsalt") {
+				t.Errorf("output leaks a national number or hash:\n%s", nrn.Redact(out.String()))
+			}
+		})
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "export.csv")); !bytes.Equal(before, after) {
+		t.Fatal("check modified the export")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "changes.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("check created the changes file: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
