@@ -31,5 +31,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newMigrateCmd(s))
 	root.AddCommand(newHashCmd(s))
 	root.AddCommand(newAuditCmd(s))
+	root.AddCommand(newStoreCmd(s))
 	return root
 }
