@@ -67,7 +67,11 @@ type Config struct {
 }
 
 // Validate returns every problem in cfg, each starting with its YAML key.
-func (cfg Config) Validate() error {
+func (cfg Config) Validate() error { return cfg.validate(true) }
+
+// validate checks cfg; withRedis includes the redis section (NewRedis is
+// given a client and does not need it).
+func (cfg Config) validate(withRedis bool) error {
 	var errs []error
 	switch cfg.Store {
 	case "", "memory", "redis":
@@ -124,7 +128,7 @@ func (cfg Config) Validate() error {
 	if cfg.MaxSessions < 0 {
 		errs = append(errs, errors.New("max_sessions: must be positive (default 100000)"))
 	}
-	if cfg.Store == "redis" {
+	if cfg.Store == "redis" && withRedis {
 		if err := cfg.Redis.Validate(); err != nil {
 			errs = append(errs, prefixErr("redis.", err))
 		}
@@ -145,9 +149,10 @@ func prefixErr(p string, err error) error {
 	return fmt.Errorf("%s%w", p, err)
 }
 
-// withDefaults validates cfg and returns a copy with defaults filled in.
+// withDefaults validates cfg (without its redis section: whoever needs it
+// checks it) and returns a copy with defaults filled in.
 func (cfg Config) withDefaults() (Config, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(false); err != nil {
 		return cfg, fmt.Errorf("session: invalid config: %w", err)
 	}
 	if cfg.IdleTimeout == 0 {

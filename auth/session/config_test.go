@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/testsvc"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -109,5 +110,22 @@ redis:
 	}
 	if cfg.IdleTimeout != 15*time.Minute || cfg.AbsoluteTimeout != 8*time.Hour || cfg.TouchInterval != 30*time.Second || len(cfg.Keys) != 1 || cfg.Redis.Password.Value() != "pw" {
 		t.Fatalf("decoded %+v", cfg)
+	}
+}
+
+func TestNewRedisConfig(t *testing.T) {
+	// The client is given: no redis section needed, but keys are.
+	if _, err := NewRedis(nil, Config{Keys: []config.Secret{testKey(1)}}); err == nil || !strings.Contains(err.Error(), "nil redis client") {
+		t.Errorf("nil client: %v", err)
+	}
+	r := testsvc.Redis(t)
+	if _, err := NewRedis(r.Client, Config{Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix}); err != nil {
+		t.Errorf("NewRedis without a redis section: %v", err)
+	}
+	if _, err := NewRedis(r.Client, Config{KeyPrefix: r.Prefix}); err == nil || !strings.Contains(err.Error(), "keys: at least one") {
+		t.Errorf("NewRedis without keys: %v", err)
+	}
+	if _, err := Open(Config{Store: "redis", Keys: []config.Secret{testKey(1)}}); err == nil || !strings.Contains(err.Error(), "redis.url: required") {
+		t.Errorf("Open without a redis section: %v", err)
 	}
 }

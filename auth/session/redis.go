@@ -45,11 +45,14 @@ type Redis struct {
 
 var _ Store = (*Redis)(nil)
 
-// NewRedis returns a store on client. Close does not close client.
+// NewRedis returns a store on client. cfg.Store and cfg.Redis are ignored
+// (the client is given); cfg.Keys must hold at least one key. Close does not
+// close client.
 func NewRedis(client redis.UniversalClient, cfg Config) (*Redis, error) {
 	if client == nil {
 		return nil, errors.New("session: nil redis client")
 	}
+	cfg.Store = "redis" // so that Validate asks for keys
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
