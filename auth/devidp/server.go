@@ -177,6 +177,9 @@ func (s *Server) Issuer(p Profile) string {
 // Personas returns the personas as computed at New.
 func (s *Server) Personas() []Persona { return slices.Clone(s.personas) }
 
+// Persona returns the persona with the given key.
+func (s *Server) Persona(key string) (Persona, bool) { return s.persona(key) }
+
 func (s *Server) persona(key string) (Persona, bool) {
 	for _, p := range s.personas {
 		if p.Key == key {

@@ -18,6 +18,7 @@ import (
 
 func newDevIDPCmd(s stdio) *cobra.Command {
 	var cfgPath string
+	var printNumbers bool
 	c := &cobra.Command{
 		Use:   "devidp",
 		Short: "Run the development OpenID provider (FAS-, itsme- and ACM-like) with test personas",
@@ -29,18 +30,20 @@ instead of passwords. Loopback only. NEVER use it in production.
 See docs/devidp.md and configs/devidp.yaml.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDevIDP(cmd.Context(), s, cfgPath)
+			return runDevIDP(cmd.Context(), s, cfgPath, printNumbers)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", "", "dev IdP YAML configuration file (required)")
 	_ = c.MarkFlagRequired("config")
+	c.Flags().BoolVar(&printNumbers, "print-numbers", false,
+		"print the personas' synthetic national numbers in clear (fictitious, sequence 9xx), to seed a test user store")
 	return c
 }
 
 // maxDevIDPConfig bounds the configuration file.
 const maxDevIDPConfig = 1 << 20
 
-func runDevIDP(ctx context.Context, s stdio, path string) error {
+func runDevIDP(ctx context.Context, s stdio, path string, printNumbers bool) error {
 	b, err := readDevIDPConfig(path, maxDevIDPConfig)
 	if err != nil {
 		return fmt.Errorf("devidp: %w", err)
@@ -82,6 +85,9 @@ func runDevIDP(ctx context.Context, s stdio, path string) error {
 		num := "no national number (foreign document, itsme only)"
 		if p.HasNRN() {
 			num = p.NRN.Mask()
+			if printNumbers {
+				num = p.NRN.Digits() + " (synthetic)"
+			}
 		}
 		fmt.Fprintf(s.out, "  %-10s %-16s %3d y  %s\n", p.Key, p.Name(), p.Age, num)
 	}

@@ -98,6 +98,42 @@ clients:
 	}
 }
 
+// TestDevIDPPrintNumbers: --print-numbers shows the synthetic numbers, for
+// vendors seeding a test user store.
+func TestDevIDPPrintNumbers(t *testing.T) {
+	port := testsvc.FreePort(t)
+	path := filepath.Join(t.TempDir(), "devidp.yaml")
+	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\nissuer_base: http://127.0.0.1:%d\nprofiles: [fas]\n", port, port)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"devidp", "--config", path, "--print-numbers"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "roommate") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	out := stdout.String()
+	found := 0
+	for _, sp := range nrn.Find(out) {
+		if !nrn.IsSynthetic(sp.Number) {
+			t.Errorf("printed a non-synthetic number")
+		}
+		found++
+	}
+	if found != 7 {
+		t.Errorf("found %d numbers, want 7 (every persona but the foreign one):\n%s", found, out)
+	}
+}
+
 func TestDevIDPCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
