@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,8 @@ func TestRedisStore(t *testing.T) {
 		t.Logf("scanned %d keys, %d session ids checked", st.keys, len(ids.ids))
 	})
 }
+
+var nrnShaped = regexp.MustCompile(`(^|[^0-9])[0-9]{11}([^0-9]|$)|[0-9]{2}\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2}|[0-9]{6}[ -][0-9]{3}[ -][0-9]{2}`)
 
 // scanStats summarises a scan of the test's keys.
 type scanStats struct {
@@ -174,7 +177,12 @@ func scanRedis(t *testing.T, r testsvc.R, ids []string, secrets []string) scanSt
 	needles = append(needles, secrets...)
 	for _, h := range haystacks {
 		if spans := nrn.Find(h); len(spans) > 0 {
-			t.Errorf("Redis holds an NRN-shaped string (%s)", spans[0].Number.Mask())
+			t.Errorf("Redis holds a national number (%s)", spans[0].Number.Mask())
+		}
+		// NRN-shaped even with wrong check digits: 11 digits in a row, or
+		// the card's dotted form.
+		if nrnShaped.MatchString(h) {
+			t.Errorf("Redis holds an NRN-shaped string")
 		}
 		for _, n := range needles {
 			if n != "" && strings.Contains(h, n) {
@@ -464,5 +472,20 @@ func TestRedisTTLs(t *testing.T) {
 	left := s.AbsoluteExpiry.Sub(clk.Now())
 	if ttl := r.Client.PTTL(ctx, st.sessionKey(hid)).Val(); ttl > left || ttl < left-time.Second {
 		t.Errorf("TTL near the absolute expiry = %v, want about %v", ttl, left)
+	}
+}
+
+// TestScanDetectors makes sure the scan would notice what it looks for.
+func TestScanDetectors(t *testing.T) {
+	n := nrn.NewGenerator(5).Next()
+	for _, v := range []string{n.Digits(), n.Format(), "x" + n.Digits() + "y", n.Digits()[:6] + " " + n.Digits()[6:9] + " " + n.Digits()[9:], "12345678901"} {
+		if !nrnShaped.MatchString(v) {
+			t.Errorf("pattern misses %s", nrn.Redact(v))
+		}
+	}
+	for _, v := range []string{"123456789012", "1234567890", "t_ab12:3:s:AbC"} {
+		if nrnShaped.MatchString(v) {
+			t.Errorf("pattern matches %q", v)
+		}
 	}
 }
