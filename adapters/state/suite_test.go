@@ -29,9 +29,10 @@ func sqliteBackend(t *testing.T) Config {
 }
 
 func postgresBackend(t *testing.T) Config {
-	pg := testsvc.Postgres(t)
-	return Config{Driver: "postgres", DSN: pg.DSN}
+	return Config{Driver: "postgres", DSN: postgresDSN(t)}
 }
+
+func postgresDSN(t testing.TB) string { return testsvc.Postgres(t).DSN }
 
 func TestSQLite(t *testing.T)   { runSuite(t, sqliteBackend) }
 func TestPostgres(t *testing.T) { runSuite(t, postgresBackend) }

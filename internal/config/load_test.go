@@ -378,3 +378,21 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{"", "key: insecure-literal:x\n", "log: {format: json}\nproviders: [{issuer: x}]\n",
+		"apps: {a: {upstream: b}}\n", "key: [a]\n", "a: &a [*a]\n", "port: 1\nport: 2\n", "---\n---\n", "limits: {max: -1}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var c testConfig
+		err := Decode(strings.NewReader(s), &c)
+		var ce *Error
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("Decode error %T is not *Error: %v", err, err)
+		}
+		if ce != nil && len(ce.Problems) == 0 {
+			t.Fatal("Error without problems")
+		}
+	})
+}
