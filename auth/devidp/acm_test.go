@@ -27,10 +27,10 @@ func TestACMFlow(t *testing.T) {
 		wantRRN bool
 	}{
 		{"eid", PersonaParentA, true},
-		{"itsme", PersonaMinor, true},
+		{"itsme", PersonaAdult, true},
 		{"csamtotp", PersonaRoommate, true},
 		{"csamsms", PersonaUnrelated, true},
-		{"csampassword", PersonaAdult, true},
+		{"csampassword", PersonaMinor, true},
 		{"eidashigh", PersonaBIS, true},
 		{"eidassubstantial", PersonaParentB, true},
 		{"csamselfreg", PersonaParentA, false},

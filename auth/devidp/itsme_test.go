@@ -191,6 +191,9 @@ func TestITSMEPicker(t *testing.T) {
 			t.Errorf("picker lacks %q", want)
 		}
 	}
+	if strings.Contains(page, `value="minor"`) {
+		t.Error("itsme offers a 10-year-old (itsme users are 16+)")
+	}
 	if nrn.Contains(page) {
 		t.Error("picker shows a national number in clear")
 	}
@@ -211,7 +214,7 @@ func TestITSMESecretClientDirectEncryption(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: prov.Endpoint().AuthURL, TokenURL: prov.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 		Scopes:   []string{"openid", "eid"}}
 	v := oauth2.GenerateVerifier()
-	back, err := e.idp.BrowserLogin(ctx, jarClient(t), conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), Choice{Persona: PersonaMinor})
+	back, err := e.idp.BrowserLogin(ctx, jarClient(t), conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v)), Choice{Persona: PersonaAdult})
 	if err != nil {
 		t.Fatal(err)
 	}

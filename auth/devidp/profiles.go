@@ -185,7 +185,11 @@ func (s *profileSpec) minRequested(acrValues []string) (Level, bool) {
 }
 
 // offers reports whether the profile offers persona p on its picker: the
-// foreign-document persona exists only at itsme.
+// foreign-document persona exists only at itsme, and itsme users are 16 or
+// older.
 func (s *profileSpec) offers(p Persona) bool {
-	return !p.ForeignDocument || s.name == ProfileITSME
+	if s.name == ProfileITSME {
+		return p.Age >= 16
+	}
+	return !p.ForeignDocument
 }
