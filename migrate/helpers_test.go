@@ -3,7 +3,6 @@ package migrate
 import (
 	"context"
 	"crypto/md5"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
-
+	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 )
@@ -194,16 +192,16 @@ func isHexStr(s string) bool {
 	return true
 }
 
-// newStateDB opens a fresh SQLite state database with the schema.
+// newStateDB opens a fresh SQLite state store with the migrate tables.
 func newStateDB(t testing.TB) *DB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "state.db")
-	sdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	st, err := state.Open(context.Background(), state.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "state.db")}, nil,
+		state.Migrations{Component: Component, FS: SchemaFS()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sdb.Close() })
-	db, err := OpenDB(context.Background(), sdb, SQLite, true)
+	t.Cleanup(func() { st.Close() })
+	db, err := OpenDB(st.DB(), Dialect(st.Dialect()))
 	if err != nil {
 		t.Fatal(err)
 	}

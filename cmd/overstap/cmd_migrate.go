@@ -10,14 +10,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
-	_ "modernc.org/sqlite" // state database
 
+	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/migrate"
@@ -55,7 +56,7 @@ func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
 // migrateEnv is what a subcommand works with.
 type migrateEnv struct {
 	db     *migrate.DB
-	sqldb  *sql.DB
+	state  *state.Store
 	store  *sqlstore.Store
 	engine *migrate.Engine
 	logger *slog.Logger
@@ -65,43 +66,36 @@ func (m *migrateEnv) Close() {
 	if m.store != nil {
 		m.store.Close()
 	}
-	if m.sqldb != nil {
-		m.sqldb.Close()
+	if m.state != nil {
+		m.state.Close()
 	}
 }
 
-// openState opens the state database named by dsn and applies the migrate
-// schema.
-func openState(ctx context.Context, dsn string) (*migrate.DB, *sql.DB, error) {
-	driver, dialect, conn := "sqlite", migrate.SQLite, strings.TrimPrefix(dsn, "sqlite:")
+// openState opens the state store named by dsn (a postgres:// URL, or a
+// SQLite path with an optional sqlite: prefix) with the migrate tables.
+func openState(ctx context.Context, dsn string) (*migrate.DB, *state.Store, error) {
+	cfg := state.Config{Driver: "sqlite", Path: strings.TrimPrefix(dsn, "sqlite:")}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		driver, dialect, conn = "pgx", migrate.Postgres, dsn
-	} else {
-		if conn == "" {
-			return nil, nil, errors.New("migrate: --state: empty path")
-		}
-		conn = "file:" + conn + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		cfg = state.Config{Driver: "postgres", DSN: dsn}
+	} else if cfg.Path == "" {
+		return nil, nil, errors.New("migrate: --state: empty path")
 	}
-	sdb, err := sql.Open(driver, conn)
+	st, err := state.Open(ctx, cfg, nil, state.Migrations{Component: migrate.Component, FS: migrate.SchemaFS()})
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrate: state database: %w", err)
-	}
-	if err := sdb.PingContext(ctx); err != nil {
-		sdb.Close()
-		return nil, nil, fmt.Errorf("migrate: state database unreachable: %w", err)
-	}
-	db, err := migrate.OpenDB(ctx, sdb, dialect, true)
-	if err != nil {
-		sdb.Close()
 		return nil, nil, err
 	}
-	return db, sdb, nil
+	db, err := migrate.OpenDB(st.DB(), migrate.Dialect(st.Dialect()))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return db, st, nil
 }
 
 func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migrateEnv, error) {
 	env := &migrateEnv{logger: slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	var err error
-	env.db, env.sqldb, err = openState(ctx, f.state)
+	env.db, env.state, err = openState(ctx, f.state)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +129,7 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 		DB:       env.db,
 		Store:    env.store,
 		Hasher:   migrate.HashAdapter(h),
-		Auditor:  logAuditor{env.logger},
+		Auditor:  stateAuditor{env.state},
 		Progress: migrate.NewProgressWriter(s.err, isTerminal(s.err), nil),
 		Logger:   env.logger,
 	})
@@ -146,17 +140,21 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 	return env, nil
 }
 
-// logAuditor writes audit events to the log until the state store's audit
-// log is wired in.
-type logAuditor struct{ log *slog.Logger }
+// stateAuditor writes migrate audit events to the state store's
+// hash-chained audit log.
+type stateAuditor struct{ st *state.Store }
 
-func (a logAuditor) Audit(ctx context.Context, e migrate.AuditEvent) error {
-	args := []any{"type", e.Type, "run", e.Run, "store", e.Store, "policy", e.Policy, "status", e.Status}
+func (a stateAuditor) Audit(ctx context.Context, e migrate.AuditEvent) error {
+	d := map[string]string{"policy": e.Policy}
 	for k, v := range e.Attrs {
-		args = append(args, k, v)
+		d[k] = strconv.FormatInt(v, 10)
 	}
-	a.log.Log(ctx, slog.LevelWarn+1, "audit", args...)
-	return nil
+	outcome := e.Status
+	if outcome == "" {
+		outcome = "started"
+	}
+	_, err := a.st.Append(ctx, state.Event{Time: e.Time, Type: e.Type, Actor: "overstap-migrate", Target: e.Run, App: e.Store, Outcome: outcome, Details: d})
+	return err
 }
 
 func isTerminal(w io.Writer) bool {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	statepkg "github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/internal/testsvc"
 	"github.com/overstap/overstap/migrate"
 	"github.com/overstap/overstap/migrate/seed"
@@ -128,11 +129,11 @@ func writesPerAccount(t *testing.T, db *sql.DB) map[string]int {
 // the private key.
 func journal(t *testing.T, statePath, run, keyFile string) map[string]string {
 	t.Helper()
-	db, sdb, err := openState(context.Background(), statePath)
+	db, st, err := openState(context.Background(), statePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sdb.Close()
+	defer st.Close()
 	key, err := migrate.ReadPrivateKeyFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +210,23 @@ func TestMigrateCLIFlow(t *testing.T) {
 	if diff := cmp.Diff(want, credentials(t, pg.DB)); diff != "" {
 		t.Errorf("after rollback (-want +got):\n%s", diff)
 	}
+	// Start and end of every run are in the state store's audit log.
+	_, st, err := openState(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := st.List(context.Background(), auditFilter("apply-cli"))
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range entries {
+		types = append(types, e.Type+"/"+e.Outcome+"/"+e.Details["changed"])
+	}
+	if len(types) != 2 || types[0] != "migrate.apply.start/started/" || !strings.HasPrefix(types[1], "migrate.apply.end/done/") || types[1] == "migrate.apply.end/done/0" {
+		t.Errorf("audit entries of the run: %v", types)
+	}
 	for _, format := range []string{"json", "csv", "html"} {
 		outFile := filepath.Join(dir, "report."+format)
 		if _, _, err := runCLI(t, "migrate", "report", "--state", state, "--format", format, "--apply-run", "apply-cli", "--out", outFile); err != nil {
@@ -219,6 +237,8 @@ func TestMigrateCLIFlow(t *testing.T) {
 		}
 	}
 }
+
+func auditFilter(run string) statepkg.Filter { return statepkg.Filter{Target: run} }
 
 // TestApplyKilledAndResumed SIGKILLs `overstap migrate apply` at random
 // points (at least 10 times), resumes it each time, and checks the end state

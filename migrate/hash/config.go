@@ -10,7 +10,12 @@ import (
 const (
 	DefaultBcryptCost = 12
 	// MaxPasswordBytes bounds a candidate password given to Verify.
-	MaxPasswordBytes = 4096
+	MaxPasswordBytes = 1024
+	// MaxIteratedPasswordBytes bounds the password for SHA-crypt, phpass and
+	// Drupal 7, whose every round hashes the password again: their work grows
+	// with rounds × password length, so a long password would turn an allowed
+	// round count into a denial of service.
+	MaxIteratedPasswordBytes = 256
 	// maxStoredLen bounds a stored value; no supported format comes close.
 	maxStoredLen = 1024
 )

@@ -14,6 +14,7 @@ type UnsupportedError struct {
 	Reason string
 }
 
+// Error returns "hash: unsupported <scheme>: <reason>".
 func (e *UnsupportedError) Error() string {
 	if e.Scheme == "" {
 		return "hash: unsupported: " + e.Reason
@@ -31,6 +32,7 @@ type LimitError struct {
 	Max    int64
 }
 
+// Error names the scheme, the parameter, its value and the cap.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("hash: %s %s %d outside the allowed range (max %d)", e.Scheme, e.Param, e.Value, e.Max)
 }
@@ -38,7 +40,8 @@ func (e *LimitError) Error() string {
 var (
 	// ErrPasswordTooLong is returned by Hash for a password over bcrypt's
 	// 72-byte input limit (it is refused, never truncated), and by Verify for
-	// a password over MaxPasswordBytes or over 72 bytes against a bcrypt hash.
+	// a password over MaxPasswordBytes, over 72 bytes against a bcrypt hash,
+	// or over MaxIteratedPasswordBytes against SHA-crypt, phpass or Drupal 7.
 	ErrPasswordTooLong = errors.New("hash: password too long")
 	// ErrEmptyPassword is returned by Hash for an empty password.
 	ErrEmptyPassword = errors.New("hash: empty password")

@@ -148,6 +148,14 @@ func TestHashTarget(t *testing.T) {
 	if res, err := h.Verify(ctx, md5hex("x"), strings.Repeat("x", MaxPasswordBytes+1), Params{}); !errors.Is(err, ErrPasswordTooLong) || res.Match {
 		t.Fatalf("Verify(huge password) = %+v, %v", res, err)
 	}
+	// Iterated schemes whose work grows with the password length.
+	long := strings.Repeat("x", MaxIteratedPasswordBytes+1)
+	for _, scheme := range []string{"sha512-crypt", "sha256-crypt", "phpass", "drupal7"} {
+		v := vectorFor(t, scheme)
+		if res, err := h.Verify(ctx, v.Hash, long, Params{}); !errors.Is(err, ErrPasswordTooLong) || res.Match {
+			t.Fatalf("Verify(%s, %d bytes) = %+v, %v", scheme, len(long), res, err)
+		}
+	}
 }
 
 func TestNeedsUpgrade(t *testing.T) {

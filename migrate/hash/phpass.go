@@ -59,6 +59,9 @@ func phpassScheme(name, pre string, drupal bool) *scheme {
 			}, nil
 		},
 		derive: func(d *decoded, pw []byte) ([]byte, error) {
+			if len(pw) > MaxIteratedPasswordBytes {
+				return nil, fmt.Errorf("%w: %s takes at most %d bytes", ErrPasswordTooLong, name, MaxIteratedPasswordBytes)
+			}
 			if pre == "U" {
 				m := md5.Sum(pw)
 				pw = []byte(hex.EncodeToString(m[:]))

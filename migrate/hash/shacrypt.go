@@ -72,6 +72,9 @@ func shaCryptScheme(name, magic string, is512 bool) *scheme {
 			}, nil
 		},
 		derive: func(d *decoded, pw []byte) ([]byte, error) {
+			if len(pw) > MaxIteratedPasswordBytes {
+				return nil, fmt.Errorf("%w: %s takes at most %d bytes", ErrPasswordTooLong, name, MaxIteratedPasswordBytes)
+			}
 			return shaCrypt(newH, is512, pw, d.salt, d.rounds), nil
 		},
 		rebuild: func(h *Hasher, d *decoded) error {
