@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -95,6 +96,9 @@ listen: 127.0.0.1:8081
 issuer_base: http://127.0.0.1:8081
 signing_key: file:` + keyFile + `
 profiles: [fas, acm]
+session_lifetime: 2h
+max_auth_requests: 50
+authorization_response_iss: true
 clients:
   - id: rp
     profile: fas
@@ -120,7 +124,8 @@ clients:
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(c.Clients) != 1 || c.Clients[0].Secret.Value() != "x" || len(c.Profiles) != 2 {
+				if len(c.Clients) != 1 || c.Clients[0].Secret.Value() != "x" || len(c.Profiles) != 2 ||
+					c.SessionLifetime != 2*time.Hour || c.MaxAuthRequests != 50 || !c.AuthorizationResponseIss {
 					t.Errorf("decoded %+v", c)
 				}
 				idp, err := New(c, nil)
