@@ -81,4 +81,3 @@ func (m *DB) q(query string) string {
 	}
 	return b.String()
 }
-
