@@ -216,30 +216,36 @@ func randomID(n int) string {
 // maxJTIs caps the client-assertion replay cache.
 const maxJTIs = 100_000
 
-func (s *Server) jtiSeen(key string) bool {
-	s.jtiMu.Lock()
-	defer s.jtiMu.Unlock()
-	exp, ok := s.jtis[key]
-	return ok && s.now().Before(exp)
-}
-
-// rememberJTI records a used assertion until it expires (at most 1 h, the
-// longest iat age op accepts).
-func (s *Server) rememberJTI(key string, exp time.Time) {
+// reserveJTI records a client-assertion id until its expiry (at most 1 h,
+// the longest iat age op accepts) and reports false if it was already used
+// or the cache is full of unexpired ids (fail closed).
+func (s *Server) reserveJTI(key string, exp time.Time) bool {
 	now := s.now()
 	if limit := now.Add(time.Hour); exp.After(limit) || exp.IsZero() {
 		exp = limit
 	}
 	s.jtiMu.Lock()
 	defer s.jtiMu.Unlock()
+	if e, ok := s.jtis[key]; ok && now.Before(e) {
+		return false
+	}
 	if len(s.jtis) >= maxJTIs {
 		for k, e := range s.jtis {
 			if now.After(e) {
 				delete(s.jtis, k)
 			}
 		}
+		if len(s.jtis) >= maxJTIs {
+			return false
+		}
 	}
-	if len(s.jtis) < maxJTIs {
-		s.jtis[key] = exp
-	}
+	s.jtis[key] = exp
+	return true
+}
+
+// releaseJTI forgets an id whose request failed, so the client may retry.
+func (s *Server) releaseJTI(key string) {
+	s.jtiMu.Lock()
+	defer s.jtiMu.Unlock()
+	delete(s.jtis, key)
 }

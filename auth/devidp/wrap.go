@@ -114,7 +114,6 @@ func (p *profileState) wrapToken(next http.Handler) http.Handler {
 			}
 		}
 		var jti string
-		var jtiExp time.Time
 		if used == oidc.AuthMethodPrivateKeyJWT {
 			peek, err := peekAssertion(r.PostForm.Get("client_assertion"))
 			if err != nil {
@@ -127,8 +126,11 @@ func (p *profileState) wrapToken(next http.Handler) http.Handler {
 			}
 			// RFC 7523 §3: a jti may be used once. op checks signature, iss,
 			// sub, aud, exp and iat; the replay cache is ours.
-			jti, jtiExp = peek.Iss+"|"+peek.JTI, peek.Exp.AsTime()
-			if peek.JTI == "" || p.srv.jtiSeen(jti) {
+			// The jti is reserved before op verifies the assertion (so two
+			// concurrent uses cannot both pass) and released if the request
+			// fails.
+			jti = peek.Iss + "|" + peek.JTI
+			if peek.JTI == "" || !p.srv.reserveJTI(jti, peek.Exp.AsTime()) {
 				writeOAuthError(w, http.StatusBadRequest, "invalid_client", "client_assertion without jti or replayed")
 				return
 			}
@@ -136,8 +138,8 @@ func (p *profileState) wrapToken(next http.Handler) http.Handler {
 		buf := newBuffered()
 		next.ServeHTTP(buf, r)
 		body := buf.body.Bytes()
-		if jti != "" && buf.status == http.StatusOK {
-			p.srv.rememberJTI(jti, jtiExp)
+		if jti != "" && buf.status != http.StatusOK {
+			p.srv.releaseJTI(jti)
 		}
 		if buf.status == http.StatusOK && p.spec.encryptTokens {
 			out, err := p.encryptIDToken(r, ri.clientID, body)
@@ -156,6 +158,9 @@ func (p *profileState) wrapToken(next http.Handler) http.Handler {
 // ("" when it mixes several) and the client id it names.
 func usedAuthMethod(r *http.Request) (oidc.AuthMethod, string) {
 	user, _, basic := r.BasicAuth()
+	if u, err := url.QueryUnescape(user); err == nil {
+		user = u // RFC 6749 §2.3.1: the id is form-encoded in Basic
+	}
 	assertion := r.PostForm.Get("client_assertion") != ""
 	secret := r.PostForm.Get("client_secret") != ""
 	n := 0
