@@ -270,3 +270,47 @@ func BenchmarkIterateLDAP(b *testing.B) {
 		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// TestTLS connects over LDAPS and StartTLS, verifying the server against
+// ca_file, and refuses an unverifiable or misnamed server.
+func TestTLS(t *testing.T) {
+	plain := server(t)
+	base := "ou=fixtures," + suffix
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		ok   bool
+	}{
+		{"ldaps with ca_file", func(c *Config) { c.URL = slapd.ldaps; c.CAFile = slapd.ca }, true},
+		{"starttls with ca_file", func(c *Config) { c.URL = plain; c.StartTLS = true; c.InsecureAllowPlain = false; c.CAFile = slapd.ca }, true},
+		{"ldaps unknown authority", func(c *Config) { c.URL = slapd.ldaps }, false},
+		{"starttls wrong server name", func(c *Config) {
+			c.URL = plain
+			c.StartTLS = true
+			c.CAFile = slapd.ca
+			c.ServerName = "ldap.example"
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig(t, base)
+			cfg.InsecureAllowPlain = false
+			c.mod(&cfg)
+			s, err := Open(context.Background(), "legacy", cfg, nil)
+			if !c.ok {
+				if err == nil {
+					s.Close()
+					t.Fatal("connected without a verifiable certificate")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Get(context.Background(), "5002"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

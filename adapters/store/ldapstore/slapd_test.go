@@ -1,7 +1,13 @@
 package ldapstore
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,11 +30,13 @@ const (
 // slapd is the private directory server of this test binary: started on
 // first use, stopped by TestMain.
 var slapd struct {
-	once sync.Once
-	url  string
-	dir  string
-	cmd  *exec.Cmd
-	err  error
+	once  sync.Once
+	url   string // ldap://
+	ldaps string // ldaps://
+	ca    string // PEM file of the self-signed server certificate
+	dir   string
+	cmd   *exec.Cmd
+	err   error
 }
 
 func TestMain(m *testing.M) {
@@ -59,6 +67,8 @@ rootpw %[4]s
 directory %[1]s/db
 index objectClass eq
 index employeeNumber,uid,serialNumber eq
+TLSCertificateFile %[1]s/server.pem
+TLSCertificateKeyFile %[1]s/server.key
 `
 
 // server returns the URL of the private slapd, starting it on first use.
@@ -95,9 +105,14 @@ func start(t testing.TB, bin, add string) error {
 	if out, err := exec.Command(add, "-f", conf, "-l", ldif).CombinedOutput(); err != nil {
 		return fmt.Errorf("slapadd: %v: %s", err, out)
 	}
-	port := testsvc.FreePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	slapd.cmd = exec.Command(bin, "-f", conf, "-h", "ldap://"+addr+"/", "-d", "0")
+	if err := writeCert(dir); err != nil {
+		return err
+	}
+	slapd.ca = filepath.Join(dir, "server.pem")
+	addr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))
+	slapd.ldaps = "ldaps://" + tlsAddr
+	slapd.cmd = exec.Command(bin, "-f", conf, "-h", "ldap://"+addr+"/ ldaps://"+tlsAddr+"/", "-d", "0")
 	slapd.cmd.Stdout, slapd.cmd.Stderr = nil, nil
 	if err := slapd.cmd.Start(); err != nil {
 		return err
@@ -110,6 +125,32 @@ func start(t testing.TB, bin, add string) error {
 		}
 	}
 	return fmt.Errorf("slapd did not listen on %s", addr)
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1/localhost.
+func writeCert(dir string) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(filepath.Join(dir, "server.pem"), certPEM, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "server.key"), keyPEM, 0o600)
 }
 
 // admin returns a root connection for seeding.
