@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -135,5 +136,53 @@ func BenchmarkCodec(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkRedisInterleaved alternates a store operation and its raw Redis
+// baseline in the same loop, so that both see the same machine load (the
+// machine is shared): it reports each one's mean time and their ratio.
+func BenchmarkRedisInterleaved(b *testing.B) {
+	ctx := context.Background()
+	stores, r := benchStores(b)
+	red := stores["redis"].(*Redis)
+	s := profileSessions(b, testSession(b, 1).NRN)[2]
+	id, err := red.Create(ctx, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	val, err := r.Client.Get(ctx, red.sessionKey(hashID(id))).Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := r.Prefix + "baseline"
+	r.Client.Set(ctx, key, val, 0)
+	pair := func(b *testing.B, op, base func() error) {
+		var tOp, tBase time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			if err := op(); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			if err := base(); err != nil {
+				b.Fatal(err)
+			}
+			tOp += t1.Sub(t0)
+			tBase += time.Since(t1)
+		}
+		b.ReportMetric(float64(tOp.Nanoseconds())/float64(b.N), "store-ns/op")
+		b.ReportMetric(float64(tBase.Nanoseconds())/float64(b.N), "raw-ns/op")
+		b.ReportMetric(float64(tOp)/float64(tBase), "ratio")
+	}
+	b.Run("load-vs-get", func(b *testing.B) {
+		pair(b,
+			func() error { _, err := red.Load(ctx, id); return err },
+			func() error { return r.Client.Get(ctx, key).Err() })
+	})
+	b.Run("create-vs-set", func(b *testing.B) {
+		pair(b,
+			func() error { c := *s; _, err := red.Create(ctx, &c); return err },
+			func() error { return r.Client.Set(ctx, key, val, time.Hour).Err() })
 	})
 }

@@ -41,6 +41,9 @@ type Redis struct {
 	ring   *keyRing
 	log    *slog.Logger
 	prefix string
+	// cluster is set for a Redis Cluster client, where the generation
+	// and a record live in different slots and cannot be read by one MGET.
+	cluster bool
 }
 
 var _ Store = (*Redis)(nil)
@@ -61,7 +64,8 @@ func NewRedis(client redis.UniversalClient, cfg Config) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Redis{c: client, cfg: cfg, tm: cfg.timing(), ring: ring, log: cfg.Logger, prefix: cfg.KeyPrefix}, nil
+	_, cluster := client.(*redis.ClusterClient)
+	return &Redis{c: client, cfg: cfg, tm: cfg.timing(), ring: ring, log: cfg.Logger, prefix: cfg.KeyPrefix, cluster: cluster}, nil
 }
 
 func (r *Redis) sessionKey(hid string) string { return r.prefix + "s:" + hid }
@@ -195,23 +199,12 @@ func (r *Redis) Load(ctx context.Context, id string) (*Session, error) {
 		return nil, ErrNotFound
 	}
 	hid := hashID(id)
-	// One round trip for both reads (two nodes at most in a cluster).
-	pipe := r.c.Pipeline()
-	genCmd := pipe.Get(ctx, r.genKey())
-	blobCmd := pipe.Get(ctx, r.sessionKey(hid))
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	gen, blob, err := r.read(ctx, hid)
+	if err != nil {
 		return nil, unavailable("load", err)
 	}
-	blob, err := blobCmd.Bytes()
-	if errors.Is(err, redis.Nil) {
+	if blob == nil {
 		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, unavailable("load", err)
-	}
-	gen, err := generation(genCmd)
-	if err != nil {
-		return nil, unavailable("load", err)
 	}
 	s, recGen, primary, err := r.open(hid, blob)
 	if err != nil {
@@ -233,6 +226,53 @@ func (r *Redis) Load(ctx context.Context, id string) (*Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// read fetches the generation and the sealed record (nil when absent) in
+// one round trip: one MGET on a single server or sentinel master, a
+// pipeline of two GETs in a cluster, where the two keys live in different
+// slots.
+func (r *Redis) read(ctx context.Context, hid string) (uint64, []byte, error) {
+	if r.cluster {
+		pipe := r.c.Pipeline()
+		genCmd := pipe.Get(ctx, r.genKey())
+		blobCmd := pipe.Get(ctx, r.sessionKey(hid))
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return 0, nil, err
+		}
+		gen, err := generation(genCmd)
+		if err != nil {
+			return 0, nil, err
+		}
+		blob, err := blobCmd.Bytes()
+		if errors.Is(err, redis.Nil) {
+			return gen, nil, nil
+		}
+		return gen, blob, err
+	}
+	vals, err := r.c.MGet(ctx, r.genKey(), r.sessionKey(hid)).Result()
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(vals) != 2 {
+		return 0, nil, fmt.Errorf("MGET returned %d values", len(vals))
+	}
+	var gen uint64
+	if v, ok := vals[0].(string); ok {
+		if gen, err = strconv.ParseUint(v, 10, 63); err != nil {
+			return 0, nil, errors.New("malformed generation")
+		}
+	} else if vals[0] != nil {
+		return 0, nil, errors.New("malformed generation")
+	}
+	switch v := vals[1].(type) {
+	case nil:
+		return gen, nil, nil
+	case string:
+		return gen, []byte(v), nil
+	default:
+		return 0, nil, errors.New("malformed session record")
+	}
 }
 
 // open unseals and decodes a session record.

@@ -25,7 +25,7 @@ import (
 // writeCounter counts every Redis command that may write, pipelined or not.
 type writeCounter struct{ n atomic.Int64 }
 
-var readOnly = map[string]bool{"get": true, "smembers": true, "scan": true, "ping": true, "type": true, "strlen": true, "pttl": true, "ttl": true, "hello": true, "client": true}
+var readOnly = map[string]bool{"get": true, "mget": true, "smembers": true, "scan": true, "ping": true, "type": true, "strlen": true, "pttl": true, "ttl": true, "hello": true, "client": true}
 
 func (w *writeCounter) count(cmd redis.Cmder) {
 	if !readOnly[strings.ToLower(cmd.Name())] {

@@ -95,3 +95,17 @@ func TestNewRedisClientModes(t *testing.T) {
 		t.Error("empty config accepted")
 	}
 }
+
+// FuzzRedisURL: any url either resolves or is refused, without a panic and
+// without repeating a password in the error.
+func FuzzRedisURL(f *testing.F) {
+	for _, s := range []string{"redis://127.0.0.1:6379/0", "rediss://u@h:1?addr=h:2&cluster=true", "redis://u:secretpw@h:1", "redis://h:1?master_name=m&addr=x:2", "%zz", "redis://[::1]:6379/15"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		_, err := RedisConfig{URL: raw}.resolve()
+		if err != nil && strings.Contains(raw, ":secretpw@") && strings.Contains(err.Error(), "secretpw") {
+			t.Fatalf("error repeats the password: %v", err)
+		}
+	})
+}
