@@ -48,8 +48,9 @@ type Config struct {
 	TouchInterval time.Duration `yaml:"touch_interval"`
 	// Keys is the key ring sealing records in Redis: each 32 bytes, given
 	// raw, as 64 hex digits or as base64 (standard or URL alphabet). The
-	// first key seals; all keys open. To rotate, put a new key first and
-	// drop the old one after AbsoluteTimeout. Required for "redis".
+	// first key seals; all keys open. To rotate on several nodes: add the
+	// new key second everywhere, then move it first everywhere, then drop
+	// the old key after AbsoluteTimeout. Required for "redis".
 	Keys []config.Secret `yaml:"keys"`
 	// KeyPrefix starts every Redis key (default "overstap:session:").
 	KeyPrefix string `yaml:"key_prefix"`

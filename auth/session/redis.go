@@ -208,7 +208,8 @@ func (r *Redis) Load(ctx context.Context, id string) (*Session, error) {
 	}
 	s, recGen, primary, err := r.open(hid, blob)
 	if err != nil {
-		r.log.Debug("session: dropping a record that does not open", "err", err)
+		// Not deleted: during a key roll-out another node may hold the key.
+		r.log.Debug("session: a record does not open (tampered, or sealed with a key not in this ring)", "err", err)
 		return nil, ErrNotFound
 	}
 	now := r.cfg.Now()
