@@ -68,6 +68,10 @@ func parseArgon2PHC(h *Hasher, name string, id bool, rest string) (*decoded, err
 		return nil, limitErr(name, "time", int64(t), int64(l.Argon2MaxTime))
 	case p < 1 || p > l.Argon2MaxThreads || p > 255:
 		return nil, limitErr(name, "threads", int64(p), int64(min(l.Argon2MaxThreads, 255)))
+	case int64(m)*int64(t) > 4*int64(l.Argon2MaxMemoryKiB):
+		// Work grows with memory × passes: cap it at four passes over the
+		// largest allowed memory.
+		return nil, limitErr(name, "memory KiB × time", int64(m)*int64(t), 4*int64(l.Argon2MaxMemoryKiB))
 	case m < 8*p:
 		return nil, unsupported(name, "memory must be at least 8 KiB per lane")
 	}

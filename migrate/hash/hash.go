@@ -34,6 +34,9 @@ type Info struct {
 	Usable bool
 	// Cost describes the cost parameters, e.g. "bcrypt cost 10".
 	Cost string
+	// Wrappable reports whether Wrap accepts the value (a usable value of a
+	// scheme whose digest can be recomputed, or plaintext).
+	Wrappable bool
 }
 
 // Result is the outcome of Verify.
@@ -78,7 +81,7 @@ func (h *Hasher) Identify(stored string, p Params) (Info, error) {
 	if err != nil {
 		return Info{Scheme: schemeOf(err)}, err
 	}
-	return Info{Scheme: d.name, Strength: d.strength, Usable: d.usable, Cost: d.cost}, nil
+	return Info{Scheme: d.name, Strength: d.strength, Usable: d.usable, Cost: d.cost, Wrappable: wrappable(d)}, nil
 }
 
 // Verify checks password against stored in constant time (for a given

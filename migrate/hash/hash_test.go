@@ -212,6 +212,9 @@ func TestWrap(t *testing.T) {
 			p := Params{Hint: v.Hint, Salt: v.Salt}
 			w, err := h.Wrap(ctx, v.Hash, p)
 			info, _ := h.Identify(v.Hash, p)
+			if info.Wrappable != (err == nil) {
+				t.Fatalf("Info.Wrappable = %v but Wrap error = %v", info.Wrappable, err)
+			}
 			if errors.Is(err, ErrNotWrappable) {
 				if info.Strength < StrengthAcceptable && v.Scheme != "bcrypt" && !strings.HasPrefix(v.Scheme, "django-bcrypt") &&
 					v.Scheme != "argon2i" && v.Scheme != "argon2id" && v.Scheme != "django-argon2" && v.Scheme != "scrypt" {

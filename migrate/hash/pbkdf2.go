@@ -137,6 +137,12 @@ func scryptScheme() *scheme {
 				return nil, limitErr(name, "memory bytes (128*N*r)", int64(128)*(int64(1)<<ln)*int64(r), int64(l.ScryptMaxMemoryBytes))
 			case p < 1 || p > l.ScryptMaxP:
 				return nil, limitErr(name, "p", int64(p), int64(l.ScryptMaxP))
+			case int64(128)*int64(r)*int64(p) > int64(l.ScryptMaxMemoryBytes):
+				// scrypt also allocates p·128·r bytes up front.
+				return nil, limitErr(name, "memory bytes (128*r*p)", int64(128)*int64(r)*int64(p), int64(l.ScryptMaxMemoryBytes))
+			case int64(128)*(int64(1)<<ln)*int64(r)*int64(p) > 4*int64(l.ScryptMaxMemoryBytes):
+				// Work grows with N·r·p: cap it at four times the memory cap.
+				return nil, limitErr(name, "work bytes (128*N*r*p)", int64(128)*(int64(1)<<ln)*int64(r)*int64(p), 4*int64(l.ScryptMaxMemoryBytes))
 			}
 			salt, ok1 := decodeB64(parts[1])
 			sum, ok2 := decodeB64(parts[2])

@@ -58,10 +58,10 @@ func (h *Hasher) Wrap(ctx context.Context, stored string, p Params) (string, err
 	switch {
 	case !d.usable:
 		return "", fmt.Errorf("%w: %s holds no password", ErrNotWrappable, d.name)
+	case !wrappable(d):
+		return "", fmt.Errorf("%w: %s is already a slow hash; rehash on the next login instead", ErrNotWrappable, d.name)
 	case d.s.name == "plaintext":
 		return h.Hash(ctx, stored)
-	case d.s.derive == nil || d.s.name == "wrapped":
-		return "", fmt.Errorf("%w: %s is already a slow hash; rehash on the next login instead", ErrNotWrappable, d.name)
 	}
 	release, err := h.acquire(ctx)
 	if err != nil {
@@ -87,6 +87,10 @@ func (h *Hasher) Wrap(ctx context.Context, stored string, p Params) (string, err
 	sb.WriteByte('$')
 	sb.Write(b)
 	return sb.String(), nil
+}
+
+func wrappable(d *decoded) bool {
+	return d.usable && d.s.derive != nil && d.s.name != "wrapped"
 }
 
 func wrappedScheme() *scheme {
