@@ -334,11 +334,15 @@ func TestRedisKeyRotation(t *testing.T) {
 		t.Errorf("an ID token sealed with a dropped key: %v, want ErrNotFound", err)
 	}
 
-	// A node with an unrelated key opens nothing.
+	// A node with an unrelated key opens nothing, and deletes nothing it
+	// cannot open (mid roll-out, another node may hold the key).
 	stranger := open(testKey(9))
 	for _, id := range []string{active, fresh} {
 		if _, err := stranger.Load(ctx, id); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unrelated key: %v, want ErrNotFound", err)
+		}
+		if _, err := only.Load(ctx, id); err != nil {
+			t.Errorf("a node that could not open the record removed it: %v", err)
 		}
 	}
 }
