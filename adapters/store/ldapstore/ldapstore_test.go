@@ -314,3 +314,39 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestReconnectMidIteration: the connection dies between pages; the next
+// page from the same cursor re-dials and nothing is lost or repeated.
+func TestReconnectMidIteration(t *testing.T) {
+	s, seed := newOU(t)
+	for i := range 20 {
+		seed.Seed(t, storetest.Row{ID: fmt.Sprintf("%04d", i), Username: fmt.Sprint("u", i), Password: storetest.P("h"), Name: "N"})
+	}
+	ctx := context.Background()
+	seen := map[string]bool{}
+	var cur store.Cursor
+	for pages := 0; ; pages++ {
+		if pages == 2 {
+			s.mu.Lock()
+			s.conn.Close() // as if the server or a firewall dropped it
+			s.mu.Unlock()
+		}
+		page, next, err := s.Iterate(ctx, cur, 6)
+		if err != nil {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, a := range page {
+			if seen[a.ID] {
+				t.Fatalf("%s twice", a.ID)
+			}
+			seen[a.ID] = true
+		}
+		if next == "" {
+			break
+		}
+		cur = next
+	}
+	if len(seen) != 20 {
+		t.Fatalf("saw %d", len(seen))
+	}
+}

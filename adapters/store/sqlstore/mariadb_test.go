@@ -1,0 +1,76 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// TestMariaDBDroppedConnectionResume kills the adapter's server
+// connections (KILL from a separate admin connection) in the middle of an
+// iteration and continues from the cursor: no row lost, none twice.
+func TestMariaDBDroppedConnectionResume(t *testing.T) {
+	my := testsvc.MariaDB(t)
+	mustExec(t, my.DB, sprintf(myTable, "BIGINT"))
+	const total = 1000
+	mustExec(t, my.DB, sprintf(`INSERT INTO accounts (id, username, pw) SELECT seq, CONCAT('u', seq), 'h' FROM seq_1_to_%d`, total))
+	s := openStore(t, "mysql", my.DSN, nil)
+	ctx := context.Background()
+	admin, err := my.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	seen := map[string]bool{}
+	var cur store.Cursor
+	failures := 0
+	for pages := 0; ; pages++ {
+		if pages == 2 {
+			rows, err := admin.QueryContext(ctx, `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()`, my.Database)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				rows.Scan(&id)
+				ids = append(ids, id)
+			}
+			rows.Close()
+			for _, id := range ids {
+				admin.ExecContext(ctx, sprintf("KILL CONNECTION %d", id)) // some may be gone already
+			}
+			if len(ids) == 0 {
+				t.Fatal("no connection to kill")
+			}
+			t.Logf("killed %d connection(s) after %d rows", len(ids), len(seen))
+		}
+		page, next, err := s.Iterate(ctx, cur, 100)
+		if err != nil {
+			if failures++; failures > 5 {
+				t.Fatalf("does not recover: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "sqlstore: ") {
+				t.Fatalf("bad error: %v", err)
+			}
+			t.Logf("iteration error (resuming from cursor %q): %v", cur, err)
+			continue
+		}
+		for _, a := range page {
+			if seen[a.ID] {
+				t.Fatalf("row %s twice", a.ID)
+			}
+			seen[a.ID] = true
+		}
+		if next == "" {
+			break
+		}
+		cur = next
+	}
+	if len(seen) != total {
+		t.Fatalf("saw %d rows, want %d", len(seen), total)
+	}
+}
