@@ -63,7 +63,8 @@ type Columns struct {
 //
 //	iterate_first: limit           iterate: after, limit   (ordered by id)
 //	get: id                        by_username: username
-//	by_nrn: plain, dotted, spaced, hyphenated written forms
+//	by_nrn: plain, dotted, spaced, hyphenated written forms (a query
+//	        with 8 placeholders gets the four twice, for MySQL's "?")
 //	compare_and_swap: new, id, old    compare_and_swap_null: new, id
 //	current: id (returns the one credential column)
 //	set_federated: flag, id

@@ -146,3 +146,35 @@ func isBoolType(t string) bool {
 	t = strings.ToUpper(t)
 	return t == "BOOL" || t == "BOOLEAN"
 }
+
+// placeholders counts the parameters a custom query takes: the highest $n
+// (PostgreSQL) or ?n (SQLite), else the number of "?". Question marks
+// inside string literals are skipped.
+func placeholders(d dialect, q string) int {
+	count, highest := 0, 0
+	inStr := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+		case inStr:
+		case c == '$' || c == '?':
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				n, _ := strconv.Atoi(q[i+1 : j])
+				highest = max(highest, n)
+			} else if c == '?' {
+				count++
+			}
+			i = j - 1
+		}
+	}
+	if d.name == "postgres" || highest > 0 {
+		return highest
+	}
+	return count
+}

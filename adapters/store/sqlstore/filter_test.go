@@ -70,3 +70,25 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaceholders(t *testing.T) {
+	pg, _ := dialectFor("postgres")
+	my, _ := dialectFor("mysql")
+	lite, _ := dialectFor("sqlite")
+	cases := []struct {
+		d    dialect
+		q    string
+		want int
+	}{
+		{pg, "SELECT 1 WHERE a IN ($1,$2,$3,$4) OR b IN ($1,$2,$3,$4)", 4},
+		{my, "SELECT 1 WHERE a IN (?,?,?,?) OR b IN (?, ?, ?, ?)", 8},
+		{my, "SELECT '?' WHERE a IN (?,?,?,?)", 4},
+		{lite, "SELECT 1 WHERE a IN (?1, ?2, ?3, ?4) OR b IN (?1, ?2, ?3, ?4)", 4},
+		{lite, "SELECT 1 WHERE a = ?", 1},
+	}
+	for _, c := range cases {
+		if got := placeholders(c.d, c.q); got != c.want {
+			t.Errorf("%s: %d, want %d", c.q, got, c.want)
+		}
+	}
+}

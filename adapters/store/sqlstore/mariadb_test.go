@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/storetest"
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
@@ -73,4 +74,31 @@ func TestMariaDBDroppedConnectionResume(t *testing.T) {
 	if len(seen) != total {
 		t.Fatalf("saw %d rows, want %d", len(seen), total)
 	}
+}
+
+// TestContractMariaDBCustomQueries: custom queries in MySQL's "?" style,
+// by_nrn taking the four written forms twice.
+func TestContractMariaDBCustomQueries(t *testing.T) {
+	const sel = "SELECT id, username, pw, salt, nrn, full_name, disabled, federated FROM accounts"
+	storetest.Run(t, func(t *testing.T) (store.Store, storetest.Seeder) {
+		my := testsvc.MariaDB(t)
+		mustExec(t, my.DB, sprintf(myTable, "BIGINT"))
+		cfg := Config{Driver: "mysql", DSN: secret(my.DSN), IDType: "integer", Queries: Queries{
+			IterateFirst:       sel + " ORDER BY id LIMIT ?",
+			Iterate:            sel + " WHERE id > ? ORDER BY id LIMIT ?",
+			Get:                sel + " WHERE id = ?",
+			ByUsername:         sel + " WHERE username = ? LIMIT 2",
+			ByNRN:              sel + " WHERE username IN (?, ?, ?, ?) OR nrn IN (?, ?, ?, ?) ORDER BY id",
+			CompareAndSwap:     "UPDATE accounts SET pw = ? WHERE id = ? AND CAST(pw AS BINARY) = CAST(? AS BINARY)",
+			CompareAndSwapNull: "UPDATE accounts SET pw = ? WHERE id = ? AND pw IS NULL",
+			Current:            "SELECT pw FROM accounts WHERE id = ?",
+			SetFederated:       "UPDATE accounts SET federated = ? WHERE id = ?",
+		}}
+		s, err := Open(context.Background(), "legacy", cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s, &sqlSeeder{db: my.DB, d: s.d, table: "accounts", concat: func(c, p string) string { return "CONCAT(" + c + ", " + p + ")" }}
+	})
 }

@@ -44,7 +44,11 @@ type Store struct {
 	fedArg func(bool) any
 	fargs  []any // bound values of the filter, in order
 	custom bool  // reads are custom queries
-	st     stmts
+	// byNRNArgs is 4 or 8: how many written forms a custom by_nrn query
+	// takes (8 = the four forms twice, for dialects without numbered
+	// placeholders).
+	byNRNArgs int
+	st        stmts
 }
 
 type stmts struct {
@@ -199,6 +203,10 @@ func (s *Store) prepare(ctx context.Context) error {
 	var text struct{ first, after, get, byUser, byNRN, cas, casNull, current, setFed string }
 	if s.custom {
 		text.first, text.after, text.get, text.byUser, text.byNRN = q.IterateFirst, q.Iterate, q.Get, q.ByUsername, q.ByNRN
+		s.byNRNArgs = placeholders(s.d, q.ByNRN)
+		if s.byNRNArgs != 4 && s.byNRNArgs != 8 {
+			return s.x.Errf("prepare", "", "queries.by_nrn: takes %d parameters; it must take the 4 written forms (or them twice: 8)", s.byNRNArgs)
+		}
 	} else {
 		t := s.d.quote(s.cfg.Table)
 		c := s.cfg.Columns
@@ -459,6 +467,9 @@ func (s *Store) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account,
 	}
 	forms := storeutil.NRNForms(n)
 	args := []any{forms[0], forms[1], forms[2], forms[3]}
+	if s.custom && s.byNRNArgs == 8 {
+		args = append(args, args...)
+	}
 	if !s.custom && s.cfg.Columns.NRN != "" {
 		if s.nrnInt {
 			v, _ := strconv.ParseInt(n.Digits(), 10, 64)
