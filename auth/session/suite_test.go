@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,40 +16,6 @@ import (
 	"github.com/overstap/overstap/internal/config"
 )
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 123_456_789, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// refKey is the NRN reference key of the tests.
-var refKey = []byte("test-nrn-reference-key-32-bytes!")
-
-// testKey returns a 32-byte sealing key, different per n.
-func testKey(n byte) config.Secret {
-	k := make([]byte, KeySize)
-	for i := range k {
-		k[i] = n + byte(i)*7
-	}
-	return config.NewSecret(k)
-}
-
 // harness adapts a store implementation to the shared suite.
 type harness struct {
 	// open returns a store configured by cfg, on a namespace of its own.
@@ -61,26 +26,6 @@ type harness struct {
 	// created records every session id the suite was given, for the
 	// Redis scan afterwards.
 	created func(id string)
-}
-
-// testSession returns a realistic session for person number i.
-func testSession(t testing.TB, i int) *Session {
-	t.Helper()
-	n := nrn.NewGenerator(uint64(i) + 1).Next()
-	return &Session{
-		NRNRef:    n.Ref(refKey),
-		NRN:       n,
-		AccountID: fmt.Sprintf("acct-%06d", i),
-		Provider:  "fas",
-		Issuer:    "https://idp.iamfas.int.belgium.be/fas/oauth2",
-		Subject:   fmt.Sprintf("a3c1f0e2-7d44-4b0e-9d1f-%012d", i),
-		SID:       fmt.Sprintf("6d3b0f7e-1c2a-4e5f-8a9b-%012d", i),
-		ACR:       "0",
-		AMR:       []string{"urn:be:fedict:iam:fas:Level500"},
-		Level:     7,
-		AuthTime:  time.Date(2026, 3, 2, 8, 59, 30, 0, time.UTC),
-		IDToken:   "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
-	}
 }
 
 // runStoreSuite is the behaviour every Store must show.
@@ -561,43 +506,3 @@ func runStoreSuite(t *testing.T, h harness) {
 	})
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func fill(s []string, v string) {
-	for i := range s {
-		s[i] = v
-	}
-}
-
-func flipLowBits(c byte) byte {
-	// The 43rd base64url character of 32 bytes must have its two low bits
-	// zero; pick a character of the alphabet that breaks this.
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	i := strings.IndexByte(alphabet, c)
-	return alphabet[i|1]
-}
-
-func mustNewID(t testing.TB) string {
-	t.Helper()
-	id, err := newID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
