@@ -24,8 +24,9 @@ const hashMaxLine = 16 << 10
 func newHashCmd(s stdio) *cobra.Command {
 	c := &cobra.Command{Use: "hash", Short: "Identify and check legacy password hashes"}
 	var hint string
+	var withSalt bool
 	c.PersistentFlags().StringVar(&hint, "hint", "", "store hint for bare values: "+strings.Join(hash.Hints(), ", "))
-	c.AddCommand(&cobra.Command{
+	check := &cobra.Command{
 		Use:   "check",
 		Short: "Check hash<TAB>password lines read from stdin",
 		Long: `Reads lines "hash<TAB>password" from stdin (the password is everything after
@@ -35,14 +36,17 @@ the first TAB) and prints, in input order, one tab-separated line per input:
 
 The scheme is "-" when the value is not recognised. Locked and empty markers
 answer "mismatch". Lines longer than 16 KiB or without a TAB answer
-"unsupported". Passwords are never printed. Exit status 0 when every line was
-read and answered (whatever the answers), 1 on a read or write error, 2 on a
-bad --hint.`,
+"unsupported". Passwords are never printed. With --with-salt the lines are
+"hash<TAB>salt<TAB>password" (for the salted --hint forms, whose salt is a
+separate column). Exit status 0 when every line was read and answered
+(whatever the answers), 1 on a read or write error, 2 on a bad --hint.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return hashRun(cmd.Context(), s, hint, true)
+			return hashRun(cmd.Context(), s, hint, withSalt, true)
 		},
-	})
+	}
+	check.Flags().BoolVar(&withSalt, "with-salt", false, "lines are hash<TAB>salt<TAB>password")
+	c.AddCommand(check)
 	c.AddCommand(&cobra.Command{
 		Use:   "identify",
 		Short: "Name the scheme and strength of hashes read from stdin",
@@ -54,7 +58,7 @@ Exit status 0 when every line was read and answered, 1 on a read or write
 error, 2 on a bad --hint.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return hashRun(cmd.Context(), s, hint, false)
+			return hashRun(cmd.Context(), s, hint, false, false)
 		},
 	})
 	return c
@@ -67,7 +71,7 @@ type hashLine struct {
 	out    string
 }
 
-func hashRun(ctx context.Context, s stdio, hint string, check bool) error {
+func hashRun(ctx context.Context, s stdio, hint string, withSalt, check bool) error {
 	if err := hash.ValidateHint(hint); err != nil {
 		fmt.Fprintln(s.err, "overstap hash:", err)
 		return exitError{code: 2}
@@ -84,7 +88,7 @@ func hashRun(ctx context.Context, s stdio, hint string, check bool) error {
 	w := bufio.NewWriter(s.out)
 	batch := make([]hashLine, 0, 64)
 	flush := func() error {
-		answer(ctx, h, p, check, batch)
+		answer(ctx, h, p, withSalt, check, batch)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("hash: %w", err)
 		}
@@ -139,7 +143,7 @@ func readLine(r *bufio.Reader) (string, bool, error) {
 
 // answer fills out for every line, using all cores; the Hasher's own limiter
 // bounds the expensive work.
-func answer(ctx context.Context, h *hash.Hasher, p hash.Params, check bool, lines []hashLine) {
+func answer(ctx context.Context, h *hash.Hasher, p hash.Params, withSalt, check bool, lines []hashLine) {
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range runtime.NumCPU() {
@@ -149,7 +153,7 @@ func answer(ctx context.Context, h *hash.Hasher, p hash.Params, check bool, line
 			for i := range next {
 				l := &lines[i]
 				if check {
-					l.out = checkLine(ctx, h, p, l)
+					l.out = checkLine(ctx, h, p, withSalt, l)
 				} else {
 					l.out = identifyLine(h, p, l)
 				}
@@ -163,9 +167,12 @@ func answer(ctx context.Context, h *hash.Hasher, p hash.Params, check bool, line
 	wg.Wait()
 }
 
-func checkLine(ctx context.Context, h *hash.Hasher, p hash.Params, l *hashLine) string {
+func checkLine(ctx context.Context, h *hash.Hasher, p hash.Params, withSalt bool, l *hashLine) string {
 	prefix := strconv.Itoa(l.n) + "\t"
 	stored, password, ok := strings.Cut(l.text, "\t")
+	if ok && withSalt {
+		p.Salt, password, ok = strings.Cut(password, "\t")
+	}
 	if l.tooBig || !ok {
 		return prefix + "unsupported\t-\n"
 	}

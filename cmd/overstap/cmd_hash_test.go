@@ -88,6 +88,14 @@ func TestHashCheckHint(t *testing.T) {
 		t.Fatalf("run = %v, %q", err, out.String())
 	}
 	out.Reset()
+	// Salted store: salt in its own column.
+	m := md5.Sum([]byte("zoutgeheim"))
+	in := hex.EncodeToString(m[:]) + "\tzout\tgeheim\n" + hex.EncodeToString(m[:]) + "\tzout\tgeheiM\n" + hex.EncodeToString(m[:]) + "\tno-password-column\n"
+	err = run(context.Background(), []string{"hash", "check", "--hint", "md5(salt+password)", "--with-salt"}, strings.NewReader(in), &out, &errb)
+	if err != nil || out.String() != "1\tmatch\tmd5(salt+password)\n2\tmismatch\tmd5(salt+password)\n3\tunsupported\t-\n" {
+		t.Fatalf("--with-salt: %v, %q", err, out.String())
+	}
+	out.Reset()
 	err = run(context.Background(), []string{"hash", "check", "--hint", "rot13"}, strings.NewReader("x\tx\n"), &out, &errb)
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(errb.String(), "rot13") {
