@@ -505,4 +505,3 @@ func runStoreSuite(t *testing.T, h harness) {
 		}
 	})
 }
-
