@@ -129,36 +129,124 @@ func (e *Engine) applyLoop(ctx context.Context, run Run, bp *batchProcessor, tot
 	if cp.Cursor == "" && cp.Batches > 0 {
 		return nil // the last checkpoint was the end of the store
 	}
-	var sum batchStats
-	start := e.now()
-	var processed int64
+	p := &applyPipe{e: e, run: run, bp: bp, cp: cp, total: total, start: e.now(), seen0: cp.Seen}
+	return p.loop(ctx)
+}
+
+// applyPipe runs the local apply as a two-stage pipeline. While batch k's
+// compare-and-swaps run in the store, batch k+1 is read, classified and
+// sealed, and one state transaction journals batch k+1 as planned together
+// with batch k-1's outcome and checkpoint. The order that makes a crash
+// harmless is kept: a batch is journaled before its swaps start, and the
+// checkpoint never passes a batch whose outcome is not settled.
+type applyPipe struct {
+	e     *Engine
+	run   Run
+	bp    *batchProcessor
+	cp    Checkpoint // position after the last batch read
+	total int64
+	start time.Time
+	seen0 int64 // accounts seen before this process started
+	sum   batchStats
+
+	// settled-next: the outcome and checkpoint of the last swapped batch.
+	pendOutcome map[string][]string
+	pendCP      *Checkpoint
+}
+
+type swapResult struct {
+	st  batchStats
+	err error
+}
+
+func (p *applyPipe) stopped(err error) error {
+	return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, p.run.ID, p.cp.Cursor, err)
+}
+
+// flush settles the last swapped batch, even when interrupted (Ctrl-C).
+func (p *applyPipe) flush(ctx context.Context) error {
+	if p.pendCP == nil {
+		return nil
+	}
+	if err := p.e.db.journalStep(context.WithoutCancel(ctx), p.run.ID, nil, nil, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
+		return fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
+	}
+	p.pendOutcome, p.pendCP = nil, nil
+	return nil
+}
+
+// next reads and prepares the next batch and journals it (with the pending
+// settle); it returns nil at the end of the store.
+func (p *applyPipe) next(ctx context.Context) (*preparedBatch, Checkpoint, error) {
+	accts, next, err := p.e.store.Iterate(ctx, store.Cursor(p.cp.Cursor), p.e.cfg.batch())
+	if err != nil {
+		return nil, p.cp, p.stopped(fmt.Errorf("reading store: %w", err))
+	}
+	pb, err := p.bp.prepare(ctx, accts)
+	if err != nil {
+		return nil, p.cp, p.stopped(err)
+	}
+	if err := p.e.db.journalStep(ctx, p.run.ID, pb.drop, pb.entries, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
+		return nil, p.cp, fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
+	}
+	p.pendOutcome, p.pendCP = nil, nil
+	cp := p.cp
+	cp.Batches++
+	cp.Seen += int64(len(accts))
+	cp.Cursor = string(next)
+	if len(accts) == 0 {
+		cp.Cursor = ""
+	}
+	p.cp = cp
+	return pb, cp, nil
+}
+
+func (p *applyPipe) loop(ctx context.Context) error {
+	pb, cp, err := p.next(ctx)
+	if err != nil {
+		return err
+	}
 	for {
-		accts, next, err := e.store.Iterate(ctx, store.Cursor(cp.Cursor), e.cfg.batch())
-		if err != nil {
-			return fmt.Errorf("%w (run %s, after account %q): reading store: %w", ErrStopped, run.ID, cp.Cursor, err)
+		// Swap batch k in the background ...
+		done := make(chan swapResult, 1)
+		go func(pb *preparedBatch) {
+			st, err := p.bp.swap(ctx, pb)
+			done <- swapResult{st, err}
+		}(pb)
+		// ... while batch k+1 is read, prepared and journaled.
+		var nextPB *preparedBatch
+		var nextCP Checkpoint
+		var nextErr error
+		if cp.Cursor != "" {
+			nextPB, nextCP, nextErr = p.next(ctx)
 		}
-		st, err := bp.process(ctx, accts)
-		if err != nil {
-			return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, run.ID, cp.Cursor, err)
+		r := <-done
+		if r.err != nil {
+			return errors.Join(p.stopped(r.err), p.flush(ctx))
 		}
-		cp.Batches++
-		cp.Seen += int64(len(accts))
-		cp.Cursor = string(next)
-		if len(accts) == 0 {
-			cp.Cursor = ""
+		// Batch k is settled with the next journal step (or flush). If the
+		// previous outcome is still pending (the journal step failed), both
+		// are settled together: the checkpoint must not pass it.
+		c := cp
+		if p.pendCP == nil {
+			p.pendOutcome = map[string][]string{}
 		}
-		if err := e.db.settle(ctx, run.ID, st.outcome, &cp, e.now()); err != nil {
-			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		for state, ids := range r.st.outcome {
+			p.pendOutcome[state] = append(p.pendOutcome[state], ids...)
 		}
-		sum.add(st)
-		processed += int64(len(accts))
-		e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindApply, Done: cp.Seen, Total: total, Changed: sum.changed, Conflicts: sum.conflicts})
+		p.pendCP = &c
+		p.sum.add(r.st)
+		p.e.progress.Update(ProgressUpdate{Run: p.run.ID, Phase: KindApply, Done: cp.Seen, Total: p.total, Changed: p.sum.changed, Conflicts: p.sum.conflicts})
+		if nextErr != nil {
+			return errors.Join(nextErr, p.flush(ctx))
+		}
 		if cp.Cursor == "" {
-			return nil
+			return p.flush(ctx)
 		}
-		if err := e.throttle(ctx, start, processed); err != nil {
-			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		if err := p.e.throttle(ctx, p.start, cp.Seen-p.seen0); err != nil {
+			return errors.Join(p.stopped(err), p.flush(ctx))
 		}
+		pb, cp = nextPB, nextCP
 	}
 }
 
@@ -308,9 +396,35 @@ type prepared struct {
 // new value = the CAS happened), the rest is classified, journaled as
 // planned, swapped, and reported in the returned outcome for settle.
 func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (batchStats, error) {
+	pb, err := bp.prepare(ctx, accts)
+	if err != nil {
+		return batchStats{}, err
+	}
+	// Journal first: if we die after this, the next attempt finds the
+	// planned entries and checks the store.
+	if err := bp.e.db.journalStep(ctx, bp.run.ID, pb.drop, pb.entries, nil, nil, bp.e.now()); err != nil {
+		return pb.st, err
+	}
+	return bp.swap(ctx, pb)
+}
+
+// preparedBatch is a batch classified and sealed, not yet journaled.
+type preparedBatch struct {
+	st      batchStats // outcome so far: planned entries found applied
+	entries []Entry    // to journal as planned before the swap
+	swaps   []store.Swap
+	drop    []string // planned entries of an earlier attempt that are void
+}
+
+// prepare classifies a batch on all cores and seals the old values;
+// settled entries are skipped, and planned entries of an interrupted
+// attempt are resolved by reading the store (holding the new value = the
+// CAS happened).
+func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*preparedBatch, error) {
 	st := batchStats{outcome: map[string][]string{}}
+	pb := &preparedBatch{st: st}
 	if len(accts) == 0 {
-		return st, nil
+		return pb, nil
 	}
 	ids := make([]string, len(accts))
 	for i, a := range accts {
@@ -318,7 +432,7 @@ func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (b
 	}
 	existing, err := bp.e.db.Entries(ctx, bp.run.ID, ids)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
 	todo := make([]store.Account, 0, len(accts))
 	var stale []string // planned entries that never took effect
@@ -341,7 +455,7 @@ func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (b
 	}
 	sealer, err := newSealer(bp.pub)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
 	preps := make([]prepared, len(todo))
 	if err := bp.e.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
@@ -375,7 +489,7 @@ func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (b
 		}
 		return nil
 	}); err != nil {
-		return st, err
+		return nil, err
 	}
 	var entries []Entry
 	var swaps []store.Swap
@@ -387,20 +501,19 @@ func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (b
 			planned[p.entry.Account] = true
 		}
 	}
-	var drop []string
 	for _, id := range stale {
 		if !planned[id] {
-			drop = append(drop, id)
+			pb.drop = append(pb.drop, id)
 		}
 	}
-	if err := bp.e.db.deletePlanned(ctx, bp.run.ID, drop); err != nil {
-		return st, err
-	}
-	// Journal first: if we die after this, the next attempt finds the
-	// planned entries and checks the store.
-	if err := bp.e.db.writePlanned(ctx, bp.run.ID, entries, bp.e.now()); err != nil {
-		return st, err
-	}
+	pb.st, pb.entries, pb.swaps = st, entries, swaps
+	return pb, nil
+}
+
+// swap runs the batch's compare-and-swaps (after its planned entries are
+// journaled) and adds their outcome.
+func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchStats, error) {
+	st, swaps := pb.st, pb.swaps
 	if len(swaps) == 0 {
 		return st, nil
 	}

@@ -249,17 +249,15 @@ func (m *DB) EntriesAfter(ctx context.Context, run, after string, limit int) ([]
 }
 
 // writePlanned records planned entries in one transaction, before any
-// store write. An existing planned entry is replaced (a resumed batch
-// re-seals the value it will now swap); a settled one is never touched.
+// store write.
 func (m *DB) writePlanned(ctx context.Context, run string, es []Entry, now time.Time) error {
-	if len(es) == 0 {
-		return nil
-	}
-	tx, err := m.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%w: journal: %w", ErrState, err)
-	}
-	defer tx.Rollback()
+	return m.journalStep(ctx, run, nil, es, nil, nil, now)
+}
+
+// plannedTx inserts planned entries. An existing planned entry is replaced
+// (a resumed batch re-seals the value it will now swap); a settled one is
+// never touched.
+func (m *DB) plannedTx(ctx context.Context, tx *sql.Tx, run string, es []Entry, now time.Time) error {
 	for chunk := range chunks(es, 500) {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO migrate_journal (run_id, account_id, action, old_sealed, new_value, state, updated_at) VALUES `)
@@ -276,20 +274,59 @@ func (m *DB) writePlanned(ctx context.Context, run string, es []Entry, now time.
 			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: journal: %w", ErrState, err)
-	}
 	return nil
 }
 
 // settle moves planned entries to their outcome state and, when cp is not
 // nil, saves the checkpoint, in one transaction.
 func (m *DB) settle(ctx context.Context, run string, outcome map[string][]string, cp *Checkpoint, now time.Time) error {
+	if cp == nil && len(outcome) == 0 {
+		return nil
+	}
+	return m.journalStep(ctx, run, nil, nil, outcome, cp, now)
+}
+
+// journalStep writes, in one transaction: the removal of void planned
+// entries, new planned entries, the outcome of a swapped batch (planned ->
+// applied/conflict) and the checkpoint (each part optional).
+func (m *DB) journalStep(ctx context.Context, run string, drop []string, planned []Entry, outcome map[string][]string, cp *Checkpoint, now time.Time) error {
+	if len(drop) == 0 && len(planned) == 0 && len(outcome) == 0 && cp == nil {
+		return nil
+	}
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: journal: %w", ErrState, err)
 	}
 	defer tx.Rollback()
+	if err := m.settleTx(ctx, tx, run, outcome, now); err != nil {
+		return err
+	}
+	if cp != nil {
+		if err := m.saveCheckpoint(ctx, tx, run, *cp, now); err != nil {
+			return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
+		}
+	}
+	for chunk := range chunks(drop, 500) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, run)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, m.q(`DELETE FROM migrate_journal WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+			return fmt.Errorf("%w: journal: %w", ErrState, err)
+		}
+	}
+	if err := m.plannedTx(ctx, tx, run, planned, now); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
+
+// settleTx moves planned entries to their outcome state.
+func (m *DB) settleTx(ctx context.Context, tx *sql.Tx, run string, outcome map[string][]string, now time.Time) error {
 	for state, ids := range outcome {
 		for chunk := range chunks(ids, 500) {
 			args := make([]any, 0, len(chunk)+3)
@@ -300,30 +337,6 @@ func (m *DB) settle(ctx context.Context, run string, outcome map[string][]string
 			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
 				return fmt.Errorf("%w: journal: %w", ErrState, err)
 			}
-		}
-	}
-	if cp != nil {
-		if err := m.saveCheckpoint(ctx, tx, run, *cp, now); err != nil {
-			return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: journal: %w", ErrState, err)
-	}
-	return nil
-}
-
-// deletePlanned drops planned entries that never took effect and will not
-// be retried in this batch (the account no longer needs the action).
-func (m *DB) deletePlanned(ctx context.Context, run string, ids []string) error {
-	for chunk := range chunks(ids, 500) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, run)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		if _, err := m.db.ExecContext(ctx, m.q(`DELETE FROM migrate_journal WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
-			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
 	}
 	return nil
