@@ -171,3 +171,30 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteMissingColumn: a mapped column that does not exist is refused
+// by name (SQLite would read a double-quoted unknown name as a string).
+func TestSQLiteMissingColumn(t *testing.T) {
+	dsn, _ := sqliteDB(t, `CREATE TABLE accounts (id INTEGER PRIMARY KEY, username TEXT, pw TEXT)`)
+	for _, c := range []struct {
+		key string
+		mod func(*Columns)
+	}{
+		{"columns.password", func(c *Columns) { c.Password = "pww" }},
+		{"columns.disabled", func(c *Columns) { c.Disabled = "nope" }},
+		{"filter", func(*Columns) {}},
+	} {
+		t.Run(c.key, func(t *testing.T) {
+			cols := Columns{ID: "id", Username: "username", Password: "pw"}
+			c.mod(&cols)
+			cfg := Config{Driver: "sqlite", DSN: secret(dsn), Table: "accounts", Columns: cols}
+			if c.key == "filter" {
+				cfg.Filter = "relm = 'citizens'"
+			}
+			_, err := Open(context.Background(), "legacy", cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), c.key) {
+				t.Fatalf("got %v, want an error naming %s", err, c.key)
+			}
+		})
+	}
+}

@@ -110,6 +110,50 @@ func (s *Store) init(ctx context.Context) error {
 // learns the id, NRN and federated column types.
 func (s *Store) probe(ctx context.Context) error {
 	c := s.cfg.Columns
+	// Compare the mapping with the table's real columns first: SQLite
+	// reads a double-quoted name that is not a column as a string literal,
+	// so a typo would otherwise silently read the column's name as data.
+	if rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+s.d.quote(s.cfg.Table)+" WHERE 1=0"); err == nil {
+		names, err := rows.Columns()
+		rows.Close()
+		if err == nil {
+			have := map[string]bool{}
+			for _, n := range names {
+				if s.d.name == "postgres" {
+					have[n] = true
+				} else {
+					have[strings.ToLower(n)] = true
+				}
+			}
+			var errs []error
+			for _, col := range []struct{ key, v string }{
+				{"id", c.ID}, {"username", c.Username}, {"password", c.Password}, {"salt", c.Salt},
+				{"nrn", c.NRN}, {"name", c.Name}, {"disabled", c.Disabled}, {"federated", c.Federated},
+			} {
+				v := col.v
+				if s.d.name != "postgres" {
+					v = strings.ToLower(v)
+				}
+				if col.v != "" && !have[v] {
+					errs = append(errs, fmt.Errorf("columns.%s: table %q has no column %q", col.key, s.cfg.Table, col.v))
+				}
+			}
+			if f, _ := parseFilter(s.cfg.Filter); f != nil {
+				for _, p := range f.pieces {
+					v := p.text
+					if s.d.name != "postgres" {
+						v = strings.ToLower(v)
+					}
+					if p.kind == pIdent && !have[v] {
+						errs = append(errs, fmt.Errorf("filter: table %q has no column %q", s.cfg.Table, p.text))
+					}
+				}
+			}
+			if len(errs) > 0 {
+				return s.x.Errf("check mapping", "", "%w", errors.Join(errs...))
+			}
+		}
+	}
 	q := "SELECT " + s.selectList() + " FROM " + s.d.quote(s.cfg.Table) + " WHERE 1=0"
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {

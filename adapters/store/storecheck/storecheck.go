@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/overstap/overstap/adapters/store"
@@ -150,6 +151,15 @@ func (r *Report) warn() {
 	}
 	if n := r.Schemes["unknown"]; n > 0 {
 		w("%d credentials have an unknown hash format: set scheme_hint if the store uses bare hashes", n)
+	}
+	unsupported := 0
+	for k, n := range r.Schemes {
+		if strings.HasPrefix(k, "unsupported") {
+			unsupported += n
+		}
+	}
+	if unsupported > 0 {
+		w("%d credentials are of a known family that cannot be verified (malformed, or a variant not implemented): revoke rather than wrap them", unsupported)
 	}
 	if r.CredentialNull == r.Read {
 		w("every credential is NULL: is the password column mapped correctly?")
