@@ -36,6 +36,8 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 		g.static.ServeHTTP(w, r)
 	case name == "login":
 		g.login(w, r)
+	case name == "denied":
+		g.deniedPage(w, r)
 	case name == "callback" || strings.HasPrefix(name, "callback/"):
 		g.callback(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "callback"), "/"))
 	case name == "logout":
@@ -91,6 +93,11 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		rt, name = returnTo(r.URL.Query().Get("return_to")), r.URL.Query().Get("provider")
+		if !r.URL.Query().Has("return_to") && g.trusted(r) && r.Header.Get("X-Original-URI") != "" {
+			// nginx: error_page 401 rewrites to here; the original request
+			// comes from the trusted proxy.
+			rt = returnTo(r.Header.Get("X-Original-URI"))
+		}
 		// Already logged in (nginx sends every 401 here): go on, or step up.
 		if s, err := g.loadSession(r); err == nil {
 			if d, ok := g.decisionFor(r, rt); ok && !g.sufficient(s, d) {
@@ -455,4 +462,31 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	default:
 		jsonError(sw, http.StatusServiceUnavailable, "session_store")
 	}
+}
+
+// deniedPage renders the page of a forward-auth denial (nginx: error_page
+// 403 rewrites to here with X-Original-URI from the trusted proxy).
+func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
+	kind := "forbidden"
+	if g.trusted(r) {
+		if uri := r.Header.Get("X-Original-URI"); uri != "" {
+			method := r.Header.Get("X-Original-Method")
+			if method == "" {
+				method = http.MethodGet
+			}
+			rawPath, _, _ := strings.Cut(uri, "?")
+			if d, err := g.table.Match(r.Host, method, rawPath); err == nil {
+				switch d.Class {
+				case route.Blocked:
+					kind = "blocked"
+				case route.FamilyLink:
+					kind = "family_link"
+				case route.LegacyLogin:
+					g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
+					return
+				}
+			}
+		}
+	}
+	g.errorPage(w, r, http.StatusForbidden, kind, nil)
 }

@@ -101,6 +101,7 @@ func randBytes(n int) []byte {
 type gw struct {
 	g      *gateway.Gateway
 	url    string
+	direct string
 	admin  string
 	ops    string
 	clock  *clock
@@ -138,11 +139,22 @@ func testApps(up string) []gateway.AppConfig {
 // sessions (store) and the dev IdP's FAS profile.
 func newGateway(t *testing.T, sh *shared, store session.Store, mod func(*gateway.Config)) *gw {
 	t.Helper()
+	return newGatewayAt(t, sh, store, "", mod)
+}
+
+// newGatewayAt is newGateway with a public URL other than its own address
+// (behind nginx); the gateway's own address is in gw.direct.
+func newGatewayAt(t *testing.T, sh *shared, store session.Store, public string, mod func(*gateway.Config)) *gw {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	direct := base
+	if public != "" {
+		base = public
+	}
 	cid := "gw-" + string(rune('a'+sh.clientSeq.Add(1)))
 	sec := "secret-" + cid
 	pc := oidc.ProviderConfig{
@@ -189,7 +201,7 @@ func newGateway(t *testing.T, sh *shared, store session.Store, mod func(*gateway
 	t.Cleanup(adm.Close)
 	ops := httptest.NewServer(g.OpsHandler())
 	t.Cleanup(ops.Close)
-	return &gw{g: g, url: base, admin: adm.URL, ops: ops.URL, clock: ck, client: cid}
+	return &gw{g: g, url: base, direct: direct, admin: adm.URL, ops: ops.URL, clock: ck, client: cid}
 }
 
 func redisStore(t *testing.T, sh *shared, rdb redis.UniversalClient) session.Store {
