@@ -468,7 +468,7 @@ func testCASDirect(t *testing.T, s store.Store, seed Seeder) {
 // must hold exactly every native token and every token of a CAS that
 // reported success — a lost update or an unreported lost race shows.
 func testCASRace(t *testing.T, s store.Store, seed Seeder) {
-	const accounts, workers, rounds, natives = 2, 4, 12, 12
+	const accounts, workers, rounds, natives = 2, 8, 10, 15
 	for i := 1; i <= accounts; i++ {
 		r := basicRow(i)
 		r.Password = P("h")
