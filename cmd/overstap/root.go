@@ -32,5 +32,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newHashCmd(s))
 	root.AddCommand(newAuditCmd(s))
 	root.AddCommand(newStoreCmd(s))
+	root.AddCommand(newServeCmd(s))
 	return root
 }
