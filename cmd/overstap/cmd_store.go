@@ -63,7 +63,7 @@ func storeCheck(ctx context.Context, s stdio, file string, sample int) error {
 	}
 	var cfg storeconfig.Config
 	if err := config.Load(file, &cfg); err != nil {
-		return fmt.Errorf("store check: %s: %w", file, err)
+		return fmt.Errorf("store check: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := storeconfig.Open(ctx, cfg, logger)
