@@ -38,7 +38,7 @@ type KeyConfig struct {
 
 // SignerConfig configures the assertion signer.
 type SignerConfig struct {
-	// Issuer is the gateway's public URL, the iss of every assertion.
+	// Issuer is the iss of every assertion (default: the gateway's public_url).
 	Issuer string `yaml:"issuer"`
 	// Keys: the first signs, all are published, so a new key can be
 	// published before it signs and an old one kept until assertions
@@ -46,8 +46,22 @@ type SignerConfig struct {
 	Keys []KeyConfig `yaml:"keys"`
 }
 
-// Validate reports every problem of the configuration.
+// Validate reports every problem of the configuration. An empty
+// configuration is valid (no app uses the assertion profile); NewSigner
+// refuses it.
 func (c *SignerConfig) Validate() error {
+	if c.Issuer == "" && len(c.Keys) == 0 {
+		return nil
+	}
+	if c.Issuer == "" { // the gateway fills in its public_url
+		d := *c
+		d.Issuer = "https://issuer.invalid"
+		return d.validate()
+	}
+	return c.validate()
+}
+
+func (c *SignerConfig) validate() error {
 	var errs []error
 	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, errors.New("issuer: must be the gateway's absolute URL"))
@@ -113,7 +127,7 @@ type Signer struct {
 
 // NewSigner validates the configuration and loads the keys.
 func NewSigner(c SignerConfig) (*Signer, error) {
-	if err := c.Validate(); err != nil {
+	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("upstream: %w", err)
 	}
 	var set jose.JSONWebKeySet

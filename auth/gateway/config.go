@@ -40,7 +40,8 @@ type Config struct {
 	// national number, the legacy situation) or "subject" (the IdP's sub).
 	AccountID string `yaml:"account_id"`
 	// NRNRefKey keys the HMAC reference of national numbers (nrn.Ref);
-	// sessions are revoked per person by it. At least 32 bytes.
+	// sessions are revoked per person by it. At least 32 bytes. `overstap
+	// serve` fills it from the top-level nrn_ref_key when empty.
 	NRNRefKey config.Secret `yaml:"nrn_ref_key"`
 	// DevInsecureCookies drops the Secure flag and the __Host- prefix so
 	// the gateway works over plain http://localhost. Development only; it
@@ -139,8 +140,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, errors.New(`account_id: must be "nrn" or "subject"`))
 	}
-	if len(c.NRNRefKey.Bytes()) < 32 {
-		errs = append(errs, errors.New("nrn_ref_key: required, at least 32 bytes (e.g. ${OVERSTAP_NRN_REF_KEY})"))
+	if !c.NRNRefKey.IsZero() && len(c.NRNRefKey.Bytes()) < 32 {
+		errs = append(errs, errors.New("nrn_ref_key: at least 32 bytes (e.g. ${OVERSTAP_NRN_REF_KEY}); when empty the top-level nrn_ref_key is used"))
 	}
 	if c.AdminListen != "" && len(c.AdminToken.Bytes()) < 32 {
 		errs = append(errs, errors.New("admin_token: required with admin_listen, at least 32 bytes"))
@@ -150,30 +151,21 @@ func (c Config) Validate() error {
 	}
 	needSigner := false
 	for i, a := range c.Apps {
+		// The app's routes (route.App) and identity (upstream.Config) are
+		// validated by their own Validate methods, which the configuration
+		// loader calls, and again by New.
 		k := fmt.Sprintf("apps[%d].", i)
-		if err := a.App.Validate(); err != nil {
-			errs = append(errs, prefixed(k, err))
-		}
 		if a.Upstream != "" {
 			if u, err := url.Parse(a.Upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 				errs = append(errs, fmt.Errorf("%supstream: must be an http(s) base URL without query", k))
 			}
 		}
-		if err := a.Identity.Validate(); err != nil {
-			errs = append(errs, prefixed(k+"identity.", err))
-		}
 		if a.Identity.Profile == upstream.ProfileAssertion {
 			needSigner = true
 		}
 	}
-	if needSigner || len(c.Assertion.Keys) > 0 {
-		sc := c.Assertion
-		if sc.Issuer == "" {
-			sc.Issuer = c.PublicURL
-		}
-		if err := sc.Validate(); err != nil {
-			errs = append(errs, prefixed("assertion.", err))
-		}
+	if needSigner && len(c.Assertion.Keys) == 0 {
+		errs = append(errs, errors.New("assertion.keys: an app uses the assertion profile: give at least one signing key"))
 	}
 	l := c.Limits
 	if l.MaxHeaderBytes < 0 || l.MaxHeaderBytes > 1<<20 {
@@ -183,18 +175,6 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("limits.max_body_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
-}
-
-// prefixed puts key in front of every joined error.
-func prefixed(key string, err error) error {
-	var out []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			out = append(out, prefixed(key, e))
-		}
-		return errors.Join(out...)
-	}
-	return fmt.Errorf("%s%w", key, err)
 }
 
 // parsePrefixes parses CIDR prefixes (or single addresses) once.

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// TestServe runs `overstap serve --config` against the dev IdP: the gateway
+// comes up, answers health, sends an anonymous browser to the IdP, and
+// shuts down gracefully when the context ends.
+func TestServe(t *testing.T) {
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	defer slog.SetDefault(old)
+	idpSrv := httptest.NewServer(http.NotFoundHandler())
+	defer idpSrv.Close()
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	idp, err := devidp.New(devidp.Config{IssuerBase: idpSrv.URL, SigningRSAKey: key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = idp.Handler()
+	port, mport := testsvc.FreePort(t), testsvc.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := idp.RegisterClient(devidp.ClientConfig{ID: "serve-test", Profile: devidp.ProfileFAS, AuthMethod: "client_secret_basic",
+		Secret: config.NewSecret([]byte("s3cret")), RedirectURIs: []string{base + "/.overstap/callback/fas"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`
+log: {format: text, level: warn}
+nrn_ref_key: "insecure-literal:0123456789abcdef0123456789abcdef"
+sessions: {store: memory, redis: {url: "redis://127.0.0.1:6379/0"}}
+providers:
+  - name: fas
+    profile: fas
+    issuer: %[1]s
+    client_id: serve-test
+    client_secret: "insecure-literal:s3cret"
+    redirect_url: %[2]s/.overstap/callback/fas
+gateway:
+  listen: 127.0.0.1:%[3]d
+  public_url: %[2]s
+  dev_insecure_cookies: true
+  metrics_listen: 127.0.0.1:%[4]d
+  admin_listen: ""
+  apps:
+    - name: eloket
+      upstream: http://127.0.0.1:1
+      rules:
+        - {path: /static/**, class: public}
+`, idp.Issuer(devidp.ProfileFAS), base, port, mport)
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path}, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil || !strings.Contains(line, fmt.Sprintf("127.0.0.1:%d", port)) {
+		cancel()
+		t.Fatalf("first line %q: %v (run: %v)", line, err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+
+	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", mport))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	// Upstream down: 502 page.
+	resp, err = c.Get(base + "/static/x.css")
+	if err != nil || resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("upstream down: %v %v", err, resp)
+	}
+	req, _ := http.NewRequest("GET", base+"/.overstap/login?return_to=/x", nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusSeeOther || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // discovery still running
+	}
+	if !strings.HasPrefix(resp.Header.Get("Location"), idp.Issuer(devidp.ProfileFAS)) {
+		t.Fatalf("login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no graceful shutdown")
+	}
+}
+
+func TestServeBadConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte(`
+gateway:
+  public_url: ftp://x
+  trusted_proxies: [not-an-ip]
+  apps:
+    - name: a
+      upstream: "::"
+      rules: [{path: nope, class: weird}]
+`), 0o600)
+	err := run(context.Background(), []string{"serve", "--config", path}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"gateway.public_url", "gateway.trusted_proxies", "apps[0].rules[0].path", "apps[0].upstream", "providers", "nrn_ref_key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
