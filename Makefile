@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway
+.PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway bench-migrate
 
 test: services vet fuzz-short
 	$(GO) test -count=1 -timeout 9m $(PKGS)
@@ -24,3 +24,8 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+# Revoke throughput vs a raw keyset+CAS UPDATE loop, and peak RSS, on a
+# synthetic PostgreSQL store (BENCH_MIGRATE_SIZES="100000 1000000").
+bench-migrate: services
+	@scripts/bench-migrate.sh

@@ -517,12 +517,9 @@ func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchSta
 	if len(swaps) == 0 {
 		return st, nil
 	}
-	results, err := bp.e.store.SwapBatch(ctx, swaps)
+	results, err := bp.e.swapParallel(ctx, swaps)
 	if err != nil {
-		return st, fmt.Errorf("store %s: swap batch: %w", bp.e.store.Name(), err)
-	}
-	if len(results) != len(swaps) {
-		return st, fmt.Errorf("store %s: swap batch returned %d results for %d swaps", bp.e.store.Name(), len(results), len(swaps))
+		return st, err
 	}
 	for i, r := range results {
 		id := swaps[i].ID
@@ -538,6 +535,43 @@ func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchSta
 		}
 	}
 	return st, nil
+}
+
+// swapParallel splits a batch's swaps into Config.SwapStreams
+// transactions on separate connections: each swap is an independent
+// compare-and-swap, all of them journaled as planned before, so a batch
+// need not commit as a whole (a failure leaves planned entries that the
+// next attempt resolves one by one). Per-row round trips, not the
+// database, bound a single stream.
+func (e *Engine) swapParallel(ctx context.Context, swaps []store.Swap) ([]error, error) {
+	streams := e.cfg.swapStreams()
+	size := (len(swaps) + streams - 1) / streams
+	size = max(size, 50) // small batches stay in one transaction
+	var parts [][]store.Swap
+	for c := range chunks(swaps, size) {
+		parts = append(parts, c)
+	}
+	results := make([]error, len(swaps))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			res, err := e.store.SwapBatch(ctx, part)
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("store %s: swap batch: %w", e.store.Name(), err)
+			case len(res) != len(part):
+				errs[i] = fmt.Errorf("store %s: swap batch returned %d results for %d swaps", e.store.Name(), len(res), len(part))
+			default:
+				copy(results[i*size:], res)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // parallel runs f for 0..n-1 on the engine's workers; the first error

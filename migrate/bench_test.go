@@ -111,7 +111,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if _, err := pg.DB.Exec(`CREATE TABLE raw_accounts AS SELECT * FROM legacy_accounts; ALTER TABLE raw_accounts ADD PRIMARY KEY (id); ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
-		st, err := sqlstore.Open(ctx, "bench", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns(), MaxOpenConns: 1}, nil)
+		st, err := sqlstore.Open(ctx, "bench", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns(), MaxOpenConns: 6}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

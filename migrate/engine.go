@@ -28,6 +28,10 @@ type Config struct {
 	// MaxAccountsPerSecond throttles apply (0 = no limit) so a production
 	// database is not overloaded.
 	MaxAccountsPerSecond float64 `yaml:"max_accounts_per_second"`
+	// SwapStreams is the number of concurrent store transactions a batch's
+	// compare-and-swaps are split into (0 means 4; 1 = one transaction per
+	// batch). Keep it at or below the store adapter's connection pool.
+	SwapStreams int `yaml:"swap_streams"`
 }
 
 // Limits of the configuration.
@@ -45,6 +49,9 @@ func (c Config) Validate() error {
 	if c.Workers < 0 || c.Workers > MaxWorkers {
 		errs = append(errs, fmt.Errorf("workers: must be between 1 and %d (0 = all cores)", MaxWorkers))
 	}
+	if c.SwapStreams < 0 || c.SwapStreams > 64 {
+		errs = append(errs, errors.New("swap_streams: must be between 1 and 64 (0 = 4)"))
+	}
 	if c.MaxAccountsPerSecond < 0 {
 		errs = append(errs, errors.New("max_accounts_per_second: must not be negative (0 = no limit)"))
 	}
@@ -56,6 +63,13 @@ func (c Config) batch() int {
 		return 1000
 	}
 	return c.BatchSize
+}
+
+func (c Config) swapStreams() int {
+	if c.SwapStreams == 0 {
+		return 4
+	}
+	return c.SwapStreams
 }
 
 func (c Config) workers() int {
