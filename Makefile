@@ -29,3 +29,7 @@ bench:
 # synthetic PostgreSQL store (BENCH_MIGRATE_SIZES="100000 1000000").
 bench-migrate: services
 	@scripts/bench-migrate.sh
+
+# Gateway vs direct upstream, Redis sessions, 8/64/256 connections (loopback, bounded).
+bench-gateway:
+	@scripts/bench-gateway.sh

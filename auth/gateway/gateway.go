@@ -205,7 +205,10 @@ func (g *Gateway) newProxy(target *url.URL, rewriteHost bool) *httputil.ReverseP
 			}
 		},
 		Transport:     g.transport,
-		FlushInterval: -1, // stream: flush every write (SSE, long polls, downloads)
+		// 0: buffered copies, except that ReverseProxy flushes every write of
+		// streaming responses (text/event-stream, unknown length) and of
+		// upgraded connections, so SSE, long polls and websockets stream.
+		FlushInterval: 0,
 		ErrorHandler:  g.upstreamError,
 		ErrorLog:      slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
