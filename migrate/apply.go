@@ -160,7 +160,7 @@ type swapResult struct {
 }
 
 func (p *applyPipe) stopped(err error) error {
-	return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, p.run.ID, p.cp.Cursor, err)
+	return fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
 }
 
 // flush settles the last swapped batch, even when interrupted (Ctrl-C).
@@ -568,8 +568,10 @@ func (e *Engine) swapParallel(ctx context.Context, swaps []store.Swap) ([]error,
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the others failed the same way, or succeeded
+		}
 	}
 	return results, nil
 }
