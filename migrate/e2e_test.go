@@ -215,3 +215,29 @@ func pgCredentials(t testing.TB, db *sql.DB) map[string]string {
 	}
 	return out
 }
+
+// TestMariaDBSeedScan seeds MariaDB and scans it through the SQL adapter.
+func TestMariaDBSeedScan(t *testing.T) {
+	my := testsvc.MariaDB(t)
+	ctx := context.Background()
+	if _, err := seed.Run(ctx, my.DB, seed.Config{Driver: "mysql", Accounts: 800, Seed: 2, BcryptCost: 4}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(ctx, "seed-mysql", sqlstore.Config{Driver: "mysql", DSN: config.NewSecret([]byte(my.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := New(Options{DB: newStateDB(t), Store: st, Hasher: realHasher(t, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Scan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Summary
+	if s.Accounts != 800 || s.NRNUsername == 0 || s.Derived == 0 || s.Unsupported == 0 || s.Disabled == 0 || schemeCount(s, "bcrypt") == 0 {
+		t.Errorf("summary %+v", s)
+	}
+}
