@@ -236,6 +236,10 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 	if errors.Is(err, context.Canceled) {
 		status = 499 // client gone; nothing will be read
 	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		status, kind = http.StatusRequestEntityTooLarge, "too_large"
+	}
 	g.log.Warn("gateway: upstream failed", "host", r.Host, "status", status, "err", err.Error())
 	g.errorPage(w, r, status, kind, nil)
 }

@@ -1,0 +1,376 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/adapters/upstream"
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/session"
+	"github.com/overstap/overstap/internal/config"
+)
+
+// stubProvider is a test double of the gateway's own Authenticator
+// interface (the real relying party is tested in auth/gateway/wire against
+// the dev IdP).
+type stubProvider struct{ ready error }
+
+func (stubProvider) Name() string   { return "stub" }
+func (s stubProvider) Ready() error { return s.ready }
+func (stubProvider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
+	return "https://idp.example/auth?acr=" + req.MinLevel.String(), nil
+}
+func (stubProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
+	return nil, &gateway.LoginError{Kind: "access_denied", Err: errors.New("cancelled")}
+}
+func (stubProvider) LogoutURL(string, string, string) (string, error) { return "", gateway.ErrNoEndSession }
+func (stubProvider) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
+	return nil, errors.New("invalid")
+}
+
+type fixture struct {
+	g      *gateway.Gateway
+	srv    *httptest.Server
+	store  session.Store
+	cookie string
+	n      nrn.Number
+	up     *httptest.Server
+}
+
+func newFixture(t *testing.T, upHandler http.Handler, mod func(*gateway.Config)) *fixture {
+	t.Helper()
+	store, err := session.NewMemory(session.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upHandler == nil {
+		upHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "user=%s path=%s", r.Header.Get("X-Overstap-Account"), r.URL.EscapedPath())
+		})
+	}
+	up := httptest.NewServer(upHandler)
+	t.Cleanup(up.Close)
+	cfg := gateway.Config{
+		PublicURL: "http://gw.example", DevInsecureCookies: true, TrustedProxies: []string{"127.0.0.1"},
+		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))), AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
+		Apps: []gateway.AppConfig{{App: route.App{Name: "eloket", Rules: []route.Rule{
+			{Path: "/static/**", Class: route.Public},
+			{Path: "/admin/**", Class: route.Blocked},
+			{Path: "/bank", Class: route.StepUp, MinLevel: "high", MaxAuthAge: time.Minute},
+		}}, Upstream: up.URL}},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	g, err := gateway.New(cfg, gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	n, _ := nrn.Synthetic(time.Date(1980, 3, 4, 0, 0, 0, 0, time.UTC), false, 903)
+	id, err := store.Create(context.Background(), &session.Session{NRN: n, NRNRef: n.Ref([]byte(strings.Repeat("k", 32))),
+		AccountID: "acc-42", Provider: "stub", Issuer: "https://idp.example", Subject: "s1", Level: int(route.LevelSubstantial), AuthTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{g: g, srv: srv, store: store, cookie: "overstap_session=" + id, n: n, up: up}
+}
+
+func (f *fixture) do(t *testing.T, method, path string, hdr map[string]string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func TestProxyBasics(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	cases := []struct {
+		name, method, path string
+		hdr                map[string]string
+		want               int
+		body               string
+	}{
+		{"authenticated", "GET", "/a/./b//c", map[string]string{"Cookie": f.cookie}, 200, "user=acc-42 path=/a/b/c"},
+		{"public", "GET", "/static/x.css", nil, 200, "user= path=/static/x.css"},
+		{"browser no session", "GET", "/x", map[string]string{"Accept": "text/html"}, 302, ""},
+		{"api no session", "GET", "/x", map[string]string{"Accept": "application/json"}, 401, `"login_required"`},
+		{"xhr no session", "GET", "/x", map[string]string{"X-Requested-With": "XMLHttpRequest"}, 401, ""},
+		{"malformed cookie", "GET", "/x", map[string]string{"Cookie": "overstap_session=%%%;;", "Accept": "text/html"}, 302, ""},
+		{"huge cookie value", "GET", "/x", map[string]string{"Cookie": "overstap_session=" + strings.Repeat("a", 4000), "Accept": "text/html"}, 302, ""},
+		{"blocked", "GET", "/admin/x", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, 403, "<h1>"},
+		{"ambiguous", "GET", "/a%2fb", map[string]string{"Cookie": f.cookie}, 400, ""},
+		{"step-up needed (substantial < high)", "GET", "/bank", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, 302, ""},
+		{"step-up api", "GET", "/bank", map[string]string{"Cookie": f.cookie, "Accept": "application/json"}, 401, "insufficient_user_authentication"},
+		{"unknown gateway endpoint", "GET", "/.overstap/nope", nil, 404, ""},
+		{"login POST without csrf", "POST", "/.overstap/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 403, ""},
+		{"backchannel GET", "GET", "/.overstap/backchannel-logout", nil, 405, ""},
+		{"backchannel invalid", "POST", "/.overstap/backchannel-logout", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 400, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.method == "POST" {
+				body = strings.NewReader("logout_token=x&provider=stub")
+			}
+			resp, b := f.do(t, c.method, c.path, c.hdr, body)
+			if resp.StatusCode != c.want || !strings.Contains(b, c.body) {
+				t.Fatalf("%d %q", resp.StatusCode, b)
+			}
+		})
+	}
+}
+
+// TestUpstreamDown: 502 page, nothing of the identity in it.
+func TestUpstreamDown(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.up.Close()
+	resp, body := f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "<h1>") {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	if strings.Contains(body, "acc-42") || strings.Contains(body, f.n.Digits()) || resp.Header.Get("X-Overstap-Account") != "" {
+		t.Fatal("identity leaked in the error")
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			w.WriteHeader(499)
+		}
+	}), func(c *gateway.Config) { c.Limits.MaxBodyBytes = 1000 })
+	resp, _ := f.do(t, "POST", "/x", map[string]string{"Cookie": f.cookie}, strings.NewReader(strings.Repeat("a", 5000)))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body: %d", resp.StatusCode)
+	}
+	resp, _ = f.do(t, "POST", "/x", map[string]string{"Cookie": f.cookie}, strings.NewReader(strings.Repeat("a", 500)))
+	if resp.StatusCode != 200 {
+		t.Fatalf("small body: %d", resp.StatusCode)
+	}
+}
+
+// TestWebSocketPassThrough: an Upgrade request reaches the app with the
+// identity, and the hijacked connection carries bytes both ways.
+func TestWebSocketPassThrough(t *testing.T) {
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "websocket" || r.Header.Get("X-Overstap-Account") != "acc-42" {
+			http.Error(w, "no upgrade", 400)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo:" + line)
+		brw.Flush()
+	}), nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Overstap-Account: forged\r\n\r\n", f.cookie)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("%v %v", err, resp)
+	}
+	fmt.Fprintf(conn, "hello\n")
+	line, err := br.ReadString('\n')
+	if err != nil || line != "echo:hello\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+}
+
+func TestForwardAuthModes(t *testing.T) {
+	f := newFixture(t, nil, func(c *gateway.Config) {
+		c.Apps[0].Identity = upstream.Config{Headers: upstream.HeaderNames{Account: "X-Legacy-User"}}
+	})
+	traefik := func(method, uri string, extra map[string]string) map[string]string {
+		h := map[string]string{"X-Forwarded-Method": method, "X-Forwarded-Uri": uri, "X-Forwarded-Host": "eloket.example"}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+	cases := []struct {
+		name   string
+		hdr    map[string]string
+		want   int
+		header string // expected X-Legacy-User
+		loc    string
+	}{
+		{"traefik ok", traefik("GET", "/x?y=1", map[string]string{"Cookie": f.cookie}), 200, "acc-42", ""},
+		{"traefik browser no session", traefik("GET", "/x?y=1", map[string]string{"Accept": "text/html"}), 302, "", "/.overstap/login?return_to=%2Fx%3Fy%3D1"},
+		{"traefik api no session", traefik("GET", "/x", map[string]string{"Accept": "application/json"}), 401, "", ""},
+		{"traefik step-up", traefik("GET", "/bank", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}), 302, "", "/.overstap/stepup?return_to=%2Fbank"},
+		{"traefik blocked", traefik("POST", "/ADMIN/./x", map[string]string{"Cookie": f.cookie}), 403, "", ""},
+		{"traefik public", traefik("GET", "/static/a", nil), 200, "", ""},
+		{"traefik ambiguous", traefik("GET", "/a/..%2fadmin", map[string]string{"Cookie": f.cookie}), 400, "", ""},
+		{"nginx browser gets 401", map[string]string{"X-Original-URI": "/x", "X-Original-Method": "GET", "Accept": "text/html"}, 401, "", ""},
+		{"nginx ok", map[string]string{"X-Original-URI": "/x", "X-Original-Method": "GET", "Cookie": f.cookie}, 200, "acc-42", ""},
+		{"no uri", map[string]string{"Cookie": f.cookie}, 400, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, _ := f.do(t, "GET", "/.overstap/auth", c.hdr, nil)
+			if resp.StatusCode != c.want || resp.Header.Get("X-Legacy-User") != c.header || resp.Header.Get("Location") != c.loc {
+				t.Fatalf("%d %q %q", resp.StatusCode, resp.Header.Get("X-Legacy-User"), resp.Header.Get("Location"))
+			}
+		})
+	}
+	// Untrusted caller: refused whatever it claims.
+	g2 := newFixture(t, nil, func(c *gateway.Config) { c.TrustedProxies = []string{"10.0.0.0/8"} })
+	resp, _ := g2.do(t, "GET", "/.overstap/auth", traefik("GET", "/x", map[string]string{"Cookie": g2.cookie}), nil)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("untrusted caller: %d", resp.StatusCode)
+	}
+}
+
+func TestOpsAndAdmin(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie}, nil)
+	f.do(t, "GET", "/admin/x", map[string]string{"Cookie": f.cookie}, nil)
+	ops := httptest.NewServer(f.g.OpsHandler())
+	defer ops.Close()
+	resp, err := http.Get(ops.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := string(b)
+	for _, want := range []string{`overstap_gateway_requests_total{app="eloket",class="protected",code="200"} 1`,
+		`overstap_gateway_requests_total{app="eloket",class="blocked",code="403"} 1`, "overstap_gateway_session_store_seconds"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics miss %s", want)
+		}
+	}
+	if strings.Contains(m, f.n.Digits()) || strings.Contains(m, "acc-42") || nrn.Contains(m) {
+		t.Fatal("personal data in metrics")
+	}
+	resp, _ = http.Get(ops.URL + "/readyz")
+	if resp.StatusCode != 200 {
+		t.Fatalf("readyz %d", resp.StatusCode)
+	}
+	adm := httptest.NewServer(f.g.AdminHandler())
+	defer adm.Close()
+	post := func(tok, path, body string) int {
+		req, _ := http.NewRequest("POST", adm.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tok := strings.Repeat("t", 32)
+	for _, c := range []struct {
+		tok, path, body string
+		want            int
+	}{
+		{"", "/admin/revoke/all", "", 401},
+		{strings.Repeat("t", 31), "/admin/revoke/all", "", 401},
+		{tok + "x", "/admin/revoke/all", "", 401},
+		{tok, "/admin/revoke/person", `{"nrn":"1"}`, 400},
+		{tok, "/admin/revoke/person", `{"nrn":"` + f.n.Format() + `","x":1}`, 400},
+		{tok, "/admin/revoke/person", strings.Repeat("{", 10000), 400},
+		{tok, "/admin/revoke/person", `{"nrn":"` + f.n.Format() + `"}`, 200},
+	} {
+		if got := post(c.tok, c.path, c.body); got != c.want {
+			t.Errorf("%s %q: %d want %d", c.path, c.body, got, c.want)
+		}
+	}
+	if resp, _ := f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil); resp.StatusCode != 302 {
+		t.Fatalf("revoked session still works: %d", resp.StatusCode)
+	}
+}
+
+// TestServerBounds: huge headers are refused and a slowloris client is cut
+// off by the real server settings.
+func TestServerBounds(t *testing.T) {
+	f := newFixture(t, nil, func(c *gateway.Config) {
+		c.Listen = "127.0.0.1:0"
+		c.MetricsListen, c.AdminListen = "", ""
+		c.Limits.ReadHeaderTimeout = 300 * time.Millisecond
+		c.Limits.MaxHeaderBytes = 8 << 10
+	})
+	ls, err := f.g.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.g.Serve(ctx, ls) }()
+	base := "http://" + ls.Main.Addr().String()
+	req, _ := http.NewRequest("GET", base+"/x", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("huge header: %d", resp.StatusCode)
+	}
+	conn, err := net.Dial("tcp", ls.Main.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\n") // never finishes the headers
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn)
+	if err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("slow client not cut off: %v after %v", err, time.Since(start))
+	}
+	conn.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := gateway.New(gateway.Config{PublicURL: "http://x", TrustedProxies: []string{"nope"}, AccountID: "email",
+		AdminListen: "127.0.0.1:0", Apps: []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "ftp://x",
+			Identity: upstream.Config{Profile: upstream.ProfileAssertion}}}}, gateway.Deps{})
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"public_url:", "trusted_proxies:", "account_id:", "admin_token:", "apps[0].upstream:",
+		"assertion.keys:", "session store", "provider", "nrn_ref_key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
