@@ -204,7 +204,7 @@ func (g *Gateway) newProxy(target *url.URL, rewriteHost bool) *httputil.ReverseP
 				pr.Out.Header.Set("X-Forwarded-Proto", "http")
 			}
 		},
-		Transport:     g.transport,
+		Transport: g.transport,
 		// 0: buffered copies, except that ReverseProxy flushes every write of
 		// streaming responses (text/event-stream, unknown length) and of
 		// upgraded connections, so SSE, long polls and websockets stream.

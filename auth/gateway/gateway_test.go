@@ -35,7 +35,9 @@ func (stubProvider) AuthRequest(w http.ResponseWriter, r *http.Request, req gate
 func (stubProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
 	return nil, &gateway.LoginError{Kind: "access_denied", Err: errors.New("cancelled")}
 }
-func (stubProvider) LogoutURL(string, string, string) (string, error) { return "", gateway.ErrNoEndSession }
+func (stubProvider) LogoutURL(string, string, string) (string, error) {
+	return "", gateway.ErrNoEndSession
+}
 func (stubProvider) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
 	return nil, errors.New("invalid")
 }
