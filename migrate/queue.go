@@ -157,6 +157,7 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 	if cp.Cursor == "" && cp.Batches > 0 {
 		return nil
 	}
+	start, seen0 := e.now(), cp.Seen
 	for {
 		accts, next, err := e.store.Iterate(ctx, store.Cursor(cp.Cursor), e.cfg.batch())
 		if err != nil {
@@ -185,8 +186,9 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 		if cp.Cursor == "" {
 			return nil
 		}
-		if err := e.throttle(ctx, time.Time{}, 0); err != nil {
-			return err
+		// --max-rate paces publishing, and so the workers.
+		if err := e.throttle(ctx, start, cp.Seen-seen0); err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
 		}
 	}
 }
