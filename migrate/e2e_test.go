@@ -111,6 +111,9 @@ func TestReportGolden(t *testing.T) {
 			t.Errorf("%s report holds an 11-digit run", name)
 		}
 	}
+	if !strings.Contains(c.String(), "seed-sqlite,2026-11-22T10:00:00Z,nrn,nrn_username,") || strings.Count(c.String(), "\n") < 20 {
+		t.Errorf("CSV report:\n%s", c.String())
+	}
 	html := h.String()
 	for _, bad := range []string{"<script", "src=", "href=", "@import", "url("} {
 		if strings.Contains(html, bad) {
