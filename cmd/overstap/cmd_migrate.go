@@ -29,6 +29,7 @@ import (
 // migrateFlags are the flags every migrate subcommand that touches a store
 // shares.
 type migrateFlags struct {
+	configFile string
 	storeFile  string
 	storeName  string
 	state      string
@@ -50,6 +51,7 @@ func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
 		c.Flags().BoolVar(&f.skipDeriv, "skip-derived-check", false, "do not verify NRN-derived password candidates (faster on slow schemes)")
 	}
 	c.Flags().StringVar(&f.state, "state", "overstap-state.db", "state database: a SQLite file (sqlite:PATH or PATH) or a postgres:// URL")
+	c.Flags().StringVar(&f.configFile, "config", "", "overstap configuration file: its state section replaces --state")
 	c.Flags().BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 }
 
@@ -80,6 +82,11 @@ func openState(ctx context.Context, dsn string) (*migrate.DB, *state.Store, erro
 	} else if cfg.Path == "" {
 		return nil, nil, errors.New("migrate: --state: empty path")
 	}
+	return openStateConfig(ctx, cfg)
+}
+
+// openStateConfig opens the state store of a configuration section.
+func openStateConfig(ctx context.Context, cfg state.Config) (*migrate.DB, *state.Store, error) {
 	st, err := state.Open(ctx, cfg, nil, state.Migrations{Component: migrate.Component, FS: migrate.SchemaFS()})
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +102,15 @@ func openState(ctx context.Context, dsn string) (*migrate.DB, *state.Store, erro
 func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migrateEnv, error) {
 	env := &migrateEnv{logger: slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	var err error
-	env.db, env.state, err = openState(ctx, f.state)
+	if f.configFile != "" {
+		cfg, cerr := loadConfig(f.configFile)
+		if cerr != nil {
+			return nil, fmt.Errorf("migrate: %w", cerr)
+		}
+		env.db, env.state, err = openStateConfig(ctx, cfg.State)
+	} else {
+		env.db, env.state, err = openState(ctx, f.state)
+	}
 	if err != nil {
 		return nil, err
 	}

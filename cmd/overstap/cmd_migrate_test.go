@@ -166,7 +166,10 @@ func TestMigrateCLIFlow(t *testing.T) {
 	if err != nil || !strings.Contains(out, "600 accounts") || !strings.Contains(out, "NRN as username") {
 		t.Fatalf("scan: %v\n%s", err, out)
 	}
-	out, _, err = runCLI(t, "migrate", "plan", "--policy", "revoke-nrn", "--state", state)
+	// The same state store through --config (its state section).
+	cfgFile := filepath.Join(dir, "overstap.yaml")
+	os.WriteFile(cfgFile, []byte("nrn_ref_key: \"insecure-literal:"+strings.Repeat("k", 32)+"\"\nstate:\n  driver: sqlite\n  path: "+state+"\n"), 0o600)
+	out, _, err = runCLI(t, "migrate", "plan", "--policy", "revoke-nrn", "--config", cfgFile)
 	if err != nil || !strings.Contains(out, "revoke") || !strings.Contains(out, "dry run") {
 		t.Fatalf("plan: %v\n%s", err, out)
 	}
