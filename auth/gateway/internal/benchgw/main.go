@@ -41,6 +41,7 @@ func main() {
 	dur := flag.Duration("d", 5*time.Second, "duration of each measurement (max 60s)")
 	conns := flag.String("c", "8,64,256", "connection counts")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the gateway runs to this file")
+	flag.StringVar(&storeKind, "store", "redis", "session store: redis or memory (to see Redis's share)")
 	flag.Parse()
 	cpuProfile = *prof
 	if err := run(*redisURL, min(*dur, time.Minute), *conns); err != nil {
@@ -99,8 +100,13 @@ func run(redisURL string, d time.Duration, connList string) error {
 	}()
 	key := make([]byte, 32)
 	rand.Read(key)
-	store, err := session.NewRedis(rdb, session.Config{Store: "redis", Redis: session.RedisConfig{URL: redisURL},
-		Keys: []config.Secret{config.NewSecret([]byte(hex.EncodeToString(key)))}, KeyPrefix: prefix})
+	var store session.Store
+	if storeKind == "memory" {
+		store, err = session.NewMemory(session.Config{})
+	} else {
+		store, err = session.NewRedis(rdb, session.Config{Store: "redis", Redis: session.RedisConfig{URL: redisURL},
+			Keys: []config.Secret{config.NewSecret([]byte(hex.EncodeToString(key)))}, KeyPrefix: prefix})
+	}
 	if err != nil {
 		return err
 	}
@@ -141,7 +147,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	if code := once(gw+"/dossier", cookie); code != 200 {
 		return fmt.Errorf("gateway answered %d to the authenticated request", code)
 	}
-	fmt.Printf("# gateway vs direct, %s per run, Redis sessions, 512-byte responses, Go load generator (loopback)\n", d)
+	fmt.Printf("# gateway vs direct, %s per run, %s sessions, 512-byte responses, Go load generator (loopback)\n", d, storeKind)
 	fmt.Printf("%-6s %12s %12s %7s %10s %10s %10s %10s %10s %10s\n", "conns", "direct r/s", "gateway r/s", "ratio",
 		"p50 dir", "p50 gw", "+p50", "p99 dir", "p99 gw", "+p99")
 	for _, cs := range strings.Split(connList, ",") {
@@ -164,7 +170,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	return nil
 }
 
-var cpuProfile string
+var cpuProfile, storeKind string
 
 func startProfile() func() {
 	if cpuProfile == "" {
