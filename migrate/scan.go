@@ -62,6 +62,9 @@ func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
 	return ScanResult{Run: run.ID, Summary: sum}, nil
 }
 
+// scanCommitRows is the size of the scan's write transactions.
+const scanCommitRows = 10_000
+
 // scanPages is the pipeline: one reader pages through the store, workers
 // classify pages, one writer stores the classes. Channels are small, so
 // memory is a few pages.
@@ -138,18 +141,33 @@ func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier) (int
 	go func() { cw.Wait(); close(results) }()
 	var total int64
 	var werr error
+	// Classes are written in transactions of about scanCommitRows: a
+	// scan is not resumed (it is simply run again), so it need not commit
+	// every page, and fewer commits (fsyncs) keep the writer ahead.
+	var buf []Class
+	write := func() {
+		if werr != nil || len(buf) == 0 {
+			return
+		}
+		if err := e.db.writeClasses(ctx, run, buf); err != nil {
+			werr = err
+			cancel(err)
+			return
+		}
+		total += int64(len(buf))
+		buf = buf[:0]
+		e.progress.Update(ProgressUpdate{Run: run, Phase: KindScan, Done: total})
+	}
 	for cls := range results {
 		if werr != nil {
 			continue // drain
 		}
-		if err := e.db.writeClasses(ctx, run, cls); err != nil {
-			werr = err
-			cancel(err)
-			continue
+		buf = append(buf, cls...)
+		if len(buf) >= scanCommitRows {
+			write()
 		}
-		total += int64(len(cls))
-		e.progress.Update(ProgressUpdate{Run: run, Phase: KindScan, Done: total})
 	}
+	write()
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return total, err
