@@ -357,7 +357,7 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				bp.e.log.Warn("migrate: cannot wrap, skipped", "run", bp.run.ID, "account", a.ID, "err", err)
+				bp.e.log.Warn("migrate: cannot wrap, skipped", "run", bp.run.ID, "account", safeID(a.ID), "err", err)
 				return nil
 			}
 			nv = w
@@ -414,7 +414,7 @@ func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchSta
 			st.outcome[StateConflict] = append(st.outcome[StateConflict], id)
 			st.conflicts++
 		default:
-			return st, fmt.Errorf("store %s: swap %s: %w", bp.e.store.Name(), id, r)
+			return st, fmt.Errorf("store %s: swap %s: %w", bp.e.store.Name(), safeID(id), r)
 		}
 	}
 	return st, nil

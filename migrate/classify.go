@@ -7,6 +7,7 @@ import (
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/logging"
 )
 
 // Flags are the classification bits of one account. Their values are
@@ -154,6 +155,10 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 	}
 	return cl, nil
 }
+
+// safeID returns an account ID fit for errors and logs: stores that key
+// accounts by national number must not leak it (masked like every NRN).
+func safeID(id string) string { return logging.Scrub(id) }
 
 // isCanceled reports whether err is a context cancellation or deadline.
 func isCanceled(err error) bool {

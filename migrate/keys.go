@@ -254,7 +254,7 @@ func (k *PrivateKey) open(run, account, sealed string) (value string, null bool,
 	rest, ok := strings.CutPrefix(sealed, sealedPrefix)
 	ct, derr := base64.StdEncoding.DecodeString(rest)
 	if !ok || derr != nil || len(ct) < 32+24+box.Overhead {
-		return "", false, fmt.Errorf("%w: journal entry %s: malformed sealed value", ErrKey, account)
+		return "", false, fmt.Errorf("%w: journal entry %s: malformed sealed value", ErrKey, safeID(account))
 	}
 	var epub [32]byte
 	var nonce [24]byte
@@ -262,14 +262,14 @@ func (k *PrivateKey) open(run, account, sealed string) (value string, null bool,
 	copy(nonce[:], ct[32:56])
 	pt, ok := box.Open(nil, ct[56:], &nonce, &epub, &k.priv)
 	if !ok {
-		return "", false, fmt.Errorf("%w: journal entry %s: cannot open with this key (wrong key?)", ErrKey, account)
+		return "", false, fmt.Errorf("%w: journal entry %s: cannot open with this key (wrong key?)", ErrKey, safeID(account))
 	}
 	var v sealedValue
 	if err := json.Unmarshal(pt, &v); err != nil {
-		return "", false, fmt.Errorf("%w: journal entry %s: malformed plaintext", ErrKey, account)
+		return "", false, fmt.Errorf("%w: journal entry %s: malformed plaintext", ErrKey, safeID(account))
 	}
 	if v.Run != run || v.Account != account {
-		return "", false, fmt.Errorf("%w: journal entry %s: sealed value belongs to another entry", ErrKey, account)
+		return "", false, fmt.Errorf("%w: journal entry %s: sealed value belongs to another entry", ErrKey, safeID(account))
 	}
 	return v.Value, v.Null, nil
 }

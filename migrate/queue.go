@@ -161,7 +161,7 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 	for {
 		accts, next, err := e.store.Iterate(ctx, store.Cursor(cp.Cursor), e.cfg.batch())
 		if err != nil {
-			return fmt.Errorf("%w (run %s, after account %q): reading store: %w", ErrStopped, run.ID, cp.Cursor, err)
+			return fmt.Errorf("%w (run %s, after account %q): reading store: %w", ErrStopped, run.ID, safeID(cp.Cursor), err)
 		}
 		m := batchMsg{Run: run.ID, Seq: cp.Batches + 1, After: cp.Cursor}
 		for _, a := range accts {

@@ -127,7 +127,7 @@ func (e *Engine) rollbackLoop(ctx context.Context, run, target Run, key *Private
 		}
 		outcome, err := e.rollbackBatch(ctx, run, target, key, pub, page)
 		if err != nil {
-			return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, run.ID, cp.Cursor, err)
+			return fmt.Errorf("%w (run %s, after account %q): %w", ErrStopped, run.ID, safeID(cp.Cursor), err)
 		}
 		cp.Cursor = page[len(page)-1].Account
 		cp.Batches++
@@ -179,7 +179,7 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 				planned = append(planned, Entry{Account: en.Account, Action: ActionRestore, Sealed: "", New: restoreRef})
 				continue
 			case err != nil:
-				return nil, fmt.Errorf("store %s: get %s: %w", e.store.Name(), en.Account, err)
+				return nil, fmt.Errorf("store %s: get %s: %w", e.store.Name(), safeID(en.Account), err)
 			}
 			if hasPrev && !a.CredentialNull && holdsNew(prev, a.Credential) {
 				outcome[StateApplied] = append(outcome[StateApplied], en.Account)
@@ -200,7 +200,7 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 		if null {
 			// The contract cannot write NULL back; apply never acts on
 			// NULL credentials, so this is a corrupt entry.
-			return nil, fmt.Errorf("journal entry %s: old value was NULL", en.Account)
+			return nil, fmt.Errorf("journal entry %s: old value was NULL", safeID(en.Account))
 		}
 		sealed, err := sealer.seal(run.ID, en.Account, cur, false)
 		if err != nil {
@@ -231,7 +231,7 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 		case errors.Is(r, store.ErrConflict), errors.Is(r, store.ErrNotFound):
 			outcome[StateConflict] = append(outcome[StateConflict], swaps[i].ID)
 		default:
-			return nil, fmt.Errorf("store %s: swap %s: %w", e.store.Name(), swaps[i].ID, r)
+			return nil, fmt.Errorf("store %s: swap %s: %w", e.store.Name(), safeID(swaps[i].ID), r)
 		}
 	}
 	return outcome, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/migrate"
 	"github.com/overstap/overstap/migrate/hash"
 	"github.com/overstap/overstap/migrate/seed"
@@ -404,7 +405,8 @@ func printPlan(ctx context.Context, s stdio, db *migrate.DB, p migrate.Policy, f
 	for a, n := range plan.Actions {
 		fmt.Fprintf(s.out, "  %-7s %d accounts", a, n)
 		if ex := plan.Examples[a]; len(ex) > 0 {
-			fmt.Fprintf(s.out, " (e.g. %s)", strings.Join(ex, ", "))
+			// Account IDs may be national numbers in some stores: masked.
+			fmt.Fprintf(s.out, " (e.g. %s)", logging.Scrub(strings.Join(ex, ", ")))
 		}
 		fmt.Fprintln(s.out)
 	}
@@ -611,7 +613,7 @@ func newMigrateRollbackCmd(s stdio) *cobra.Command {
 			}
 			fmt.Fprintf(s.out, "rollback %s of run %s: %d restored, %d left alone (changed since)\n", res.Run, res.Target, res.Restored, res.LeftAlone)
 			for _, id := range res.LeftAloneIDs {
-				fmt.Fprintf(s.out, "  left alone: %s\n", id)
+				fmt.Fprintf(s.out, "  left alone: %s\n", logging.Scrub(id))
 			}
 			return nil
 		},
