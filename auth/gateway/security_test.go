@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -91,4 +93,29 @@ func TestWantsHTML(t *testing.T) {
 			t.Errorf("case %d: got %v", i, got)
 		}
 	}
+}
+
+func FuzzSafeReturnTo(f *testing.F) {
+	for _, s := range []string{"/", "//evil", "/\\evil", "/%2f%2fevil", "/a?b=//c", "/%5c", "https://x", "/a/../b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := SafeReturnTo(s)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || got[0] != '/' ||
+			strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\t\r\n") {
+			t.Fatalf("unsafe result %q from %q", got, s)
+		}
+		if again, ok := SafeReturnTo(got); len(got) <= 2048 && (!ok || again != got) {
+			t.Fatalf("not a fixed point: %q -> %q", got, again)
+		}
+		// What a browser resolves it to stays on our origin.
+		base, _ := url.Parse("https://eloket.example/x/y")
+		if r := base.ResolveReference(u); r.Host != "eloket.example" {
+			t.Fatalf("%q leaves the origin: %s", got, r)
+		}
+	})
 }

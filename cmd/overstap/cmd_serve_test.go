@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -138,5 +139,31 @@ gateway:
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}
+	}
+}
+
+// TestServeExampleConfig: configs/gateway.yaml decodes strictly; the only
+// problems are the key files that exist only on a real server.
+func TestServeExampleConfig(t *testing.T) {
+	t.Setenv("OVERSTAP_NRN_REF_KEY", "0123456789abcdef0123456789abcdef")
+	t.Setenv("OVERSTAP_SESSION_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	t.Setenv("OVERSTAP_FAS_SECRET", "fas-secret")
+	t.Setenv("OVERSTAP_ADMIN_TOKEN", "0123456789abcdef0123456789abcdef-admin")
+	var cfg serveConfig
+	err := config.Load("../../configs/gateway.yaml", &cfg)
+	if err == nil {
+		t.Fatal("expected the missing /etc/overstap key files to be reported")
+	}
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("not a config error: %v", err)
+	}
+	for _, p := range ce.Problems {
+		if !strings.Contains(p.Error(), "/etc/overstap/") {
+			t.Errorf("unexpected problem: %v", p)
+		}
+	}
+	if len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 8 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
+		t.Fatalf("decoded %+v", cfg.Gateway.Apps)
 	}
 }
