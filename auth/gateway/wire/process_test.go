@@ -1,0 +1,152 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/oidc"
+	"github.com/overstap/overstap/auth/session"
+	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// childSpec configures a gateway run in a child process (the test binary
+// re-executed with TestGatewayChildProcess).
+type childSpec struct {
+	RedisURL, Prefix                   string
+	SessKey, RefKey, AdminTok          string
+	Issuer, ClientID, Secret, Upstream string
+	Port, AdminPort                    int
+}
+
+const childEnv = "OVERSTAP_GATEWAY_CHILD"
+
+// TestGatewayChildProcess is not a test: it is the body of a gateway child
+// process, run only when the parent test sets OVERSTAP_GATEWAY_CHILD.
+func TestGatewayChildProcess(t *testing.T) {
+	raw := os.Getenv(childEnv)
+	if raw == "" {
+		return // nothing to do when run as a test
+	}
+	var s childSpec
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := redis.ParseURL(s.RedisURL)
+	rdb := redis.NewClient(opt)
+	store, err := session.NewRedis(rdb, session.Config{Store: "redis", Redis: session.RedisConfig{URL: s.RedisURL},
+		Keys: []config.Secret{config.NewSecret([]byte(s.SessKey))}, KeyPrefix: s.Prefix + "sess:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", s.Port)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := oidc.New(ctx, oidc.ProviderConfig{Name: "fas", Profile: "fas", Issuer: s.Issuer, ClientID: s.ClientID,
+		ClientSecret: config.NewSecret([]byte(s.Secret)), RedirectURL: base + "/.overstap/callback/fas"},
+		oidc.Deps{Flows: oidc.NewRedisStore(rdb, s.Prefix+"oidc:"), DevInsecureCookies: true, RetryMin: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := p.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(gateway.Config{Listen: fmt.Sprintf("127.0.0.1:%d", s.Port), PublicURL: base, DevInsecureCookies: true,
+		NRNRefKey: config.NewSecret([]byte(s.RefKey)), AdminListen: fmt.Sprintf("127.0.0.1:%d", s.AdminPort),
+		AdminToken: config.NewSecret([]byte(s.AdminTok)), Apps: testApps(s.Upstream)},
+		gateway.Deps{Sessions: Sessions{S: store}, Providers: []gateway.Authenticator{Provider{P: p}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := g.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("child gateway ready")
+	go func() { // the parent closes our stdin to stop us
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		cancel()
+	}()
+	if err := g.Serve(ctx, ls); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startChild runs a gateway in its own process sharing Redis and the dev
+// IdP with the parent test.
+func startChild(t *testing.T, sh *shared, redisURL string) *gw {
+	t.Helper()
+	port, aport := testsvc.FreePort(t), testsvc.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cid := fmt.Sprintf("proc-%d", port)
+	sec := "secret-" + cid
+	if err := sh.idp.RegisterClient(devidp.ClientConfig{ID: cid, Profile: devidp.ProfileFAS, AuthMethod: "client_secret_basic",
+		Secret: config.NewSecret([]byte(sec)), RedirectURIs: []string{base + "/.overstap/callback/fas"},
+		BackchannelLogoutURI: base + "/.overstap/backchannel-logout/fas"}); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := json.Marshal(childSpec{RedisURL: redisURL, Prefix: sh.prefix, SessKey: sh.sessKey.Value(), RefKey: sh.refKey.Value(),
+		AdminTok: sh.adminTok.Value(), Issuer: sh.idp.Issuer(devidp.ProfileFAS), ClientID: cid, Secret: sec,
+		Upstream: sh.upstream.URL, Port: port, AdminPort: aport})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGatewayChildProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	t.Logf("gateway process pid %d on %s", cmd.Process.Pid, base)
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "child gateway ready") {
+				ready <- true
+			}
+		}
+		close(ready)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("child gateway exited")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("child gateway did not start")
+	}
+	// Wait for the listener.
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(base + "/.overstap/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &gw{url: base, direct: base, admin: fmt.Sprintf("http://127.0.0.1:%d", aport), clock: sh.clock, client: cid}
+}
