@@ -222,7 +222,9 @@ type bufferPool struct{}
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
+// Get returns a 32 KiB buffer.
 func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+// Put gives a buffer back.
 func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // forwardedProto is X-Forwarded-Proto from a trusted proxy.
@@ -499,6 +501,7 @@ type statusWriter struct {
 	wrote  bool
 }
 
+// WriteHeader records the first status.
 func (s *statusWriter) WriteHeader(code int) {
 	if !s.wrote {
 		s.status, s.wrote = code, true
@@ -506,6 +509,7 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Write marks the header as written (status 200 if none was set).
 func (s *statusWriter) Write(b []byte) (int, error) {
 	s.wrote = true
 	return s.ResponseWriter.Write(b)
@@ -524,6 +528,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // builtinAccounts derives the legacy account id from the login.
 type builtinAccounts string
 
+// Resolve returns the NRN ("nrn") or the IdP subject ("subject").
 func (b builtinAccounts) Resolve(_ context.Context, l *Login) (string, error) {
 	switch b {
 	case "subject":

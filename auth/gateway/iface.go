@@ -97,9 +97,11 @@ type LoginError struct {
 	Err  error
 }
 
+// Error returns the kind and the cause (for logs, not for citizens).
 func (e *LoginError) Error() string {
 	return "gateway: login failed (" + e.Kind + "): " + e.Err.Error()
 }
+// Unwrap returns the cause.
 func (e *LoginError) Unwrap() error { return e.Err }
 
 // Authenticator is one OpenID provider as the gateway uses it (an
