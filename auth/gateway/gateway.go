@@ -223,7 +223,8 @@ type bufferPool struct{}
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // Get returns a 32 KiB buffer.
-func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Get() []byte { return *copyBuffers.Get().(*[]byte) }
+
 // Put gives a buffer back.
 func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 

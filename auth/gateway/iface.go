@@ -101,6 +101,7 @@ type LoginError struct {
 func (e *LoginError) Error() string {
 	return "gateway: login failed (" + e.Kind + "): " + e.Err.Error()
 }
+
 // Unwrap returns the cause.
 func (e *LoginError) Unwrap() error { return e.Err }
 
