@@ -336,7 +336,7 @@ func (g *Gateway) loadSession(r *http.Request) (*Session, error) {
 	defer cancel()
 	start := time.Now()
 	s, err := g.sessions.Load(ctx, id)
-	g.m.storeLatency.WithLabelValues("load").Observe(time.Since(start).Seconds())
+	g.m.loadLatency.Observe(time.Since(start).Seconds())
 	if err != nil && !errors.Is(err, ErrNoSession) {
 		g.log.Error("gateway: session store failed", "err", err.Error())
 	}

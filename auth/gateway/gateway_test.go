@@ -376,3 +376,31 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestIdPUnavailableAtLogin: a provider whose discovery failed gives a
+// clear 503 page instead of a redirect to nowhere.
+func TestIdPUnavailableAtLogin(t *testing.T) {
+	store, _ := session.NewMemory(session.Config{})
+	g, err := gateway.New(gateway.Config{PublicURL: "https://gw.example", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem",
+		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))),
+		Apps:      []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "http://127.0.0.1:1"}}},
+		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"nl", "fr", "de", "en"} {
+		req := httptest.NewRequest("GET", "/.overstap/login?return_to=/x", nil)
+		req.Header.Set("Accept-Language", lang)
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, req)
+		if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `lang="`+lang+`"`) {
+			t.Fatalf("%s: %d", lang, w.Code)
+		}
+		// TLS configured: HSTS on pages; the page's other security headers.
+		h := w.Header()
+		if !strings.HasPrefix(h.Get("Strict-Transport-Security"), "max-age=") ||
+			h.Get("Content-Security-Policy") != "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" {
+			t.Fatalf("headers %v", h)
+		}
+	}
+}

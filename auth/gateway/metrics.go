@@ -17,6 +17,7 @@ type metrics struct {
 	stepUps      *prometheus.CounterVec
 	revocations  *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
+	loadLatency  prometheus.Observer // storeLatency{op="load"}, resolved once
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"op"}),
 	}
 	reg.MustRegister(m.requests, m.logins, m.stepUps, m.revocations, m.storeLatency)
+	m.loadLatency = m.storeLatency.WithLabelValues("load")
 	return m
 }
 
