@@ -183,7 +183,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 type bar struct {
 	Label string
 	Value int64
-	Width float64 // 0..200 px, proportional to the largest
+	Width float64 // 0..230 px, proportional to the largest
 	Class string
 	Y     int
 }
@@ -201,7 +201,7 @@ func newChart(title string, bars []bar) chart {
 	}
 	for i := range bars {
 		if maxV > 0 {
-			bars[i].Width = float64(bars[i].Value) * 200 / float64(maxV)
+			bars[i].Width = float64(bars[i].Value) * 230 / float64(maxV)
 		}
 		bars[i].Y = i * 26
 	}
