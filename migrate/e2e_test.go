@@ -183,6 +183,9 @@ func TestPostgresScanRevokeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2, _ := db.Plan(ctx, scan2.Run, PolicyRevokeNRN, Filter{}, 0)
+	if s.NRNLoginOpen != res.Changed || scan2.Summary.NRNLoginOpen != 0 {
+		t.Errorf("NRN logins open: before %d (revoked %d), after %d", s.NRNLoginOpen, res.Changed, scan2.Summary.NRNLoginOpen)
+	}
 	if p2.Actions[ActionRevoke] != 0 || scan2.Summary.Revoked != res.Changed {
 		t.Errorf("after apply: plan %v, revoked %d", p2.Actions, scan2.Summary.Revoked)
 	}

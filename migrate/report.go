@@ -98,6 +98,7 @@ type metric struct {
 func (s Summary) metrics() []metric {
 	m := []metric{
 		{"accounts", "total", s.Accounts, nil},
+		{"nrn", "nrn_login_open", s.NRNLoginOpen, nil},
 		{"nrn", "nrn_username", s.NRNUsername, nil},
 		{"nrn", "nrn_column", s.NRNColumn, nil},
 		{"nrn", "nrn_invalid", s.NRNInvalid, nil},
@@ -223,6 +224,7 @@ func (s Summary) charts() []chart {
 		schemes = append(schemes, bar{Label: c.Scheme + " (" + c.Strength + ")", Value: c.Accounts, Class: "s-" + c.Strength})
 	}
 	nrnBars := []bar{
+		{Label: "NRN login still open", Value: s.NRNLoginOpen, Class: "s-none"},
 		{Label: "NRN as username", Value: s.NRNUsername, Class: "s-none"},
 		{Label: "NRN-derived password", Value: s.Derived, Class: "s-none"},
 		{Label: "NRN column", Value: s.NRNColumn, Class: "s-weak"},

@@ -27,7 +27,11 @@ type Summary struct {
 	// ByStrength counts accounts per strength.
 	ByStrength map[string]int64 `json:"by_strength"`
 
-	NRNUsername      int64 `json:"nrn_username"`
+	NRNUsername int64 `json:"nrn_username"`
+	// NRNLoginOpen counts accounts with an NRN username or an NRN-derived
+	// password whose credential still works: the exposure the supervisor
+	// asked to end (0 after a revoke-nrn run).
+	NRNLoginOpen     int64 `json:"nrn_login_open"`
 	NRNColumn        int64 `json:"nrn_column"`
 	NRNInvalid       int64 `json:"nrn_invalid"`
 	Derived          int64 `json:"nrn_derived_password"`
@@ -80,8 +84,10 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 	for _, fc := range flagColumns {
 		fmt.Fprintf(&b, ", COALESCE(SUM(CASE WHEN (flags & %d) <> 0 THEN 1 ELSE 0 END), 0)", int64(fc.f))
 	}
+	fmt.Fprintf(&b, ", COALESCE(SUM(CASE WHEN (flags & %d) <> 0 AND (flags & %d) = 0 THEN 1 ELSE 0 END), 0)",
+		int64(FlagNRNUsername|FlagDerived), int64(FlagEmpty|FlagRevoked|FlagUnsupported))
 	b.WriteString(" FROM migrate_scan_accounts WHERE run_id = ?")
-	vals := make([]int64, len(flagColumns)+1)
+	vals := make([]int64, len(flagColumns)+2)
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -93,6 +99,7 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 	for i, fc := range flagColumns {
 		fc.set(&s, vals[i+1])
 	}
+	s.NRNLoginOpen = vals[len(vals)-1]
 	if s.LinkUnknown == 0 {
 		s.NotLinked = s.Accounts - s.Linked
 	}
@@ -133,7 +140,7 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 
 func (s Summary) auditAttrs() map[string]int64 {
 	return map[string]int64{
-		"accounts": s.Accounts, "nrn_username": s.NRNUsername, "nrn_derived": s.Derived,
+		"accounts": s.Accounts, "nrn_username": s.NRNUsername, "nrn_derived": s.Derived, "nrn_login_open": s.NRNLoginOpen,
 		"weak": s.Weak, "unsupported": s.Unsupported, "duplicate_nrns": s.DuplicateNRNs,
 	}
 }
