@@ -23,7 +23,7 @@ import (
 )
 
 // childSpec configures a gateway run in a child process (the test binary
-// re-executed with TestGatewayChildProcess).
+// re-executed with TestHelperGatewayProcess).
 type childSpec struct {
 	RedisURL, Prefix                   string
 	SessKey, RefKey, AdminTok          string
@@ -33,9 +33,9 @@ type childSpec struct {
 
 const childEnv = "OVERSTAP_GATEWAY_CHILD"
 
-// TestGatewayChildProcess is not a test: it is the body of a gateway child
+// TestHelperGatewayProcess is not a test: it is the body of a gateway child
 // process, run only when the parent test sets OVERSTAP_GATEWAY_CHILD.
-func TestGatewayChildProcess(t *testing.T) {
+func TestHelperGatewayProcess(t *testing.T) {
 	raw := os.Getenv(childEnv)
 	if raw == "" {
 		return // nothing to do when run as a test
@@ -102,7 +102,7 @@ func startChild(t *testing.T, sh *shared, redisURL string) *gw {
 	spec, _ := json.Marshal(childSpec{RedisURL: redisURL, Prefix: sh.prefix, SessKey: sh.sessKey.Value(), RefKey: sh.refKey.Value(),
 		AdminTok: sh.adminTok.Value(), Issuer: sh.idp.Issuer(devidp.ProfileFAS), ClientID: cid, Secret: sec,
 		Upstream: sh.upstream.URL, Port: port, AdminPort: aport})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGatewayChildProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGatewayProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()

@@ -147,7 +147,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	if code := once(gw+"/dossier", cookie); code != 200 {
 		return fmt.Errorf("gateway answered %d to the authenticated request", code)
 	}
-	fmt.Printf("# gateway vs direct, %s per run, %s sessions, 512-byte responses, Go load generator (loopback)\n", d, storeKind)
+	fmt.Printf("# gateway vs direct, %s each (alternating slices), %s sessions, 512-byte responses, Go load generator (loopback)\n", d, storeKind)
 	fmt.Printf("%-6s %12s %12s %7s %10s %10s %10s %10s %10s %10s\n", "conns", "direct r/s", "gateway r/s", "ratio",
 		"p50 dir", "p50 gw", "+p50", "p99 dir", "p99 gw", "+p99")
 	for _, cs := range strings.Split(connList, ",") {
@@ -157,10 +157,20 @@ func run(redisURL string, d time.Duration, connList string) error {
 		}
 		load(gw+"/dossier", cookie, c, d/5) // warm-up: connections, pools
 		load(up+"/dossier", cookie, c, d/5)
-		dr := load(up+"/dossier", cookie, c, d)
+		// Alternate short slices of direct and gateway load, so both see
+		// the same background load of the shared machine.
+		const rounds = 5
+		var dl, gl []time.Duration
+		var de, ge int64
 		stop := startProfile()
-		gr := load(gw+"/dossier", cookie, c, d)
+		for range rounds {
+			r := loadRaw(up+"/dossier", cookie, c, d/rounds)
+			dl, de = append(dl, r.lat...), de+r.errors
+			r = loadRaw(gw+"/dossier", cookie, c, d/rounds)
+			gl, ge = append(gl, r.lat...), ge+r.errors
+		}
 		stop()
+		dr, gr := summarize(dl, de, d), summarize(gl, ge, d)
 		if gr.errors > 0 || dr.errors > 0 {
 			fmt.Printf("# errors: direct %d, gateway %d\n", dr.errors, gr.errors)
 		}
@@ -198,6 +208,23 @@ func once(url, cookie string) int {
 	return resp.StatusCode
 }
 
+type raw struct {
+	lat    []time.Duration
+	errors int64
+}
+
+func summarize(all []time.Duration, errs int64, d time.Duration) result {
+	slices.Sort(all)
+	r := result{errors: errs}
+	if len(all) == 0 {
+		return r
+	}
+	r.rps = float64(len(all)) / d.Seconds()
+	r.p50 = all[len(all)/2]
+	r.p99 = all[len(all)*99/100]
+	return r
+}
+
 type result struct {
 	rps      float64
 	p50, p99 time.Duration
@@ -207,6 +234,12 @@ type result struct {
 // load runs c connections (one goroutine and one keep-alive connection
 // each) against url for d.
 func load(url, cookie string, c int, d time.Duration) result {
+	r := loadRaw(url, cookie, c, d)
+	return summarize(r.lat, r.errors, d)
+}
+
+// loadRaw is load without the summary.
+func loadRaw(url, cookie string, c int, d time.Duration) raw {
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -244,13 +277,5 @@ func load(url, cookie string, c int, d time.Duration) result {
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	r := result{errors: errs.Load()}
-	if len(all) == 0 {
-		return r
-	}
-	r.rps = float64(len(all)) / d.Seconds()
-	r.p50 = all[len(all)/2]
-	r.p99 = all[len(all)*99/100]
-	return r
+	return raw{lat: all, errors: errs.Load()}
 }
