@@ -53,7 +53,7 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 	case name == "healthz":
 		g.healthz(w, r)
 	case name == "readyz":
-		g.readyz(w, r)
+		g.publicReadyz(w, r)
 	default:
 		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 	}

@@ -459,13 +459,24 @@ func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, pag
 	if withForm {
 		d.CSRF = g.csrfToken(w, r)
 	}
-	if here, ok := SafeReturnTo(r.URL.RequestURI()); ok && !strings.HasPrefix(here, Prefix) {
+	if here, ok := SafeReturnTo(r.URL.RequestURI()); ok && r.Method == http.MethodGet && !noReturn(here) {
 		d.Here = here
 	}
 	if err := g.pages.Render(w, status, page, d); err != nil {
 		g.log.Error("gateway: render", "page", page, "err", err.Error())
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 	}
+}
+
+// noReturn reports whether a page must not be reloaded by a language
+// switch: single-use or state-changing endpoints.
+func noReturn(here string) bool {
+	for _, p := range []string{"callback", "backchannel-logout", "lang", "logout", "auth"} {
+		if strings.HasPrefix(here, Prefix+p) {
+			return true
+		}
+	}
+	return false
 }
 
 // errorPage renders an error page (HTML for browsers, JSON otherwise) and

@@ -58,8 +58,21 @@ func firstLine(s string) string {
 
 // readyz answers 200 when every dependency is usable, 503 otherwise, with
 // a JSON body naming each check.
-func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) { g.ready(w, r, true) }
+
+// publicReadyz is /.overstap/readyz on the citizen-facing listener: which
+// check is down, but not the error text (internal addresses).
+func (g *Gateway) publicReadyz(w http.ResponseWriter, r *http.Request) { g.ready(w, r, false) }
+
+func (g *Gateway) ready(w http.ResponseWriter, r *http.Request, detailed bool) {
 	ok, checks := g.readiness(r.Context())
+	if !detailed {
+		for k, v := range checks {
+			if v != "ok" {
+				checks[k] = "down"
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK

@@ -110,6 +110,12 @@ func TestRedisFault(t *testing.T) {
 		t.Fatalf("readyz with redis down: %d %v", code, checks)
 	}
 
+	// The public readiness says which check is down, not why.
+	resp, body = get(t, c, g.url+"/.overstap/readyz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"sessions":"down"`) || strings.Contains(body, "127.0.0.1") {
+		t.Fatalf("public readyz: %d %s", resp.StatusCode, body)
+	}
+
 	own.start(t)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
