@@ -47,15 +47,57 @@ type Path struct {
 //
 // Anything refused returns ErrAmbiguousPath.
 func Normalize(raw string) (Path, error) {
-	if raw == "" || raw[0] != '/' || len(raw) > MaxPathLen {
+	if !precheck(raw) {
 		return Path{}, ErrAmbiguousPath
+	}
+	if p, ok := fastPath(raw); ok {
+		return p, nil
+	}
+	return normalizeSlow(raw)
+}
+
+// precheck is step 1: an absolute, bounded path of printable ASCII
+// without backslash, '#' or '?'.
+func precheck(raw string) bool {
+	if raw == "" || raw[0] != '/' || len(raw) > MaxPathLen {
+		return false
 	}
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c <= 0x20 || c >= 0x7f || c == '\\' || c == '#' || c == '?' {
-			return Path{}, ErrAmbiguousPath
+			return false
 		}
 	}
+	return true
+}
+
+// fastPath handles the common already-canonical path without allocating:
+// lower case, nothing to decode, no ";", no empty, dot or trailing-dot
+// segment, nothing that needs escaping.
+func fastPath(raw string) (Path, bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '/':
+			if i > 0 && raw[i-1] == '/' {
+				return Path{}, false
+			}
+		case c == '.':
+			if i+1 == len(raw) || raw[i+1] == '/' {
+				return Path{}, false
+			}
+		case 'A' <= c && c <= 'Z', c == ';', shouldEscape(c):
+			return Path{}, false
+		}
+	}
+	m := raw
+	if len(m) > 1 {
+		m = strings.TrimSuffix(m, "/")
+	}
+	return Path{Clean: raw, Match: m}, true
+}
+
+func normalizeSlow(raw string) (Path, error) {
 	var segs []string
 	var b strings.Builder
 	start := 1

@@ -178,6 +178,13 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := Normalize(s)
+		slow, serr := normalizeSlow(s)
+		if !precheck(s) {
+			slow, serr = Path{}, ErrAmbiguousPath
+		}
+		if (err == nil) != (serr == nil) || p != slow {
+			t.Fatalf("fast path differs: %v %v", err, serr)
+		}
 		if err != nil {
 			return
 		}
