@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -401,6 +402,85 @@ func TestIdPUnavailableAtLogin(t *testing.T) {
 		if !strings.HasPrefix(h.Get("Strict-Transport-Security"), "max-age=") ||
 			h.Get("Content-Security-Policy") != "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" {
 			t.Fatalf("headers %v", h)
+		}
+	}
+}
+
+type namedStub struct {
+	stubProvider
+	name string
+}
+
+func (n namedStub) Name() string { return n.name }
+
+// TestLoginChoiceAndLanguage: with two providers the login page offers
+// both (CSRF form); POST with the token starts the chosen one; the
+// language switch only returns to local paths.
+func TestLoginChoiceAndLanguage(t *testing.T) {
+	store, _ := session.NewMemory(session.Config{})
+	g, err := gateway.New(gateway.Config{PublicURL: "http://gw.example", DevInsecureCookies: true,
+		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))), ProviderLabels: map[string]string{"fas": "eID"},
+		Apps: []gateway.AppConfig{{App: route.App{Name: "a", Rules: []route.Rule{{Path: "/bank", Class: route.StepUp, MinLevel: "high"}}},
+			Upstream: "http://127.0.0.1:1"}}},
+		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	jarless := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", srv.URL+"/.overstap/login?return_to=/bank", nil)
+	req.Header.Set("Cookie", "lang=de")
+	resp, err := jarless.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(page, `lang="de"`) || !strings.Contains(page, `value="fas">Anmelden mit eID`) ||
+		!strings.Contains(page, `value="itsme">Anmelden mit itsme`) {
+		t.Fatalf("choice page: %d %s", resp.StatusCode, page)
+	}
+	var csrf string
+	for _, c := range resp.Cookies() {
+		if c.Name == "overstap_csrf" {
+			csrf = c.Value
+		}
+	}
+	if csrf == "" || !strings.Contains(page, `name="csrf" value="`+csrf+`"`) {
+		t.Fatal("no double-submit token")
+	}
+	post := func(form, cookie string) *http.Response {
+		req, _ := http.NewRequest("POST", srv.URL+"/.overstap/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		resp, err := jarless.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := post("provider=itsme&return_to=/bank&csrf="+csrf, "overstap_csrf="+csrf); r.StatusCode != 303 ||
+		r.Header.Get("Location") != "https://idp.example/auth?acr=high" {
+		t.Fatalf("start itsme: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	other := strings.Repeat("A", 43)
+	if r := post("provider=itsme&csrf="+other, "overstap_csrf="+csrf); r.StatusCode != 403 {
+		t.Fatalf("wrong token: %d", r.StatusCode)
+	}
+	if r := post("provider=nope&csrf="+csrf, "overstap_csrf="+csrf); r.StatusCode != 400 {
+		t.Fatalf("unknown provider: %d", r.StatusCode)
+	}
+	for rt, want := range map[string]string{"/x?y=1": "/x?y=1", "//evil.example": "/", "https://evil.example": "/"} {
+		resp, err := jarless.Get(srv.URL + "/.overstap/lang?l=fr&return_to=" + url.QueryEscape(rt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Location") != want || !strings.Contains(resp.Header.Get("Set-Cookie"), "lang=fr") {
+			t.Fatalf("lang %s: %s %s", rt, resp.Header.Get("Location"), resp.Header.Get("Set-Cookie"))
 		}
 	}
 }
