@@ -145,7 +145,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 		}
 		if a.Upstream != "" {
 			rt.target, _ = url.Parse(a.Upstream)
-			rt.proxy = g.newProxy(rt.target, a.RewriteHost)
+			rt.proxy = g.newProxy(rt.target, a.RewriteHost, rt.prop)
 		}
 		g.apps = append(g.apps, rt)
 	}
@@ -187,12 +187,21 @@ func newTransport(l Limits) *http.Transport {
 	}
 }
 
-func (g *Gateway) newProxy(target *url.URL, rewriteHost bool) *httputil.ReverseProxy {
+// identityKey carries the identity headers of a request to Rewrite.
+type identityKey struct{}
+
+func (g *Gateway) newProxy(target *url.URL, rewriteHost bool, prop *upstream.Propagator) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			// Rewrite starts from a request whose Forwarded and X-Forwarded-*
-			// headers the stdlib already removed; identity headers were
-			// stripped and set by serveApp before.
+			// Rewrite starts from a request whose Forwarded, X-Forwarded-*
+			// and hop-by-hop headers the stdlib already removed. Every
+			// client-supplied identity header goes, then ours are set.
+			prop.Strip(pr.Out.Header)
+			if idh, ok := pr.In.Context().Value(identityKey{}).(http.Header); ok {
+				for k, v := range idh {
+					pr.Out.Header[k] = v
+				}
+			}
 			pr.SetURL(target)
 			if !rewriteHost {
 				pr.Out.Host = pr.In.Host
@@ -380,13 +389,18 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 		return
 	}
-	a.prop.Strip(r.Header)
+	// The identity headers are made here (an error stops the request) and
+	// set in Rewrite, after the stdlib has removed hop-by-hop headers: a
+	// client naming X-Overstap-Account in its Connection header must not be
+	// able to make the proxy drop the identity it was given.
+	idh := http.Header{}
 	if s != nil {
-		if err := a.prop.Apply(r.Header, g.identity(s), g.now()); err != nil {
+		if err := a.prop.Apply(idh, g.identity(s), g.now()); err != nil {
 			g.errorPage(w, r, http.StatusForbidden, "no_account", err)
 			return
 		}
 	}
+	r = r.WithContext(context.WithValue(r.Context(), identityKey{}, idh))
 	// The app gets the clean path, never one it could read differently.
 	r.URL.RawPath = p.Clean
 	r.URL.Path, _ = url.PathUnescape(p.Clean)

@@ -116,6 +116,9 @@ func TestProxyBasics(t *testing.T) {
 		body               string
 	}{
 		{"authenticated", "GET", "/a/./b//c", map[string]string{"Cookie": f.cookie}, 200, "user=acc-42 path=/a/b/c"},
+		{"identity survives a hostile Connection header", "GET", "/x", map[string]string{"Cookie": f.cookie,
+			"Connection": "X-Overstap-Account, keep-alive", "X-Overstap-Account": "forged"}, 200, "user=acc-42 path=/x"},
+		{"forged identity on public route", "GET", "/static/x", map[string]string{"X-Overstap-Account": "forged"}, 200, "user= path"},
 		{"public", "GET", "/static/x.css", nil, 200, "user= path=/static/x.css"},
 		{"browser no session", "GET", "/x", map[string]string{"Accept": "text/html"}, 302, ""},
 		{"api no session", "GET", "/x", map[string]string{"Accept": "application/json"}, 401, `"login_required"`},
