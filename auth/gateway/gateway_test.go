@@ -3,6 +3,12 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway"
@@ -485,5 +494,52 @@ func TestLoginChoiceAndLanguage(t *testing.T) {
 		if resp.Header.Get("Location") != want || !strings.Contains(resp.Header.Get("Set-Cookie"), "lang=fr") {
 			t.Fatalf("lang %s: %s %s", rt, resp.Header.Get("Location"), resp.Header.Get("Set-Cookie"))
 		}
+	}
+}
+
+// TestAssertionProfileEndToEnd: the app gets a signed assertion it can
+// verify with the JWKS the gateway serves; a forged one never reaches it.
+func TestAssertionProfileEndToEnd(t *testing.T) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	got := make(chan string, 4)
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- strings.Join(r.Header.Values("X-Overstap-Assertion"), "|")
+	}), func(c *gateway.Config) {
+		c.Assertion = upstream.SignerConfig{Keys: []upstream.KeyConfig{{ID: "k1",
+			PrivateKey: config.NewSecret(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}}}
+		c.Apps[0].Identity = upstream.Config{Profile: upstream.ProfileAssertion}
+	})
+	resp, jwks := f.do(t, "GET", upstream.JWKSPath, nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(jwks, `"kid":"k1"`) {
+		t.Fatalf("jwks: %d %s", resp.StatusCode, jwks)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal([]byte(jwks), &set); err != nil {
+		t.Fatal(err)
+	}
+	f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie, "X-Overstap-Assertion": "forged"}, nil)
+	raw := <-got
+	if strings.Contains(raw, "forged") || strings.Contains(raw, "|") {
+		t.Fatalf("assertion header %q", raw)
+	}
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl jwt.Claims
+	if err := tok.Claims(set.Key("k1")[0].Key, &cl); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ValidateWithLeeway(jwt.Expected{Issuer: "http://gw.example", AnyAudience: jwt.Audience{"eloket"}, Time: time.Now()}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if cl.Subject != "acc-42" {
+		t.Fatalf("sub %q", cl.Subject)
+	}
+	// Anonymous request to a public route: no assertion, forged one removed.
+	f.do(t, "GET", "/static/a", map[string]string{"X-Overstap-Assertion": "forged"}, nil)
+	if raw := <-got; raw != "" {
+		t.Fatalf("public route got %q", raw)
 	}
 }
