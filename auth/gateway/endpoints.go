@@ -38,6 +38,8 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 		g.login(w, r)
 	case name == "denied":
 		g.deniedPage(w, r)
+	case strings.HasPrefix(name, "jwks/"):
+		g.providerJWKS(w, r, strings.TrimPrefix(name, "jwks/"))
 	case name == "callback" || strings.HasPrefix(name, "callback/"):
 		g.callback(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "callback"), "/"))
 	case name == "logout":
@@ -489,4 +491,23 @@ func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g.errorPage(w, r, http.StatusForbidden, kind, nil)
+}
+
+// providerJWKS serves a provider's relying-party public keys (the URL to
+// register as jwks_uri at itsme).
+func (g *Gateway) providerJWKS(w http.ResponseWriter, r *http.Request, name string) {
+	a, ok := g.byName[name]
+	kp, isKP := a.(KeyPublisher)
+	if !ok || !isKP {
+		jsonError(w, http.StatusNotFound, "not_found")
+		return
+	}
+	b := kp.PublicJWKS()
+	if len(b) == 0 {
+		jsonError(w, http.StatusNotFound, "not_found")
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(b)
 }

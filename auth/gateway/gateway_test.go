@@ -423,6 +423,14 @@ type namedStub struct {
 	name string
 }
 
+// PublicJWKS makes namedStub a KeyPublisher (the itsme case).
+func (n namedStub) PublicJWKS() []byte {
+	if n.name == "itsme" {
+		return []byte(`{"keys":[]}`)
+	}
+	return nil
+}
+
 func (n namedStub) Name() string { return n.name }
 
 // TestLoginChoiceAndLanguage: with two providers the login page offers
@@ -484,6 +492,16 @@ func TestLoginChoiceAndLanguage(t *testing.T) {
 	}
 	if r := post("provider=nope&csrf="+csrf, "overstap_csrf="+csrf); r.StatusCode != 400 {
 		t.Fatalf("unknown provider: %d", r.StatusCode)
+	}
+	for path, want := range map[string]int{"/.overstap/jwks/itsme": 200, "/.overstap/jwks/fas": 404, "/.overstap/jwks/nope": 404} {
+		resp, err := jarless.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
 	}
 	for rt, want := range map[string]string{"/x?y=1": "/x?y=1", "//evil.example": "/", "https://evil.example": "/"} {
 		resp, err := jarless.Get(srv.URL + "/.overstap/lang?l=fr&return_to=" + url.QueryEscape(rt))

@@ -137,3 +137,10 @@ type Checker struct {
 	Name  string
 	Check func(ctx context.Context) error
 }
+
+// KeyPublisher is implemented by providers whose relying-party keys the
+// IdP fetches (itsme: private_key_jwt signing key and ID token encryption
+// key). The gateway serves them at /.overstap/jwks/<provider>.
+type KeyPublisher interface {
+	PublicJWKS() []byte
+}

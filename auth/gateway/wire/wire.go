@@ -22,6 +22,12 @@ func (p Provider) Name() string { return p.P.Name() }
 // Ready reports whether discovery succeeded.
 func (p Provider) Ready() error { return p.P.Ready() }
 
+// PublicJWKS returns the relying party's public keys (empty when the
+// provider uses no keys of ours).
+func (p Provider) PublicJWKS() []byte { return p.P.PublicJWKS() }
+
+var _ gateway.KeyPublisher = Provider{}
+
 // AuthRequest starts a login.
 func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
 	opts := oidc.LoginOptions{ReturnTo: req.ReturnTo, MaxAge: req.MaxAge, Prompt: req.Prompt, UILocales: req.UILocales}
