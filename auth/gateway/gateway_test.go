@@ -6,16 +6,21 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -559,5 +564,60 @@ func TestAssertionProfileEndToEnd(t *testing.T) {
 	f.do(t, "GET", "/static/a", map[string]string{"X-Overstap-Assertion": "forged"}, nil)
 	if raw := <-got; raw != "" {
 		t.Fatalf("public route got %q", raw)
+	}
+}
+
+// TestTLS: with certificate files the main listener speaks TLS (≥ 1.2) and
+// pages carry HSTS.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalPKCS8PrivateKey(k)
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
+	f := newFixture(t, nil, func(c *gateway.Config) {
+		c.Listen, c.MetricsListen, c.AdminListen = "127.0.0.1:0", "", ""
+		c.TLSCertFile, c.TLSKeyFile = certFile, keyFile
+		c.PublicURL, c.DevInsecureCookies = "https://127.0.0.1", false
+	})
+	ls, err := f.g.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.g.Serve(ctx, ls) }()
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("https://" + ls.Main.Addr().String() + "/.overstap/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil || !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "__Host-overstap-csrf" && !ck.Secure {
+			t.Fatal("csrf cookie not Secure")
+		}
+	}
+	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}}
+	if _, err := old.Get("https://" + ls.Main.Addr().String() + "/"); err == nil {
+		t.Fatal("TLS 1.1 accepted")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
