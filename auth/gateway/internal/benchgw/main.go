@@ -82,7 +82,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	if err != nil {
 		return err
 	}
-	opt.PoolSize = 512
+	// go-redis default pool (10 per CPU), as overstap serve uses it.
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	ctx := context.Background()
