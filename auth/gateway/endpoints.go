@@ -16,6 +16,12 @@ import (
 // maxFormBody bounds the bodies of the gateway's own endpoints.
 const maxFormBody = 64 << 10
 
+// ownEndpoints are the names serveOwn answers itself.
+var ownEndpoints = []string{"auth", "static", "login", "denied", "jwks", "callback", "logout", "logged-out",
+	"backchannel-logout", "stepup", "lang", "healthz", "readyz", "admin", "metrics"}
+
+func ownEndpoint(name string) bool { return slices.Contains(ownEndpoints, name) }
+
 // serveOwn dispatches the gateway's endpoints.
 func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path) {
 	if r.Body != nil {
@@ -57,6 +63,11 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 	case name == "readyz":
 		g.publicReadyz(w, r)
 	default:
+		ep, _, _ := strings.Cut(name, "/")
+		if e, ok := g.endpoints[ep]; ok {
+			e(g, w, r)
+			return
+		}
 		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 	}
 }
@@ -481,8 +492,10 @@ func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
 				switch d.Class {
 				case route.Blocked:
 					kind = "blocked"
-				case route.FamilyLink:
+				case route.FamilyLink, route.FamilyData:
 					kind = "family_link"
+				case route.Credential:
+					kind = "blocked"
 				case route.LegacyLogin:
 					g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
 					return

@@ -37,6 +37,11 @@ type Deps struct {
 	Logger    *slog.Logger    // nil: discard
 	Now       func() time.Time
 	Registry  *prometheus.Registry // nil: a new one
+	// Hooks decide the hooked route classes (legacy_login, family_*,
+	// credential); a hooked class without a hook is denied.
+	Hooks map[route.Class]Hook
+	// Endpoints are extra gateway endpoints under /.overstap/<name>/.
+	Endpoints map[string]Endpoint
 }
 
 type app struct {
@@ -70,6 +75,8 @@ type Gateway struct {
 	transport      *http.Transport
 	m              *metrics
 	registry       *prometheus.Registry
+	hooks          map[route.Class]Hook
+	endpoints      map[string]Endpoint
 }
 
 // New validates the configuration and builds the gateway.
@@ -88,13 +95,29 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	if len(d.Providers) == 0 {
 		errs = append(errs, errors.New("gateway: at least one provider is required"))
 	}
+	for c, h := range d.Hooks {
+		if !c.Hooked() || h == nil {
+			errs = append(errs, fmt.Errorf("gateway: no hook can decide route class %q", c))
+		}
+	}
+	for name, e := range d.Endpoints {
+		if !validName(name) || ownEndpoint(name) || e == nil {
+			errs = append(errs, fmt.Errorf("gateway: endpoint name %q is taken or not [a-z0-9_-]", name))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	g := &Gateway{
 		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
 		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
-		registry: d.Registry,
+		registry: d.Registry, hooks: map[route.Class]Hook{}, endpoints: map[string]Endpoint{},
+	}
+	for c, h := range d.Hooks {
+		g.hooks[c] = h
+	}
+	for name, e := range d.Endpoints {
+		g.endpoints[name] = e
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -303,8 +326,10 @@ func (g *Gateway) check(r *http.Request, d route.Decision) (*Session, verdict, s
 		return nil, deny, "blocked"
 	case route.LegacyLogin:
 		return nil, deny, "legacy_login"
-	case route.FamilyLink:
+	case route.FamilyLink, route.FamilyData:
 		return nil, deny, "family_link"
+	case route.Credential:
+		return nil, deny, "blocked"
 	case route.Protected, route.StepUp:
 	default:
 		return nil, deny, "forbidden"
@@ -366,6 +391,21 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path)
 
 func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.Decision, p route.Path) {
 	a := &g.apps[d.App]
+	if h := g.hookFor(d); h != nil {
+		if a.proxy == nil {
+			g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
+		}
+		fwd, s, ok := g.serveHooked(w, r, d, h)
+		if ok {
+			g.forward(w, fwd, a, s, p)
+		}
+		return
+	}
 	s, v, kind := g.check(r, d)
 	here := p.Clean
 	if r.URL.RawQuery != "" {
@@ -389,6 +429,17 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
+		if r.Header.Get("Upgrade") == "" {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
+		}
+	}
+	g.forward(w, r, a, s, p)
+}
+
+// forward proxies r to the app with s's identity (none when s is nil).
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Session, p route.Path) {
 	// The identity headers are made here (an error stops the request) and
 	// set in Rewrite, after the stdlib has removed hop-by-hop headers: a
 	// client naming X-Overstap-Account in its Connection header must not be
@@ -404,12 +455,6 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 	// The app gets the clean path, never one it could read differently.
 	r.URL.RawPath = p.Clean
 	r.URL.Path, _ = url.PathUnescape(p.Clean)
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
-		if r.Header.Get("Upgrade") == "" {
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
-		}
-	}
 	a.proxy.ServeHTTP(w, r)
 }
 

@@ -68,6 +68,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, upHandler http.Handler, mod func(*gateway.Config)) *fixture {
 	t.Helper()
+	return newFixtureDeps(t, upHandler, mod, nil)
+}
+
+func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Config), dmod func(*gateway.Deps)) *fixture {
+	t.Helper()
 	store, err := session.NewMemory(session.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +96,11 @@ func newFixture(t *testing.T, upHandler http.Handler, mod func(*gateway.Config))
 	if mod != nil {
 		mod(&cfg)
 	}
-	g, err := gateway.New(cfg, gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{}}})
+	deps := gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{}}}
+	if dmod != nil {
+		dmod(&deps)
+	}
+	g, err := gateway.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

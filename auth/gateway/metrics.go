@@ -16,6 +16,7 @@ type metrics struct {
 	logins       *prometheus.CounterVec
 	stepUps      *prometheus.CounterVec
 	revocations  *prometheus.CounterVec
+	hooks        *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
 	loadLatency  prometheus.Observer // storeLatency{op="load"}, resolved once
 }
@@ -34,12 +35,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "overstap_gateway_revoked_sessions_total", Help: "Sessions revoked, by cause.",
 		}, []string{"cause"}),
+		hooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "overstap_gateway_hook_decisions_total", Help: "Hooked requests (legacy login, family) by app, class and outcome.",
+		}, []string{"app", "class", "outcome"}),
 		storeLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "overstap_gateway_session_store_seconds", Help: "Session store call latency.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 2},
 		}, []string{"op"}),
 	}
-	reg.MustRegister(m.requests, m.logins, m.stepUps, m.revocations, m.storeLatency)
+	reg.MustRegister(m.requests, m.logins, m.stepUps, m.revocations, m.hooks, m.storeLatency)
 	m.loadLatency = m.storeLatency.WithLabelValues("load")
 	return m
 }

@@ -16,10 +16,22 @@ const (
 	Public      Class = "public"       // no session needed; identity headers still stripped
 	Protected   Class = "protected"    // a session at the app's minimum level
 	StepUp      Class = "step_up"      // a session at MinLevel, authenticated within MaxAuthAge
-	FamilyLink  Class = "family_link"  // family-member linking: denied until its policy is configured
-	LegacyLogin Class = "legacy_login" // the legacy password login: denied until its policy is configured
+	FamilyData  Class = "family_data"  // another person's data: decided by the family hook (a live grant); denied without one
+	FamilyLink  Class = "family_link"  // family-member linking: decided by the family hook; denied without one
+	Credential  Class = "credential"   // changing a credential: only one's own, decided by the family hook; denied without one
+	LegacyLogin Class = "legacy_login" // the legacy password login: decided by the legacy-login hook; denied without one
 	Blocked     Class = "blocked"      // never reaches the app
 )
+
+// Hooked reports whether requests of the class are decided by a hook of
+// the gateway (denied when no hook is configured for the class).
+func (c Class) Hooked() bool {
+	switch c {
+	case FamilyData, FamilyLink, Credential, LegacyLogin:
+		return true
+	}
+	return false
+}
 
 // rank orders classes by restrictiveness: when several rules match, the
 // most restrictive wins.
@@ -31,12 +43,16 @@ func (c Class) rank() int {
 		return 2
 	case StepUp:
 		return 3
-	case FamilyLink:
+	case FamilyData:
 		return 4
-	case LegacyLogin:
+	case FamilyLink:
 		return 5
-	case Blocked:
+	case Credential:
 		return 6
+	case LegacyLogin:
+		return 7
+	case Blocked:
+		return 8
 	}
 	return 0
 }
@@ -142,7 +158,7 @@ func (a *App) Validate() error {
 			errs = append(errs, fmt.Errorf("%spath: %w", k, err))
 		}
 		if r.Class.rank() == 0 {
-			errs = append(errs, fmt.Errorf("%sclass: unknown class %q (public, protected, step_up, blocked, legacy_login, family_link)", k, r.Class))
+			errs = append(errs, fmt.Errorf("%sclass: unknown class %q (public, protected, step_up, family_data, family_link, credential, legacy_login, blocked)", k, r.Class))
 		}
 		for j, m := range r.Methods {
 			if m == "" || strings.ToUpper(m) != m || strings.ContainsAny(m, " \t/") {
@@ -326,7 +342,7 @@ func (t *Table) MatchPath(host, method string, p Path) (Decision, error) {
 		}
 		matched = true
 	}
-	if d.Class == Protected {
+	if d.Class == Protected || d.Class == FamilyData || d.Class == FamilyLink || d.Class == Credential {
 		d.MinLevel = a.minLevel
 	}
 	return d, nil

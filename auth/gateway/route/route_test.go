@@ -47,7 +47,7 @@ func TestMatchClasses(t *testing.T) {
 		{"eloket.gemeente.be", "POST", "/login", "eloket", Blocked, 0, 0},
 		{"eloket.gemeente.be", "GET", "/bank", "eloket", StepUp, LevelSubstantial, 10 * time.Minute},
 		{"eloket.gemeente.be", "POST", "/bank", "eloket", StepUp, LevelHigh, time.Minute},
-		{"eloket.gemeente.be", "GET", "/family/add", "eloket", FamilyLink, 0, 0},
+		{"eloket.gemeente.be", "GET", "/family/add", "eloket", FamilyLink, LevelLow, 0},
 		{"eloket.gemeente.be", "GET", "/users/42/password", "eloket", Blocked, 0, 0},
 		{"eloket.gemeente.be", "GET", "/users/42/profile", "eloket", Protected, LevelLow, 0},
 		{"x.example.be", "GET", "/app/x", "other", Public, 0, 0},

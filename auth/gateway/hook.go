@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// Hook decides the requests of a hooked route class (route.Class.Hooked:
+// legacy_login, family_link, family_data, credential), which a session
+// alone cannot decide: the decision depends on the request body (the
+// legacy password form, the family member's NRN) or on state outside the
+// session (a family grant). A hooked class without a hook is denied.
+//
+// In forward-auth mode the gateway never sees the body, so hooked classes
+// are always denied there (the legacy-login page for legacy_login).
+type Hook interface {
+	// Intercept decides one request. The body of r is already bounded by
+	// the gateway's body limit. It either answers the request itself
+	// (Handled), or returns what to forward to the app: Forward replaces
+	// r (the hook must forward exactly the body it verified), Session the
+	// identity to inject (nil: the request's own session, if any).
+	Intercept(w http.ResponseWriter, r *http.Request, c *HookRequest) HookResult
+}
+
+// HookRequest is what the gateway knows of a hooked request.
+type HookRequest struct {
+	Gateway *Gateway
+	App     string      // the app's configured name
+	Class   route.Class // the route class that brought the request here
+	Path    string      // normalised path (what the app will get)
+	// Session of the request, nil when it has none. SessionErr is set
+	// when the session store failed (the hook must fail closed).
+	Session    *Session
+	SessionErr error
+	MinLevel   route.Level // the app's minimum level
+}
+
+// HookResult is a hook's decision.
+type HookResult struct {
+	Handled bool
+	Forward *http.Request
+	Session *Session
+}
+
+// Endpoint is an extra gateway endpoint under /.overstap/<name>/ (the
+// family pages). It is called with the body bounded like every gateway
+// endpoint.
+type Endpoint func(g *Gateway, w http.ResponseWriter, r *http.Request)
+
+// Helpers for hooks and endpoints: the gateway's pages, sessions, CSRF and
+// client address, so a hook answers exactly like the gateway does.
+
+// SessionOf loads the request's session: ErrNoSession when there is
+// none, another error when the store failed.
+func (g *Gateway) SessionOf(r *http.Request) (*Session, error) { return g.loadSession(r) }
+
+// Page renders a gateway page (with a CSRF token when withForm).
+func (g *Gateway) Page(w http.ResponseWriter, r *http.Request, status int, page string, d pages.Data, withForm bool) {
+	g.render(w, r, status, page, d, withForm)
+}
+
+// Error renders an error page of kind (pages.ErrorKinds); cause goes to
+// the log only, with the NRN redacted.
+func (g *Gateway) Error(w http.ResponseWriter, r *http.Request, status int, kind string, cause error) {
+	g.errorPage(w, r, status, kind, cause)
+}
+
+// RequireLogin sends a browser to login (or step-up, for returnTo's
+// route) and answers an API call with 401.
+func (g *Gateway) RequireLogin(w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
+	g.unauthenticated(w, r, returnTo, stepUp)
+}
+
+// CSRFValid checks the double-submit token of a gateway form post.
+func (g *Gateway) CSRFValid(r *http.Request) bool { return g.checkCSRF(r) }
+
+// ClientIP is the client address (X-Forwarded-For only from trusted
+// proxies).
+func (g *Gateway) ClientIP(r *http.Request) string { return g.clientIP(r) }
+
+// Now is the gateway's clock.
+func (g *Gateway) Now() time.Time { return g.now() }
+
+// NRNRefKey is the key of NRN references (nrn.Number.Ref).
+func (g *Gateway) NRNRefKey() []byte { return g.cfg.NRNRefKey.Bytes() }
+
+// Fresh reports whether s meets level and was authenticated within
+// maxAge (0: any age): the step-up test of hooks.
+func (g *Gateway) Fresh(s *Session, level route.Level, maxAge time.Duration) bool {
+	return s != nil && g.sufficient(s, route.Decision{MinLevel: level, MaxAuthAge: maxAge})
+}
+
+// StartSession stores s as the browser's new session (replacing any old
+// one) and sets the cookie: a login decided by a hook (the gateway's own
+// password check for people without an NRN).
+func (g *Gateway) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Session) error {
+	if s == nil || s.AccountID == "" {
+		return errors.New("gateway: a session needs an account")
+	}
+	if s.AuthTime.IsZero() {
+		s.AuthTime = g.now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	if old := cookieValue(r, g.sessionCookie, 128); old != "" {
+		_ = g.sessions.Delete(ctx, old)
+	}
+	id, err := g.sessions.Create(ctx, s)
+	if err != nil {
+		return fmt.Errorf("gateway: create session: %w", err)
+	}
+	g.setCookie(w, g.sessionCookie, id, 0)
+	return nil
+}
+
+// hookFor returns the hook of the decision's class, nil when none.
+func (g *Gateway) hookFor(d route.Decision) Hook {
+	if !d.Class.Hooked() {
+		return nil
+	}
+	return g.hooks[d.Class]
+}
+
+// serveHooked runs the hook of a hooked class; it returns the request and
+// session to forward, or ok=false when the request was answered.
+func (g *Gateway) serveHooked(w http.ResponseWriter, r *http.Request, d route.Decision, h Hook) (*http.Request, *Session, bool) {
+	hr := &HookRequest{Gateway: g, App: d.AppName, Class: d.Class, Path: d.Path.Clean, MinLevel: d.MinLevel}
+	s, err := g.loadSession(r)
+	switch {
+	case err == nil:
+		hr.Session = s
+	case !errors.Is(err, ErrNoSession):
+		hr.SessionErr = err
+	}
+	res := h.Intercept(w, r, hr)
+	g.m.hooks.WithLabelValues(d.AppName, string(d.Class), hookOutcome(res)).Inc()
+	if res.Handled {
+		return nil, nil, false
+	}
+	fwd := res.Forward
+	if fwd == nil {
+		fwd = r
+	}
+	if res.Session != nil {
+		s = res.Session
+	} else {
+		s = hr.Session
+	}
+	return fwd, s, true
+}
+
+func hookOutcome(res HookResult) string {
+	if res.Handled {
+		return "answered"
+	}
+	return "forwarded"
+}
