@@ -11,6 +11,7 @@ import (
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
+	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/migrate/hash"
 )
 
@@ -207,7 +208,14 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		return Result{}, fmt.Errorf("legacylogin: user store: %w", err)
 	}
 	if !acc.NRN.IsZero() {
-		// This person has a national number: federated login only.
+		// This person has a national number: federated login only. The
+		// answer tells a prober that the username exists, so it costs
+		// like a wrong password: same verification time, counted against
+		// the client and the username.
+		i.equalise(ctx, a.Password)
+		if err := i.d.Limiter.Fail(ctx, clientIP, uref); err != nil {
+			return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
+		}
 		i.d.Audit(ctx, "legacy_login.nrn_account_refused", acc.NRN.Ref(i.d.RefKey), nil)
 		return Result{Outcome: UseFederated}, nil
 	}
@@ -221,7 +229,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		i.d.Logger.Warn("legacylogin: stored credential not verifiable", "account", acc.ID, "err", err)
+		i.d.Logger.Warn("legacylogin: stored credential not verifiable", "account", logging.Scrub(acc.ID), "err", err)
 		return i.fail(ctx, clientIP, uref, "unverifiable_hash")
 	}
 	if !res.Match {
@@ -231,9 +239,9 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		// Right password, but one an attacker can guess from public context
 		// (NIST SP 800-63B §5.1.1.2): take it out of use.
 		if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: RevokedMarker}); err != nil {
-			i.d.Logger.Warn("legacylogin: revoking a context-word password failed", "account", acc.ID, "err", err)
+			i.d.Logger.Warn("legacylogin: revoking a context-word password failed", "account", logging.Scrub(acc.ID), "err", err)
 		}
-		i.d.Audit(ctx, "legacy_login.context_password_revoked", uref, map[string]string{"account": acc.ID})
+		i.d.Audit(ctx, "legacy_login.context_password_revoked", uref, map[string]string{"account": logging.Scrub(acc.ID)})
 		return Result{Outcome: UseFederated}, nil
 	}
 	if err := i.d.Limiter.Succeed(ctx, uref); err != nil {
@@ -242,16 +250,16 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 	out := Result{Outcome: Verified, Account: acc}
 	if res.NeedsUpgrade {
 		if nh, err := i.d.Hasher.Hash(ctx, a.Password); err != nil {
-			i.d.Logger.Warn("legacylogin: rehash failed", "account", acc.ID, "err", err)
+			i.d.Logger.Warn("legacylogin: rehash failed", "account", logging.Scrub(acc.ID), "err", err)
 		} else if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: nh}); err != nil {
 			// The login stands; the upgrade is retried on the next one.
-			i.d.Logger.Warn("legacylogin: storing upgraded hash failed", "account", acc.ID, "err", err)
+			i.d.Logger.Warn("legacylogin: storing upgraded hash failed", "account", logging.Scrub(acc.ID), "err", err)
 		} else {
 			out.Upgraded = true
 			out.Account.Credential = nh
 		}
 	}
-	i.d.Audit(ctx, "legacy_login.verified", uref, map[string]string{"account": acc.ID, "upgraded": fmt.Sprint(out.Upgraded)})
+	i.d.Audit(ctx, "legacy_login.verified", uref, map[string]string{"account": logging.Scrub(acc.ID), "upgraded": fmt.Sprint(out.Upgraded)})
 	return out, nil
 }
 

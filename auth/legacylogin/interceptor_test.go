@@ -295,3 +295,25 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("gateway_password without a store accepted")
 	}
 }
+
+// TestNRNAccountProbesCounted: asking whether a username belongs to an
+// account with a national number costs like a wrong password, so the
+// per-IP limit stops an enumeration.
+func TestNRNAccountProbesCounted(t *testing.T) {
+	f := newFixture(t)
+	lim, err := ratelimit.NewMemory(ratelimit.Config{IP: ratelimit.Rule{Limit: 3, Window: time.Minute, Ban: time.Minute}}, refKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := f.interceptor(t, PolicyGatewayPassword, lim)
+	ctx := context.Background()
+	for n := 0; n < 3; n++ {
+		if res, err := i.Decide(ctx, loginReq("piet.nrn", "x"), "127.0.0.9"); err != nil || res.Outcome != UseFederated {
+			t.Fatalf("probe %d: %+v %v", n, res, err)
+		}
+	}
+	// The client is now banned: even a real account's right password fails.
+	if res, err := i.Decide(ctx, loginReq("jan.peeters", "Correct-Horse-42"), "127.0.0.9"); err != nil || res.Outcome != Invalid {
+		t.Fatalf("after probes: %+v %v; want Invalid (banned)", res, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/logging"
 )
 
 // RevokedMarker replaces a revoked legacy credential. It hashes to nothing,
@@ -173,6 +174,9 @@ func (l *Linker) Resolve(ctx context.Context, id Identity) (Resolution, error) {
 // LinkChosen links the account the citizen chose among several carrying
 // their national number. accountID must be one of them.
 func (l *Linker) LinkChosen(ctx context.Context, id Identity, accountID string) (Resolution, error) {
+	if id.NRN.IsZero() {
+		return Resolution{}, errors.New("link: identity without national number")
+	}
 	accs, err := l.accounts.LookupByNRN(ctx, id.NRN)
 	if err != nil {
 		return Resolution{}, fmt.Errorf("link: user store: %w", err)
@@ -182,7 +186,7 @@ func (l *Linker) LinkChosen(ctx context.Context, id Identity, accountID string) 
 			return l.link(ctx, id, a)
 		}
 	}
-	return Resolution{}, fmt.Errorf("link: account %s does not carry this national number", accountID)
+	return Resolution{}, errors.New("link: the chosen account does not carry this national number")
 }
 
 // disagrees reports whether an account's NRN column and its NRN-shaped
@@ -198,7 +202,7 @@ func disagrees(acc store.Account) bool {
 func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Resolution, error) {
 	ref := id.NRN.Ref(l.refKey)
 	if disagrees(acc) {
-		l.audit(ctx, "link.flagged", ref, map[string]string{"app": l.app, "account": acc.ID, "reason": "nrn_column_and_username_differ"})
+		l.audit(ctx, "link.flagged", ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
 		return Resolution{Kind: Flagged}, nil
 	}
 	rec := Record{App: l.app, NRNRef: ref, AccountID: acc.ID, Issuer: id.Issuer, Subject: id.Subject, Status: StatusRevoking, Created: l.now().UTC()}
@@ -216,7 +220,7 @@ func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Reso
 	case err != nil:
 		return Resolution{}, fmt.Errorf("link: state store: %w", err)
 	}
-	l.audit(ctx, "link.created", ref, map[string]string{"app": l.app, "account": acc.ID, "issuer": id.Issuer})
+	l.audit(ctx, "link.created", ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "issuer": id.Issuer})
 	return l.finish(ctx, rec, id)
 }
 
@@ -225,11 +229,18 @@ func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Reso
 func (l *Linker) finish(ctx context.Context, rec Record, id Identity) (Resolution, error) {
 	acc, err := l.accounts.Get(ctx, rec.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		l.audit(ctx, "link.account_gone", rec.NRNRef, map[string]string{"app": l.app, "account": rec.AccountID})
+		l.audit(ctx, "link.account_gone", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID)})
 		return Resolution{Kind: NoAccount}, nil
 	}
 	if err != nil {
 		return Resolution{}, fmt.Errorf("link: user store: %w", err)
+	}
+	if !acc.NRN.IsZero() && !acc.NRN.Equal(id.NRN) || disagrees(acc) {
+		// The linked account now belongs to someone else (its id was
+		// reused, or its data were changed): never hand it out on an old
+		// link; the admin must look.
+		l.audit(ctx, "link.stale", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID), "reason": "account_nrn_changed"})
+		return Resolution{Kind: Flagged}, nil
 	}
 	if rec.Status == StatusRevoking {
 		if acc, err = l.revokeCredential(ctx, acc); err != nil {
@@ -238,7 +249,7 @@ func (l *Linker) finish(ctx context.Context, rec Record, id Identity) (Resolutio
 		if err := l.records.SetStatus(ctx, l.app, rec.NRNRef, StatusLinked); err != nil {
 			return Resolution{}, fmt.Errorf("link: state store: %w", err)
 		}
-		l.audit(ctx, "link.credential_revoked", rec.NRNRef, map[string]string{"app": l.app, "account": acc.ID})
+		l.audit(ctx, "link.credential_revoked", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID)})
 	}
 	return Resolution{Kind: Linked, Account: acc}, nil
 }

@@ -242,6 +242,43 @@ func runLinkSuite(t *testing.T, pg bool) {
 			t.Fatalf("half-linked with the store down: %v", err)
 		}
 	})
+	t.Run("stale link to a reused account is refused", func(t *testing.T) {
+		f := newFixture(t, pg)
+		l := f.linker(t, nil)
+		id := ident(f.people["single"])
+		res, err := l.Resolve(ctx, id)
+		if err != nil || res.Kind != Linked {
+			t.Fatalf("Resolve = %+v, %v", res, err)
+		}
+		// The vendor gives the account (same id) to someone else.
+		if _, err := f.legacy.Exec(`UPDATE burgers SET rijksregisternummer = ?, gebruikersnaam = 'nieuw' WHERE id = ?`, f.people["nobody"].Digits(), res.Account.ID); err != nil {
+			t.Fatal(err)
+		}
+		res, err = l.Resolve(ctx, id)
+		if err != nil || res.Kind != Flagged || res.Account.ID != "" {
+			t.Fatalf("Resolve on a stale link = %+v, %v; want Flagged without the account", res, err)
+		}
+		if f.audit.count("link.stale") != 1 {
+			t.Fatal("stale link not audited")
+		}
+	})
+	t.Run("choosing needs a national number", func(t *testing.T) {
+		f := newFixture(t, pg)
+		if _, err := f.linker(t, nil).LinkChosen(ctx, Identity{Issuer: "x", Subject: "y"}, "1"); err == nil {
+			t.Fatal("LinkChosen without NRN succeeded")
+		}
+	})
+	t.Run("audit never holds an NRN-shaped account id", func(t *testing.T) {
+		f := newFixture(t, pg)
+		_, _ = f.linker(t, nil).Resolve(ctx, ident(f.people["mismatch"]))
+		f.audit.mu.Lock()
+		defer f.audit.mu.Unlock()
+		for _, r := range f.audit.rows {
+			if nrn.Contains(r) {
+				t.Fatalf("audit row holds a national number: %s", r)
+			}
+		}
+	})
 	t.Run("concurrent first logins link once", func(t *testing.T) {
 		f := newFixture(t, pg)
 		id := ident(f.people["single"])
