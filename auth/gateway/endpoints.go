@@ -202,7 +202,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 			kind = le.Kind
 		}
 		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
-		status := map[string]int{"access_denied": 403, "level_too_low": 403, "idp_unavailable": 503}[kind]
+		status := map[string]int{"access_denied": 403, "level_too_low": 403, "no_nrn": 403, "idp_unavailable": 503}[kind]
 		if status == 0 {
 			status = http.StatusBadRequest
 		}
@@ -211,6 +211,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	}
 	rt := returnTo(l.ReturnTo)
 	if d, ok := g.decisionFor(r, rt); ok {
+		l.App = d.AppName
 		probe := &Session{Level: l.Level, AuthTime: l.AuthTime}
 		if !g.sufficient(probe, d) {
 			// Asked for a level (or a fresh authentication) and got less.
@@ -227,8 +228,17 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	defer cancel()
 	account, err := g.accounts.Resolve(ctx, l)
 	if err != nil || account == "" {
-		g.m.logins.WithLabelValues(a.Name(), "no_account").Inc()
-		g.errorPage(w, r, http.StatusForbidden, "no_account", err)
+		status, kind := http.StatusServiceUnavailable, "unavailable"
+		switch {
+		case err == nil || errors.Is(err, ErrNoAccount):
+			status, kind = http.StatusForbidden, "no_account"
+		case errors.Is(err, ErrAccountChoice):
+			status, kind = http.StatusConflict, "account_choice"
+		case errors.Is(err, ErrAccountFlagged):
+			status, kind = http.StatusForbidden, "account_flagged"
+		}
+		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
+		g.errorPage(w, r, status, kind, err)
 		return
 	}
 	s := &Session{

@@ -79,6 +79,7 @@ type Login struct {
 	AuthTime time.Time   // zero when the IdP sent none
 	IDToken  string
 	ReturnTo string
+	App      string // the app of ReturnTo ("" when it matches none)
 }
 
 // LogoutToken is a validated back-channel logout token.
@@ -123,11 +124,21 @@ type Authenticator interface {
 	Ready() error
 }
 
-// ErrNoAccount is returned by an AccountResolver when the citizen has no
-// account in the legacy app.
-var ErrNoAccount = errors.New("gateway: no legacy account")
+// Errors of an AccountResolver the gateway shows as pages. Any other error
+// means a store is unavailable: the citizen gets a retry page (503).
+var (
+	// ErrNoAccount: the citizen has no account in the legacy app.
+	ErrNoAccount = errors.New("gateway: no legacy account")
+	// ErrAccountChoice: several accounts carry the citizen's number and
+	// the policy is to let the helpdesk decide.
+	ErrAccountChoice = errors.New("gateway: several legacy accounts")
+	// ErrAccountFlagged: the account's data disagree with the login; the
+	// admin must look.
+	ErrAccountFlagged = errors.New("gateway: legacy account flagged")
+)
 
-// AccountResolver finds the legacy account of a login.
+// AccountResolver finds the legacy account of a login (Login.App names
+// the app the citizen is going to).
 type AccountResolver interface {
 	Resolve(ctx context.Context, l *Login) (string, error)
 }

@@ -10,6 +10,7 @@ var ErrorKinds = []string{
 	"bad_request", "not_found", "forbidden", "blocked", "family_link", "csrf", "method",
 	"session_store", "upstream", "idp_unavailable", "login_failed", "access_denied",
 	"level_too_low", "no_account", "internal", "too_large",
+	"unavailable", "bad_credentials", "account_choice", "account_flagged", "no_nrn",
 }
 
 // texts holds every translation; TestAllPagesAllLanguages renders every
@@ -46,6 +47,11 @@ var texts = map[string]map[string]string{
 		"err.no_account.title": "Geen dossier gevonden", "err.no_account.body": "We vonden geen account bij deze toepassing voor uw rijksregisternummer. Neem contact op met uw gemeente.",
 		"err.internal.title": "Er ging iets mis", "err.internal.body": "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
 		"err.too_large.title": "Aanvraag te groot", "err.too_large.body": "Uw aanvraag is te groot.",
+		"err.unavailable.title": "Tijdelijk niet beschikbaar", "err.unavailable.body": "We kunnen uw aanvraag nu niet verwerken. Er is niets gewijzigd. Probeer het over enkele minuten opnieuw.",
+		"err.bad_credentials.title": "Aanmelden mislukt", "err.bad_credentials.body": "De gebruikersnaam of het wachtwoord klopt niet. Probeer het opnieuw.",
+		"err.account_choice.title": "Meer dan één account gevonden", "err.account_choice.body": "Bij uw rijksregisternummer horen meerdere accounts. Om niets fout te koppelen, helpt de dienstverlening van uw gemeente u verder. Vermeld de referentie hieronder.",
+		"err.account_flagged.title": "Uw account moet nagekeken worden", "err.account_flagged.body": "De gegevens van uw account kloppen niet met uw aanmelding. Uit voorzorg koppelen we niets. De dienstverlening van uw gemeente kijkt het na; vermeld de referentie hieronder.",
+		"err.no_nrn.title": "Geen rijksregisternummer ontvangen", "err.no_nrn.body": "Uw aanmelding bevat geen Belgisch rijksregisternummer (bijvoorbeeld met een buitenlands identiteitsdocument in itsme). Meld u aan met uw Belgische eID of neem contact op met uw gemeente.",
 	},
 	"fr": {
 		"skip": "Aller au contenu", "languages": "Langue", "footer": "Connexion sécurisée à votre commune.",
@@ -78,6 +84,11 @@ var texts = map[string]map[string]string{
 		"err.no_account.title": "Aucun dossier trouvé", "err.no_account.body": "Aucun compte de cette application ne correspond à votre numéro de registre national. Contactez votre commune.",
 		"err.internal.title": "Une erreur s'est produite", "err.internal.body": "Une erreur s'est produite de notre côté. Réessayez plus tard.",
 		"err.too_large.title": "Demande trop volumineuse", "err.too_large.body": "Votre demande est trop volumineuse.",
+		"err.unavailable.title": "Temporairement indisponible", "err.unavailable.body": "Nous ne pouvons pas traiter votre demande pour le moment. Rien n'a été modifié. Réessayez dans quelques minutes.",
+		"err.bad_credentials.title": "Échec de la connexion", "err.bad_credentials.body": "Le nom d'utilisateur ou le mot de passe est incorrect. Réessayez.",
+		"err.account_choice.title": "Plusieurs comptes trouvés", "err.account_choice.body": "Plusieurs comptes correspondent à votre numéro de registre national. Pour ne rien lier par erreur, le service de votre commune vous aidera. Mentionnez la référence ci-dessous.",
+		"err.account_flagged.title": "Votre compte doit être vérifié", "err.account_flagged.body": "Les données de votre compte ne correspondent pas à votre connexion. Par précaution, nous ne lions rien. Le service de votre commune va vérifier ; mentionnez la référence ci-dessous.",
+		"err.no_nrn.title": "Aucun numéro de registre national reçu", "err.no_nrn.body": "Votre connexion ne contient pas de numéro de registre national belge (par exemple avec un document d'identité étranger dans itsme). Connectez-vous avec votre eID belge ou contactez votre commune.",
 	},
 	"de": {
 		"skip": "Zum Inhalt", "languages": "Sprache", "footer": "Sichere Anmeldung bei Ihrer Gemeinde.",
@@ -110,6 +121,11 @@ var texts = map[string]map[string]string{
 		"err.no_account.title": "Keine Akte gefunden", "err.no_account.body": "Zu Ihrer Nationalregisternummer gibt es in dieser Anwendung kein Konto. Wenden Sie sich an Ihre Gemeinde.",
 		"err.internal.title": "Etwas ist schiefgelaufen", "err.internal.body": "Bei uns ist etwas schiefgelaufen. Versuchen Sie es später erneut.",
 		"err.too_large.title": "Anfrage zu groß", "err.too_large.body": "Ihre Anfrage ist zu groß.",
+		"err.unavailable.title": "Vorübergehend nicht verfügbar", "err.unavailable.body": "Wir können Ihre Anfrage gerade nicht bearbeiten. Es wurde nichts geändert. Versuchen Sie es in einigen Minuten erneut.",
+		"err.bad_credentials.title": "Anmeldung fehlgeschlagen", "err.bad_credentials.body": "Benutzername oder Passwort ist falsch. Versuchen Sie es erneut.",
+		"err.account_choice.title": "Mehrere Konten gefunden", "err.account_choice.body": "Zu Ihrer Nationalregisternummer gehören mehrere Konten. Damit nichts falsch verknüpft wird, hilft Ihnen der Bürgerdienst Ihrer Gemeinde weiter. Nennen Sie die Referenz unten.",
+		"err.account_flagged.title": "Ihr Konto muss geprüft werden", "err.account_flagged.body": "Die Daten Ihres Kontos passen nicht zu Ihrer Anmeldung. Vorsichtshalber verknüpfen wir nichts. Der Bürgerdienst Ihrer Gemeinde prüft das; nennen Sie die Referenz unten.",
+		"err.no_nrn.title": "Keine Nationalregisternummer erhalten", "err.no_nrn.body": "Ihre Anmeldung enthält keine belgische Nationalregisternummer (zum Beispiel mit einem ausländischen Ausweis in itsme). Melden Sie sich mit Ihrer belgischen eID an oder wenden Sie sich an Ihre Gemeinde.",
 	},
 	"en": {
 		"skip": "Skip to content", "languages": "Language", "footer": "Secure login to your municipality.",
@@ -142,5 +158,10 @@ var texts = map[string]map[string]string{
 		"err.no_account.title": "No file found", "err.no_account.body": "We found no account in this application for your national register number. Please contact your municipality.",
 		"err.internal.title": "Something went wrong", "err.internal.body": "Something went wrong on our side. Please try again later.",
 		"err.too_large.title": "Request too large", "err.too_large.body": "Your request is too large.",
+		"err.unavailable.title": "Temporarily unavailable", "err.unavailable.body": "We cannot handle your request right now. Nothing was changed. Please try again in a few minutes.",
+		"err.bad_credentials.title": "Login failed", "err.bad_credentials.body": "The username or password is wrong. Please try again.",
+		"err.account_choice.title": "More than one account found", "err.account_choice.body": "Several accounts belong to your national register number. So that nothing is linked wrongly, your municipality's helpdesk will help you. Quote the reference below.",
+		"err.account_flagged.title": "Your account needs a check", "err.account_flagged.body": "Your account's data do not match your login. To be safe, we link nothing. Your municipality's helpdesk will check it; quote the reference below.",
+		"err.no_nrn.title": "No national register number received", "err.no_nrn.body": "Your login carries no Belgian national register number (for example with a foreign identity document in itsme). Log in with your Belgian eID or contact your municipality.",
 	},
 }

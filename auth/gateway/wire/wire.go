@@ -51,6 +51,8 @@ func (p Provider) Callback(w http.ResponseWriter, r *http.Request) (*gateway.Log
 				kind = "idp_unavailable"
 			case oidc.KindLevelTooLow:
 				kind = "level_too_low"
+			case oidc.KindNoNRN:
+				kind = "no_nrn"
 			}
 		}
 		return nil, &gateway.LoginError{Kind: kind, Err: err}

@@ -1,0 +1,115 @@
+package legacylogin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// Hook puts an Interceptor in front of an app's legacy_login routes. No
+// legacy login request is ever forwarded to the app: a GET shows the
+// "your old login no longer works" page (policy block_all) or the app's
+// own form (gateway_password), and every POST is decided by the gateway.
+type Hook struct {
+	I *Interceptor
+	// Home is where a gateway-password login lands ("/" by default).
+	Home string
+}
+
+var _ gateway.Hook = (*Hook)(nil)
+
+// Intercept decides one legacy login request.
+func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+	g := c.Gateway
+	done := gateway.HookResult{Handled: true}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if h.I.cfg.Policy == PolicyGatewayPassword {
+			// The app's own form; what it posts comes back here.
+			return gateway.HookResult{Forward: r}
+		}
+		h.useFederated(w, r, g, http.StatusOK)
+		return done
+	case http.MethodPost:
+	default:
+		g.Error(w, r, http.StatusMethodNotAllowed, "method", nil)
+		return done
+	}
+	if h.I.cfg.Policy == PolicyGatewayPassword && !sameOrigin(r) {
+		// A password login posted from another site would log the browser
+		// in as the attacker's account (login CSRF).
+		g.Error(w, r, http.StatusForbidden, "csrf", nil)
+		return done
+	}
+	res, err := h.I.Decide(r.Context(), r, g.ClientIP(r))
+	if err != nil {
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return done
+	}
+	switch res.Outcome {
+	case UseFederated:
+		h.useFederated(w, r, g, http.StatusForbidden)
+	case BadRequest:
+		g.Error(w, r, http.StatusBadRequest, "bad_request", nil)
+	case Invalid:
+		g.Error(w, r, http.StatusUnauthorized, "bad_credentials", nil)
+	case Verified:
+		s := &gateway.Session{AccountID: res.Account.ID, Provider: "password", Level: route.LevelLow, AuthTime: g.Now()}
+		if err := g.StartSession(r.Context(), w, r, s); err != nil {
+			g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+			return done
+		}
+		home := h.Home
+		if home == "" {
+			home = "/"
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, home, http.StatusSeeOther)
+	default:
+		g.Error(w, r, http.StatusForbidden, "forbidden", nil)
+	}
+	return done
+}
+
+// useFederated shows the explanation page to browsers and a JSON error to
+// API clients (a JSON login body, or no HTML in Accept).
+func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, g *gateway.Gateway, status int) {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	accept := r.Header.Get("Accept")
+	if strings.Contains(ct, "json") || (accept != "" && !strings.Contains(accept, "text/html") && !strings.Contains(accept, "*/*")) {
+		h.apiError(w, status)
+		return
+	}
+	g.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/"}, true)
+}
+
+func (h *Hook) apiError(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"error":"use_federated_login","login":"` + gateway.Prefix + `login"}` + "\n"))
+}
+
+// sameOrigin accepts a post whose Origin (or, without Origin, Referer) is
+// the request's own host, or that carries neither (old clients, curl).
+// Sec-Fetch-Site cross-site is refused.
+func sameOrigin(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		o = r.Header.Get("Referer")
+	}
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+

@@ -1,0 +1,364 @@
+// Package server assembles a running gateway from its configuration: the
+// session store, the OpenID providers, the state store, the user stores of
+// the legacy apps, account linking, legacy-login interception with its
+// rate limiter, and any extension (family protections). `overstap serve`
+// builds it from the configuration file and `overstap demo` from a
+// generated one, so the demo runs exactly the production code path.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/adapters/state"
+	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/storeconfig"
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/legacylogin"
+	"github.com/overstap/overstap/auth/link"
+	"github.com/overstap/overstap/auth/oidc"
+	"github.com/overstap/overstap/auth/ratelimit"
+	"github.com/overstap/overstap/auth/session"
+	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/migrate/hash"
+)
+
+// minRefKey is the least length of nrn_ref_key (a 256-bit HMAC key).
+const minRefKey = 32
+
+// Config is the configuration file of `overstap serve`.
+type Config struct {
+	// Log is the process log on stderr.
+	Log logging.Config `yaml:"log"`
+	// NRNRefKey is the key of the keyed HMAC-SHA256 that turns national
+	// numbers into pseudonymous references ("nrnref1:...") for logs, the
+	// audit log, sessions, metrics and rate-limit keys. Required, at least
+	// 32 bytes, a secret reference ("${ENV_VAR}" or "file:/path").
+	// Changing it makes every stored reference unmatchable.
+	NRNRefKey config.Secret `yaml:"nrn_ref_key"`
+	// State is overstap's own database: links, grants, invitations, the
+	// audit log.
+	State state.Config `yaml:"state"`
+	// Gateway is the citizen-facing gateway (apps, routes, identity).
+	Gateway gateway.Config `yaml:"gateway"`
+	// Sessions is the session store (memory for one node, Redis for
+	// several).
+	Sessions session.Config `yaml:"sessions"`
+	// Providers are the OpenID providers (FAS/CSAM, itsme, ACM/IDM).
+	Providers []oidc.ProviderConfig `yaml:"providers"`
+	// OIDCKeyPrefix starts the Redis keys of login flow state (default
+	// "overstap:oidc:"), with sessions.store redis.
+	OIDCKeyPrefix string `yaml:"oidc_key_prefix"`
+	// RateLimit regulates brute force on the legacy password login. It is
+	// kept in Redis when sessions.store is redis (limits hold across
+	// gateway nodes), in memory otherwise.
+	RateLimit ratelimit.Config `yaml:"rate_limit"`
+	// Hash configures password verification and rehashing (gateway
+	// password policy).
+	Hash hash.Config `yaml:"hash"`
+	// Stores are the legacy apps' user stores (sql, ldap, csv, httphook).
+	Stores []storeconfig.Config `yaml:"stores"`
+	// Linking is, per app name of gateway.apps, how the verified national
+	// number is linked to the app's legacy account and how the legacy
+	// login is intercepted.
+	Linking map[string]AppLinking `yaml:"linking"`
+}
+
+// AppLinking is one app's account linking and legacy-login interception.
+type AppLinking struct {
+	// Store is the name of the app's user store in stores.
+	Store string `yaml:"store"`
+	// Link is the linking policy (revoke_on_link, default true).
+	Link link.Config `yaml:",inline"`
+	// LegacyLogin names the legacy login form's fields and the policy for
+	// usernames that are not national numbers (block_all by default).
+	LegacyLogin legacylogin.Config `yaml:"legacy_login"`
+}
+
+// Validate checks what no section checks for itself.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.NRNRefKey.Bytes()) < minRefKey && len(c.Gateway.NRNRefKey.Bytes()) < minRefKey {
+		errs = append(errs, errors.New(`nrn_ref_key: required, at least 32 bytes, e.g. "${OVERSTAP_NRN_REF_KEY}" (head -c 32 /dev/urandom | base64)`))
+	}
+	if len(c.Providers) == 0 {
+		errs = append(errs, errors.New("providers: at least one OpenID provider is required"))
+	}
+	stores := map[string]bool{}
+	for _, s := range c.Stores {
+		stores[s.Name] = true
+	}
+	apps := map[string]bool{}
+	for _, a := range c.Gateway.Apps {
+		apps[a.Name] = true
+	}
+	for name, l := range c.Linking {
+		switch {
+		case !apps[name]:
+			errs = append(errs, fmt.Errorf("linking.%s: no app of that name in gateway.apps", name))
+		case !stores[l.Store]:
+			errs = append(errs, fmt.Errorf("linking.%s.store: no store named %q in stores", name, l.Store))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Extension adds hooks and endpoints built from the running parts (the
+// family protections).
+type Extension interface {
+	// Migrations are the state-store components the extension needs.
+	Migrations() []state.Migrations
+	// Build returns the hooks and endpoints.
+	Build(ctx context.Context, p *Parts) (map[route.Class]gateway.Hook, map[string]gateway.Endpoint, error)
+}
+
+// Parts are the running collaborators an extension builds on.
+type Parts struct {
+	State    *state.Store
+	Stores   map[string]store.Store // by store name
+	Linking  map[string]AppLinking
+	RefKey   []byte
+	Limiter  ratelimit.Limiter
+	Redis    redis.UniversalClient // nil without Redis
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Sessions gateway.Sessions
+}
+
+// Options are what only code sets.
+type Options struct {
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Extensions []Extension
+	// OIDC overrides parts of the providers' dependencies (tests).
+	OIDC func(*oidc.Deps)
+}
+
+// Server is an assembled gateway with everything it owns.
+type Server struct {
+	Gateway  *gateway.Gateway
+	Parts    *Parts
+	Provider []gateway.Authenticator
+	closers  []func() error
+}
+
+// Close releases the stores and connections.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Build assembles the gateway. ctx bounds the providers' background
+// discovery; cancel it to stop them.
+func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
+	log := logging.OrDiscard(o.Logger)
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.Gateway.NRNRefKey.IsZero() {
+		cfg.Gateway.NRNRefKey = cfg.NRNRefKey
+	}
+	refKey := cfg.Gateway.NRNRefKey.Bytes()
+	srv := &Server{}
+	defer func() {
+		if err != nil {
+			_ = srv.Close()
+		}
+	}()
+	p := &Parts{Stores: map[string]store.Store{}, Linking: cfg.Linking, RefKey: refKey, Logger: log, Now: now}
+	srv.Parts = p
+
+	// Sessions, and Redis for everything shared between nodes.
+	cfg.Sessions.Logger = log
+	sess, err := session.Open(cfg.Sessions)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	srv.closers = append(srv.closers, sess.Close)
+	p.Sessions = wire.Sessions{S: sess}
+	odeps := oidc.Deps{Logger: log, DevInsecureCookies: cfg.Gateway.DevInsecureCookies, Now: o.Now}
+	if cfg.Sessions.Store == "redis" {
+		rc, err := session.NewRedisClient(cfg.Sessions.Redis)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		srv.closers = append(srv.closers, rc.Close)
+		p.Redis = rc
+		prefix := cfg.OIDCKeyPrefix
+		if prefix == "" {
+			prefix = "overstap:oidc:"
+		}
+		rs := oidc.NewRedisStore(rc, prefix)
+		odeps.Flows, odeps.Replay = rs, rs
+	} else {
+		ms := oidc.NewMemoryStore(nil, 0)
+		odeps.Flows, odeps.Replay = ms, ms
+	}
+	if o.OIDC != nil {
+		o.OIDC(&odeps)
+	}
+	for _, pc := range cfg.Providers {
+		prov, err := oidc.New(ctx, pc, odeps)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
+		}
+		srv.Provider = append(srv.Provider, wire.Provider{P: prov})
+	}
+
+	// Rate limiter: Redis when the sessions are (several nodes), else memory.
+	rl := cfg.RateLimit
+	rl.Now = o.Now
+	if p.Redis != nil {
+		p.Limiter, err = ratelimit.NewRedis(p.Redis, rl, refKey)
+	} else {
+		p.Limiter, err = ratelimit.NewMemory(rl, refKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rate_limit: %w", err)
+	}
+
+	// State store with every component's tables.
+	migs := []state.Migrations{link.Migrations()}
+	for _, e := range o.Extensions {
+		migs = append(migs, e.Migrations()...)
+	}
+	scfg := cfg.State
+	if scfg.Now == nil {
+		scfg.Now = o.Now
+	}
+	if p.State, err = state.Open(ctx, scfg, log, migs...); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	srv.closers = append(srv.closers, p.State.Close)
+	audit := auditTo(p.State, log)
+
+	// User stores, linking and legacy-login hooks.
+	for _, sc := range cfg.Stores {
+		st, err := storeconfig.Open(ctx, sc, log)
+		if err != nil {
+			return nil, fmt.Errorf("stores: %s: %w", sc.Name, err)
+		}
+		p.Stores[sc.Name] = st
+		srv.closers = append(srv.closers, st.Close)
+	}
+	hasher, err := hash.New(cfg.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("hash: %w", err)
+	}
+	deps := gateway.Deps{Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now,
+		Hooks: map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
+	resolver := wire.Linked{Linkers: map[string]*link.Linker{}}
+	legacy := legacyHooks{}
+	for app, l := range cfg.Linking {
+		st := p.Stores[l.Store]
+		lk, err := link.New(app, l.Link, link.Deps{Accounts: st, Records: link.NewSQLRecords(p.State), RefKey: refKey,
+			Audit: link.AuditFunc(audit), Logger: log, Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("linking.%s: %w", app, err)
+		}
+		resolver.Linkers[app] = lk
+		ic, err := legacylogin.New(ctx, l.LegacyLogin, legacylogin.Deps{Accounts: st, Hasher: hasher, Limiter: p.Limiter,
+			RefKey: refKey, Audit: legacylogin.AuditFunc(audit), Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("linking.%s.legacy_login: %w", app, err)
+		}
+		legacy[app] = &legacylogin.Hook{I: ic}
+	}
+	if len(resolver.Linkers) == 1 {
+		for app := range resolver.Linkers {
+			resolver.Default = app
+		}
+	}
+	if len(resolver.Linkers) > 0 {
+		deps.Accounts = resolver
+	}
+	deps.Hooks[route.LegacyLogin] = legacy
+	for _, e := range o.Extensions {
+		hooks, eps, err := e.Build(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for c, h := range hooks {
+			if _, dup := deps.Hooks[c]; dup && c == route.LegacyLogin {
+				return nil, fmt.Errorf("server: two hooks for route class %s", c)
+			}
+			deps.Hooks[c] = h
+		}
+		for n, ep := range eps {
+			deps.Endpoints[n] = ep
+		}
+	}
+	deps.Checks = append(deps.Checks, gateway.Checker{Name: "state", Check: func(ctx context.Context) error {
+		return p.State.DB().PingContext(ctx)
+	}})
+	for name, st := range p.Stores {
+		deps.Checks = append(deps.Checks, gateway.Checker{Name: "store:" + name, Check: func(ctx context.Context) error {
+			_, _, err := st.Iterate(ctx, "", 1) // one indexed read: the store answers
+			return err
+		}})
+	}
+	if srv.Gateway, err = gateway.New(cfg.Gateway, deps); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// legacyHooks dispatches legacy_login requests to the hook of their app;
+// an app without linking configured stays denied.
+type legacyHooks map[string]*legacylogin.Hook
+
+func (l legacyHooks) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+	h, ok := l[c.App]
+	if !ok {
+		c.Gateway.Page(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/"}, true)
+		return gateway.HookResult{Handled: true}
+	}
+	return h.Intercept(w, r, c)
+}
+
+// outcome classifies an audit event type for the log's outcome column.
+func outcome(kind string) string {
+	switch {
+	case strings.HasSuffix(kind, ".verified"), strings.HasSuffix(kind, ".created"), strings.HasSuffix(kind, ".credential_revoked"):
+		return "success"
+	case strings.Contains(kind, "refused"), strings.Contains(kind, "blocked"), strings.Contains(kind, "locked"),
+		strings.HasSuffix(kind, ".failed"), strings.HasSuffix(kind, ".malformed"):
+		return "denied"
+	}
+	return "info"
+}
+
+// auditTo writes audit events to the state store's hash-chained log. A
+// failed write is logged (never with an NRN: the ref is already a
+// reference) and does not change the citizen's answer.
+func auditTo(st *state.Store, log *slog.Logger) func(ctx context.Context, kind, ref string, details map[string]string) {
+	return func(ctx context.Context, kind, ref string, details map[string]string) {
+		d := make(map[string]string, len(details))
+		app := ""
+		for k, v := range details {
+			if k == "app" {
+				app = v
+				continue
+			}
+			d[k] = logging.Scrub(v)
+		}
+		if _, err := st.Append(ctx, state.Event{Type: kind, Target: logging.Scrub(ref), App: app, Outcome: outcome(kind), Details: d}); err != nil {
+			log.Error("audit: append failed", "kind", kind, "err", err.Error())
+		}
+	}
+}
