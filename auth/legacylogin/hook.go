@@ -112,4 +112,3 @@ func sameOrigin(r *http.Request) bool {
 	u, err := url.Parse(o)
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
-
