@@ -138,6 +138,7 @@ func (s *Store) filterSQL(b *builder, f *filter) string {
 
 func (s *Store) prepare(ctx context.Context) error {
 	f, _ := parseFilter(s.cfg.Filter) // validated
+	s.filt = f
 	q := s.cfg.Queries
 	var text struct{ first, after, get, byUser, byNRN, cas, casNull, current, setFed string }
 	if s.custom {

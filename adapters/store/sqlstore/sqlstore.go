@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	_ "github.com/go-sql-driver/mysql" // MySQL/MariaDB driver "mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -48,6 +49,14 @@ type Store struct {
 	// placeholders).
 	byNRNArgs int
 	st        stmts
+	// filt is the parsed filter (nil when none), for statements built per
+	// call (multi-row swaps).
+	filt *filter
+	// multi is set when SwapBatch can use multi-row statements.
+	multi *multi
+	// rowBatches counts SwapBatch calls that ran row by row although
+	// multi-row statements were available (tests).
+	rowBatches atomic.Int64
 }
 
 type stmts struct {
@@ -102,7 +111,10 @@ func (s *Store) init(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.prepare(ctx)
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	return s.initMulti(ctx)
 }
 
 // builder numbers placeholders in text order.
@@ -395,6 +407,19 @@ func (s *Store) SwapBatch(ctx context.Context, swaps []store.Swap) ([]error, err
 			return nil, s.x.Err("swap batch", sw.ID, err)
 		}
 	}
+	if s.multi != nil {
+		res, err := s.swapBatchMulti(ctx, swaps)
+		if !errors.Is(err, errFallback) {
+			return res, err
+		}
+		s.rowBatches.Add(1)
+	}
+	return s.swapBatchRows(ctx, swaps)
+}
+
+// swapBatchRows is the per-row SwapBatch: one conditional UPDATE a swap.
+func (s *Store) swapBatchRows(ctx context.Context, swaps []store.Swap) ([]error, error) {
+	results := make([]error, len(swaps))
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.x.Errf("swap batch", "", "begin: %w", err)
@@ -409,6 +434,54 @@ func (s *Store) SwapBatch(ctx context.Context, swaps []store.Swap) ([]error, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.x.Errf("swap batch", "", "commit: %w", err)
+	}
+	return results, nil
+}
+
+// swapBatchMulti is SwapBatch with multi-row statements (multiswap.go) in
+// one transaction. errFallback (unwrapped) asks for the per-row path:
+// nothing was written.
+func (s *Store) swapBatchMulti(ctx context.Context, swaps []store.Swap) ([]error, error) {
+	results := make([]error, len(swaps))
+	keys := make([]any, 0, len(swaps))
+	var todo []store.Swap
+	var pos []int
+	seen := make(map[string]bool, len(swaps))
+	for i, sw := range swaps {
+		key, ok := s.idArg(sw.ID)
+		if !ok {
+			results[i] = s.x.Err("compare-and-swap", sw.ID, store.ErrNotFound)
+			continue
+		}
+		k := keyString(key)
+		if seen[k] {
+			return nil, errFallback // two swaps of one account: in order, row by row
+		}
+		seen[k] = true
+		keys = append(keys, key)
+		todo = append(todo, sw)
+		pos = append(pos, i)
+	}
+	if len(todo) == 0 {
+		return results, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.x.Errf("swap batch", "", "begin: %w", err)
+	}
+	defer tx.Rollback()
+	verdicts, err := s.multiSwap(ctx, tx, todo, keys)
+	switch {
+	case errors.Is(err, errFallback):
+		return nil, errFallback
+	case err != nil:
+		return nil, s.x.Errf("swap batch", "", "rolled back: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.x.Errf("swap batch", "", "commit: %w", err)
+	}
+	for j, v := range verdicts {
+		results[pos[j]] = s.x.Err("compare-and-swap", todo[j].ID, v)
 	}
 	return results, nil
 }
