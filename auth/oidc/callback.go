@@ -170,6 +170,9 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	if err := idt.Claims(&cl); err != nil {
 		return nil, cbErr(p, KindTokenInvalid, rt, fmt.Errorf("id_token claims: %w", err))
 	}
+	if err := checkSubject(idt.Subject); err != nil {
+		return nil, cbErr(p, KindTokenInvalid, rt, fmt.Errorf("id_token: %w", err))
+	}
 	if err := p.checkIDClaims(fs, idt.Audience, &cl); err != nil {
 		return nil, cbErr(p, KindTokenInvalid, rt, err)
 	}
@@ -325,6 +328,28 @@ func (p *Provider) checkIDClaims(fs *flowState, aud []string, cl *idClaims) erro
 	}
 	if cl.AZP != "" && cl.AZP != p.cfg.ClientID {
 		return errors.New("id_token: azp is not our client_id")
+	}
+	return nil
+}
+
+// maxSubject is the longest sub OIDC Core §2 allows: "It MUST NOT exceed
+// 255 ASCII characters in length."
+const maxSubject = 255
+
+// checkSubject enforces OIDC Core §2 on a sub claim: present, not empty, at
+// most 255 ASCII characters. Control characters are refused too: the value
+// ends up in logs, session records and account links.
+func checkSubject(sub string) error {
+	if sub == "" {
+		return errors.New("sub missing or empty (OIDC Core §2)")
+	}
+	if len(sub) > maxSubject {
+		return fmt.Errorf("sub longer than %d characters (OIDC Core §2)", maxSubject)
+	}
+	for i := 0; i < len(sub); i++ {
+		if c := sub[i]; c < 0x20 || c >= 0x7f {
+			return errors.New("sub holds a non-ASCII or control character (OIDC Core §2)")
+		}
 	}
 	return nil
 }

@@ -166,6 +166,7 @@ func TestCallbackRejections(t *testing.T) {
 		{name: "iat missing", mutate: func(c map[string]any) { delete(c, "iat") }, want: KindTokenInvalid},
 		{name: "nonce missing", mutate: func(c map[string]any) { delete(c, "nonce") }, want: KindTokenInvalid},
 		{name: "nonce mismatched", mutate: func(c map[string]any) { c["nonce"] = "x" + c["nonce"].(string) }, want: KindTokenInvalid},
+		{name: "sub not a string", mutate: func(c map[string]any) { c["sub"] = 12345 }, want: KindTokenInvalid},
 		{name: "alg none", token: func(t *testing.T, c map[string]any) string { return unsigned(c) }, want: KindTokenInvalid},
 		{name: "HS256 with the RSA public key", token: func(t *testing.T, c map[string]any) string { return hsWithPublicKey(t, c) }, want: KindTokenInvalid},
 		{name: "unknown kid", token: func(t *testing.T, c map[string]any) string { return sign(t, otherKey, jose.RS256, "k-unknown", "", c) }, want: KindTokenInvalid},
@@ -378,4 +379,55 @@ func chainCfg(a, b func(*ProviderConfig)) func(*ProviderConfig) {
 func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)
 	return s[:]
+}
+
+// TestCallbackSubjectBounds checks OIDC Core §2 on sub at the boundary: 255
+// ASCII characters pass, 256 do not, and the cause names sub.
+func TestCallbackSubjectBounds(t *testing.T) {
+	testKeys(t)
+	for _, tc := range []struct {
+		name string
+		sub  string
+		ok   bool
+	}{
+		{"255 characters", strings.Repeat("s", 255), true},
+		{"printable ASCII", "AZaz09 -._~!$&'()*+,;=:@/?", true},
+		{"256 characters", strings.Repeat("s", 256), false},
+		{"empty", "", false},
+		{"DEL character", "sub\x7f", false},
+		{"newline (log forging)", "sub-1\nlevel=INFO msg=forged", false},
+		{"not ASCII", "s\u00fcb-1", false},
+		{"missing", "(delete)", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := runCase(t, cbCase{
+				mutate: func(c map[string]any) {
+					c["sub"] = tc.sub
+					if tc.sub == "(delete)" {
+						delete(c, "sub")
+					}
+				},
+				userinfo: func(g *codeGrant) (string, string) {
+					sub := tc.sub
+					if sub == "(delete)" {
+						sub = ""
+					}
+					b, _ := json.Marshal(map[string]any{"sub": sub, "given_name": "Test"})
+					return "application/json", string(b)
+				},
+			})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				if id.Subject != tc.sub {
+					t.Fatalf("subject = %q", id.Subject)
+				}
+				return
+			}
+			if KindOf(err) != KindTokenInvalid || !strings.Contains(err.Error(), "sub") {
+				t.Fatalf("err = %v, want a token_invalid error naming sub", err)
+			}
+		})
+	}
 }

@@ -125,8 +125,13 @@ func (p *Provider) ValidateLogoutToken(ctx context.Context, raw string) (*Logout
 	if c.JTI == "" || len(c.JTI) > 256 {
 		return nil, invalidLogout("jti missing or too long")
 	}
-	if len(c.Subject) > 256 || len(c.SID) > 256 {
-		return nil, invalidLogout("sub or sid too long")
+	if c.Subject != "" {
+		if err := checkSubject(c.Subject); err != nil {
+			return nil, invalidLogout("%v", err)
+		}
+	}
+	if len(c.SID) > 256 {
+		return nil, invalidLogout("sid too long")
 	}
 	h := sha256.Sum256([]byte(m.issuer + "\x00" + c.JTI))
 	fresh, err := p.replay.Add(ctx, hex.EncodeToString(h[:]), maxLogoutAge+2*p.skew)
