@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +85,12 @@ type fakeOP struct {
 	// userinfo returns content type and body.
 	userinfo  func(g *codeGrant) (string, string)
 	lastGrant *codeGrant
+	// jwksHits counts requests to the JWKS endpoint; jwksGate, when set,
+	// holds each JWKS answer until it is closed; jwksExtra are served after
+	// k1 (key rotation).
+	jwksHits  atomic.Int64
+	jwksGate  chan struct{}
+	jwksExtra []jose.JSONWebKey
 }
 
 type codeGrant struct {
@@ -106,7 +113,14 @@ func newFakeOP(t testing.TB) *fakeOP {
 		_ = json.NewEncoder(w).Encode(d)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &opKey.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}}
+		op.jwksHits.Add(1)
+		op.mu.Lock()
+		gate, extra := op.jwksGate, op.jwksExtra
+		op.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
+		set := jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey{{Key: &opKey.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}, extra...)}
 		_ = json.NewEncoder(w).Encode(set)
 	})
 	mux.HandleFunc("POST /token", op.token)

@@ -83,7 +83,7 @@ type metadata struct {
 	jwksURL           string
 	endSessionURL     string
 	issParamSupported bool
-	keys              oidc.KeySet
+	keys              *remoteKeys
 	verifier          *oidc.IDTokenVerifier
 	logoutVerifier    *oidc.IDTokenVerifier // expiry checked by us (exp optional)
 }
@@ -305,11 +305,12 @@ func (p *Provider) discover(ctx context.Context) error {
 	}
 	// Fetch the key set once now, so an unreachable or empty JWKS keeps the
 	// provider not ready (with the reason) instead of failing logins later.
-	if err := p.probeJWKS(rctx, d.JWKSURL); err != nil {
+	fetchedAt := p.now()
+	initial, err := fetchJWKS(rctx, p.client, d.JWKSURL)
+	if err != nil {
 		return err
 	}
-	kctx := oidc.ClientContext(context.WithoutCancel(ctx), p.client)
-	keys := oidc.NewRemoteKeySet(kctx, d.JWKSURL)
+	keys := newRemoteKeys(d.JWKSURL, p.client, p.now, p.algs, p.log, initial, fetchedAt)
 	m := &metadata{
 		issuer: want, authURL: d.AuthURL, tokenURL: d.TokenURL, userinfoURL: d.UserinfoURL,
 		jwksURL: d.JWKSURL, endSessionURL: d.EndSessionURL, issParamSupported: d.IssParamSupported, keys: keys,
@@ -326,36 +327,6 @@ func (p *Provider) discover(ctx context.Context) error {
 }
 
 const maxJWKS = 256 << 10
-
-func (p *Provider) probeJWKS(ctx context.Context, u string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("oidc: jwks: %w", err)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("oidc: jwks: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
-	if err != nil {
-		return fmt.Errorf("oidc: jwks: reading: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("oidc: jwks: HTTP %d", resp.StatusCode)
-	}
-	if len(body) > maxJWKS {
-		return errors.New("oidc: jwks: too large")
-	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(body, &set); err != nil {
-		return fmt.Errorf("oidc: jwks: %w", err)
-	}
-	if len(set.Keys) == 0 {
-		return errors.New("oidc: jwks: no keys")
-	}
-	return nil
-}
 
 // PublicJWKS returns the relying party's public keys (JSON Web Key Set):
 // the private_key_jwt signing key (use "sig") and the encryption key (use
