@@ -8,4 +8,6 @@
 // the limits hold across gateway nodes). Keys are opaque references: callers
 // pass an IP or a username reference, and the limiter stores only a keyed
 // HMAC of it, so neither Redis nor the ban list shows an address or a name.
+// Client addresses are normalised first (IPKey): an IPv4-mapped IPv6 address
+// counts as its IPv4 address, and IPv6 addresses are counted per /64.
 package ratelimit

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -143,11 +144,17 @@ type Limiter interface {
 	// existed.
 	Lift(ctx context.Context, scope Scope, ref string) (bool, error)
 	// Ref returns the opaque reference for a raw key, as Bans shows it.
+	// For ScopeIP the address is first normalised with IPKey.
 	Ref(scope Scope, raw string) string
 }
 
-// refer computes the opaque reference of a raw key.
+// refer computes the opaque reference of a raw key; IP keys are normalised
+// with IPKey first, so every spelling of an address, and every address of
+// one IPv6 /64, share one counter.
 func refer(secret []byte, scope Scope, raw string) string {
+	if scope == ScopeIP {
+		raw = IPKey(raw)
+	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("overstap/ratelimit/v1\x00"))
 	m.Write([]byte(scope))
@@ -161,4 +168,28 @@ func validSecret(secret []byte) error {
 		return errors.New("ratelimit: key must be at least 16 bytes")
 	}
 	return nil
+}
+
+// IPKey returns the key the limiter counts a client address under: an
+// IPv4 address (also when written IPv4-mapped, ::ffff:1.2.3.4) as itself,
+// and an IPv6 address as its /64 prefix ("2001:db8:1:2::/64"), because one
+// host is usually given a whole /64 and could otherwise rotate addresses
+// inside it to escape the per-IP limit. A zone and a port (as in
+// "[::1]:443" or "1.2.3.4:80") are dropped. A value that is not an address
+// is returned as it is, so it is still counted.
+func IPKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(ip)
+		if perr != nil {
+			return ip
+		}
+		a = ap.Addr()
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }

@@ -100,6 +100,42 @@ func runSuite(t *testing.T, mk newFunc) {
 			t.Fatalf("other ip refused: %+v", d)
 		}
 	})
+	t.Run("ipv4-mapped spelling shares the IPv4 counter", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for i := 0; i < 6; i++ {
+			ip := "127.0.0.20"
+			if i%2 == 1 {
+				ip = "::ffff:127.0.0.20"
+			}
+			mustFail(t, l, ip, "")
+		}
+		for _, ip := range []string{"127.0.0.20", "::ffff:127.0.0.20", "::FFFF:7f00:14"} {
+			if d, _ := l.Check(ctx, ip, ""); d.Allowed || d.Scope != ScopeIP {
+				t.Fatalf("%s not banned after 6 failures under two spellings: %+v", ip, d)
+			}
+		}
+		if d, _ := l.Check(ctx, "127.0.0.21", ""); !d.Allowed {
+			t.Fatalf("neighbour IPv4 refused: %+v", d)
+		}
+	})
+	t.Run("ipv6 addresses of one /64 share a counter", func(t *testing.T) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		l := mk(t, testCfg(c))
+		for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff",
+			"2001:db8:1:2:1234::9", "[2001:db8:1:2::77]:443", "2001:db8:1:2::5"} {
+			mustFail(t, l, ip, "")
+		}
+		if d, _ := l.Check(ctx, "2001:db8:1:2:abcd::1", ""); d.Allowed || d.Scope != ScopeIP {
+			t.Fatalf("fresh address of the /64 not banned after 6 failures spread over it: %+v", d)
+		}
+		if d, _ := l.Check(ctx, "2001:db8:1:3::1", ""); !d.Allowed {
+			t.Fatalf("address of the next /64 refused: %+v", d)
+		}
+		if l.Ref(ScopeIP, "2001:db8:1:2::1") != l.Ref(ScopeIP, "2001:db8:1:2:ffff::1") {
+			t.Error("Ref differs inside one /64")
+		}
+	})
 	t.Run("consecutive failures lock until lifted", func(t *testing.T) {
 		c := &clock{t: time.Unix(1_800_000_000, 0)}
 		l := mk(t, testCfg(c))
@@ -276,5 +312,26 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := NewMemory(Config{}, []byte("short")); err == nil {
 		t.Fatal("short secret accepted")
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.2.3.4":               "1.2.3.4",
+		"::ffff:1.2.3.4":        "1.2.3.4",
+		"::ffff:102:304":        "1.2.3.4",
+		"1.2.3.4:8080":          "1.2.3.4",
+		"[::ffff:1.2.3.4]:443":  "1.2.3.4",
+		"2001:db8:1:2:3:4:5:6":  "2001:db8:1:2::/64",
+		"2001:DB8:1:2::1":       "2001:db8:1:2::/64",
+		"[2001:db8:1:2::1]:443": "2001:db8:1:2::/64",
+		"fe80::1%eth0":          "fe80::/64",
+		"::1":                   "::/64",
+		"not-an-address":        "not-an-address",
+		"":                      "",
+	} {
+		if got := IPKey(in); got != want {
+			t.Errorf("IPKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
