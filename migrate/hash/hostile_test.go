@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -51,6 +52,37 @@ func hostileCases(t testing.TB) []hostileCase {
 		{"scrypt N=2^18 r=8 p=16 (work)", "$scrypt$ln=18,r=8,p=16$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
 		{"argon2id 256 MiB t=16 (work)", "$argon2id$v=19$m=262144,t=16,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
 		{"scrypt p=1000", "$scrypt$ln=10,r=8,p=1000$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		// Overflow: with int64 arithmetic 128·N·r wraps to 0 or below zero.
+		{"scrypt ln=39 r=2^18 (128·N·r wraps to 0)", "$scrypt$ln=39,r=262144,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt ln=36 r=2^20 (128·N·r wraps negative)", "$scrypt$ln=36,r=1048576,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt ln=40 r=2^17 p=16 (wraps)", "$scrypt$ln=40,r=131072,p=16$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt ln=62", "$scrypt$ln=62,r=1,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt ln=64", "$scrypt$ln=64,r=1,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt ln=0 (N=1)", "$scrypt$ln=0,r=8,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt r=0", "$scrypt$ln=10,r=0,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt p=0", "$scrypt$ln=10,r=8,p=0$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt r=2^30 (r·p ≥ 2^30)", "$scrypt$ln=1,r=1073741824,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt r=9999999999", "$scrypt$ln=1,r=9999999999,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"scrypt p=9999999999", "$scrypt$ln=1,r=1,p=9999999999$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "limit"},
+		{"argon2id m=9999999999 (over uint32)", "$argon2id$v=19$m=9999999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"argon2id m=4294967304 (wraps uint32 to 8)", "$argon2id$v=19$m=4294967304,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"argon2id t=0", "$argon2id$v=19$m=65536,t=0,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"argon2id t=4294967296 (wraps uint32 to 0)", "$argon2id$v=19$m=65536,t=4294967296,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"argon2id p=256 (wraps uint8 to 0)", "$argon2id$v=19$m=65536,t=1,p=256$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"argon2id p=9999999999", "$argon2id$v=19$m=65536,t=1,p=9999999999$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"django argon2 m=4294967304", "argon2$argon2id$v=19$m=4294967304,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "limit"},
+		{"bcrypt cost 99", "$2a$99$" + h53, Params{}, "limit"},
+		{"bcrypt cost 00", "$2y$00$" + h53, Params{}, "limit"},
+		{"django bcrypt cost 31", "bcrypt$$2b$31$" + h53, Params{}, "limit"},
+		{"passlib pbkdf2 0 rounds", "$pbkdf2-sha256$0$c2FsdA$" + ab32, Params{}, "limit"},
+		{"passlib pbkdf2 9999999999 rounds", "$pbkdf2-sha256$9999999999$c2FsdA$" + ab32, Params{}, "limit"},
+		{"django pbkdf2 2^31 iterations", "pbkdf2_sha256$2147483648$salt$" + b32, Params{}, "limit"},
+		{"aspnet v3 0 iterations", aspnetV3(1, 0, 16, 48), Params{}, "limit"},
+		{"aspnet v3 2^31 iterations", aspnetV3(2, 1<<31, 16, 64), Params{}, "limit"},
+		{"sha256-crypt rounds 9999999999 (clamped, then capped)", "$5$rounds=9999999999$salt$" + h43, Params{}, "limit"},
+		{"phpass log2 31", "$P$T" + strings.Repeat("a", 30), Params{}, "limit"},
+		{"wrapped pbkdf2 inner 1e9 iterations", "$osw1$pbkdf2-sha256$r=1000000000,l=32,h=sha256,s=c2FsdA$" + string(bc), Params{}, "limit"},
+		{"wrapped phpass inner log2 30", "$osw1$phpass$r=30,l=0,h=,s=c2FsdHNhbHQ$" + string(bc), Params{}, "limit"},
 		{"django pbkdf2 1e8 iterations", "pbkdf2_sha256$100000000$salt$" + b32, Params{}, "limit"},
 		{"django pbkdf2 0 iterations", "pbkdf2_sha256$0$salt$" + b32, Params{}, "limit"},
 		{"passlib pbkdf2 99999999", "$pbkdf2-sha256$99999999$c2FsdA$" + ab32, Params{}, "limit"},
@@ -93,6 +125,13 @@ func hostileCases(t testing.TB) []hostileCase {
 		{"django pbkdf2 wrong length", "pbkdf2_sha1$1000$salt$" + b32, Params{}, "unsupported"},
 		{"django bcrypt_sha256 truncated", "bcrypt_sha256$$2b$12$abc", Params{}, "unsupported"},
 		{"django argon2d", "argon2$argon2d$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "unsupported"},
+		{"scrypt 8-byte key", "$scrypt$ln=10,r=8,p=1$c2FsdA$" + strings.TrimRight(b64(make([]byte, 8)), "="), Params{}, "unsupported"},
+		{"scrypt 200-byte key", "$scrypt$ln=10,r=8,p=1$c2FsdA$" + strings.TrimRight(b64(make([]byte, 200)), "="), Params{}, "unsupported"},
+		{"scrypt r with a sign", "$scrypt$ln=10,r=-8,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "unsupported"},
+		{"scrypt 11-digit ln", "$scrypt$ln=10000000000,r=8,p=1$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "unsupported"},
+		{"argon2 m=0", "$argon2id$v=19$m=0,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", Params{}, "unsupported"},
+		{"argon2 4 KiB hash", "$argon2id$v=19$m=65536,t=1,p=1$c2FsdHNhbHQ$" + strings.TrimRight(b64(make([]byte, 4096)), "="), Params{}, "unsupported"},
+		{"wrapped pbkdf2 inner key length 0", "$osw1$pbkdf2-sha256$r=1000,l=0,h=sha256,s=c2FsdA$" + string(bc), Params{}, "unsupported"},
 		{"scrypt missing p", "$scrypt$ln=10,r=8$c2FsdA$" + strings.TrimRight(b32, "="), Params{}, "unsupported"},
 		{"passlib pbkdf2 wrong length", "$pbkdf2-sha512$1000$c2FsdA$" + ab32, Params{}, "unsupported"},
 		{"aspnet v2 wrong length", b64(append([]byte{0}, make([]byte, 50)...)), Params{}, "unsupported"},
@@ -146,5 +185,51 @@ func checkErrType(t *testing.T, op string, err error, want string) {
 		if !errors.As(err, &ue) || ue.Reason == "" || !strings.HasPrefix(err.Error(), "hash: ") {
 			t.Fatalf("%s error = %v, want *UnsupportedError", op, err)
 		}
+	}
+}
+
+// TestCheckScryptExhaustive checks the scrypt bounds against exact
+// (big.Int) arithmetic over every ln and powers of two (and their
+// neighbours) for r and p: whatever checkScrypt accepts fits the limits,
+// so no product can wrap below a cap.
+func TestCheckScryptExhaustive(t *testing.T) {
+	l := DefaultLimits()
+	maxMem := big.NewInt(int64(l.ScryptMaxMemoryBytes))
+	var vals []int
+	for k := 0; k < 63; k++ {
+		vals = append(vals, (1<<k)-1, 1<<k, (1<<k)+1)
+	}
+	prod := func(fs ...int64) *big.Int {
+		x := big.NewInt(1)
+		for _, f := range fs {
+			x.Mul(x, big.NewInt(f))
+		}
+		return x
+	}
+	accepted := 0
+	for ln := -1; ln <= 70; ln++ {
+		for _, r := range vals {
+			for _, p := range []int{-1, 0, 1, 2, 15, 16, 17, 1 << 20} {
+				err := checkScrypt(l, ln, r, p)
+				if err != nil {
+					var le *LimitError
+					if !errors.As(err, &le) {
+						t.Fatalf("ln=%d r=%d p=%d: %v is not a *LimitError", ln, r, p, err)
+					}
+					continue
+				}
+				accepted++
+				n := new(big.Int).Lsh(big.NewInt(1), uint(ln))
+				mem := new(big.Int).Mul(prod(128, int64(r)), n)
+				work := new(big.Int).Mul(mem, big.NewInt(int64(p)))
+				if ln < 1 || r < 1 || p < 1 || mem.Cmp(maxMem) > 0 || prod(128, int64(r), int64(p)).Cmp(maxMem) > 0 ||
+					work.Cmp(new(big.Int).Mul(maxMem, big.NewInt(4))) > 0 || prod(int64(r), int64(p)).Cmp(big.NewInt(1<<30)) >= 0 {
+					t.Fatalf("accepted ln=%d r=%d p=%d: memory %s, work %s over the limits", ln, r, p, mem, work)
+				}
+			}
+		}
+	}
+	if accepted == 0 {
+		t.Fatal("nothing accepted: the test checks nothing")
 	}
 }

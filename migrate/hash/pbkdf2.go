@@ -6,6 +6,8 @@ import (
 	"crypto/sha512"
 	"fmt"
 	gohash "hash"
+	"math"
+	"math/bits"
 	"strings"
 
 	"golang.org/x/crypto/pbkdf2"
@@ -127,22 +129,8 @@ func scryptScheme() *scheme {
 				v[i] = n
 			}
 			ln, r, p := v[0], v[1], v[2]
-			l := h.limits
-			switch {
-			case ln < 1 || ln > 40:
-				return nil, limitErr(name, "ln", int64(ln), 40)
-			case r < 1 || r > 1<<20:
-				return nil, limitErr(name, "r", int64(r), 1<<20)
-			case int64(128)*(int64(1)<<ln)*int64(r) > int64(l.ScryptMaxMemoryBytes):
-				return nil, limitErr(name, "memory bytes (128*N*r)", int64(128)*(int64(1)<<ln)*int64(r), int64(l.ScryptMaxMemoryBytes))
-			case p < 1 || p > l.ScryptMaxP:
-				return nil, limitErr(name, "p", int64(p), int64(l.ScryptMaxP))
-			case int64(128)*int64(r)*int64(p) > int64(l.ScryptMaxMemoryBytes):
-				// scrypt also allocates p·128·r bytes up front.
-				return nil, limitErr(name, "memory bytes (128*r*p)", int64(128)*int64(r)*int64(p), int64(l.ScryptMaxMemoryBytes))
-			case int64(128)*(int64(1)<<ln)*int64(r)*int64(p) > 4*int64(l.ScryptMaxMemoryBytes):
-				// Work grows with N·r·p: cap it at four times the memory cap.
-				return nil, limitErr(name, "work bytes (128*N*r*p)", int64(128)*(int64(1)<<ln)*int64(r)*int64(p), 4*int64(l.ScryptMaxMemoryBytes))
+			if err := checkScrypt(h.limits, ln, r, p); err != nil {
+				return nil, err
 			}
 			salt, ok1 := decodeB64(parts[1])
 			sum, ok2 := decodeB64(parts[2])
@@ -167,4 +155,64 @@ func scryptScheme() *scheme {
 			return constEq(got, d.digest), nil
 		},
 	}
+}
+
+// scryptMaxLog2N bounds log2 N before any arithmetic: 2^40 is far beyond
+// any cap the Limits allow, and 1<<ln stays exact in 64 bits.
+const scryptMaxLog2N = 40
+
+// checkScrypt bounds scrypt's parameters before use: N = 2^ln a power of
+// two above 1, r and p at least 1, p within ScryptMaxP, r·p below 2^30 (RFC
+// 7914 §2), the memory scrypt allocates (128·N·r for V, 128·r·p for B)
+// within ScryptMaxMemoryBytes and the work (128·N·r·p) within four times
+// that. Products are computed without overflow: a hostile value cannot
+// wrap a product below a cap.
+func checkScrypt(l Limits, ln, r, p int) error {
+	const name = "scrypt"
+	maxMem := uint64(l.ScryptMaxMemoryBytes)
+	switch {
+	case ln < 1 || ln > scryptMaxLog2N:
+		return limitErr(name, "ln (log2 N)", int64(ln), scryptMaxLog2N)
+	case r < 1:
+		return limitErr(name, "r", int64(r), int64(maxMem/128))
+	case p < 1 || p > l.ScryptMaxP:
+		return limitErr(name, "p", int64(p), int64(l.ScryptMaxP))
+	}
+	n, ur, up := uint64(1)<<ln, uint64(r), uint64(p)
+	if v, ok := mulCapped(1<<30-1, ur, up); !ok {
+		return limitErr(name, "r*p", clampInt64(v), 1<<30-1)
+	}
+	if v, ok := mulCapped(maxMem, 128, n, ur); !ok {
+		return limitErr(name, "memory bytes (128*N*r)", clampInt64(v), int64(maxMem))
+	}
+	if v, ok := mulCapped(maxMem, 128, ur, up); !ok {
+		// scrypt also allocates p·128·r bytes up front.
+		return limitErr(name, "memory bytes (128*r*p)", clampInt64(v), int64(maxMem))
+	}
+	if v, ok := mulCapped(4*maxMem, 128, n, ur, up); !ok {
+		// Work grows with N·r·p: cap it at four times the memory cap.
+		return limitErr(name, "work bytes (128*N*r*p)", clampInt64(v), int64(4*maxMem))
+	}
+	return nil
+}
+
+// mulCapped multiplies fs and reports whether the product is at most limit.
+// On overflow it returns math.MaxUint64 and false.
+func mulCapped(limit uint64, fs ...uint64) (uint64, bool) {
+	prod := uint64(1)
+	for _, f := range fs {
+		hi, lo := bits.Mul64(prod, f)
+		if hi != 0 {
+			return math.MaxUint64, false
+		}
+		prod = lo
+	}
+	return prod, prod <= limit
+}
+
+func clampInt64(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
 }
