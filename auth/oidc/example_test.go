@@ -15,7 +15,7 @@ import (
 // callback (branching on the outcome kind), and accept back-channel logout.
 func Example() {
 	ctx := context.Background()
-	secret, _ := config.ResolveSecret("${FAS_CLIENT_SECRET}", os.LookupEnv, os.ReadFile)
+	secret, _ := config.ResolveSecret("${FAS_CLIENT_SECRET}", os.LookupEnv, config.ReadSecretFile)
 	p, err := oidc.New(ctx, oidc.ProviderConfig{
 		Name: "fas", Profile: "fas",
 		Issuer:         "https://idp.iamfas.int.belgium.be/fas/oauth2",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -94,18 +93,11 @@ func (e *Error) Unwrap() []error {
 // Load reads the YAML file at path into dst (a pointer to the top-level
 // config struct) with [Decode]'s rules.
 func Load(path string, dst any) error {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("config: %s is not a regular file", path)
-	}
 	err = Decode(f, dst)
 	var ce *Error
 	if errors.As(err, &ce) {

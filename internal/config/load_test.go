@@ -199,7 +199,7 @@ providers:
 		{"missing env var names the key and the variable", "key: ${OVERSTAP_TEST_UNSET_VAR}\n",
 			[]string{"key: secret: environment variable OVERSTAP_TEST_UNSET_VAR is not set (export it, or use file:/path) (line 1)"}},
 		{"secret file missing", "key: file:/nonexistent/overstap/secret\n",
-			[]string{"key: secret: reading /nonexistent/overstap/secret: open /nonexistent/overstap/secret: no such file or directory (line 1)"}},
+			[]string{"key: secret: reading /nonexistent/overstap/secret: stat /nonexistent/overstap/secret: no such file or directory (line 1)"}},
 		{"secret must be a string", "key: [a]\n",
 			[]string{`key: secret: must be a string: "${ENV_VAR}" or "file:/path" (line 1)`}},
 		{"required key missing", "log: {format: text}\n",

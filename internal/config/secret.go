@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 
 	"gopkg.in/yaml.v3"
 )
@@ -52,8 +55,71 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // MarshalYAML writes the placeholder, never the value.
 func (s Secret) MarshalYAML() (any, error) { return "[redacted]", nil }
 
-// maxSecretFile bounds a secret read from a file.
-const maxSecretFile = 1 << 20
+// MaxSecretFile bounds a secret read from a file (64 KiB: a PEM private key
+// is a few KiB).
+const MaxSecretFile = 64 << 10
+
+// ReadSecretFile reads a secret file: it must be a regular file (a FIFO, a
+// device such as /dev/zero, or a directory is refused before anything is
+// read, so it can neither hang nor exhaust memory) of at most MaxSecretFile
+// bytes. Symbolic links to a regular file are followed (Kubernetes mounts
+// secrets that way).
+func ReadSecretFile(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxSecretFile {
+		return nil, fmt.Errorf("larger than %d bytes", MaxSecretFile)
+	}
+	return b, nil
+}
+
+// openRegular opens path for reading only if it is a regular file. The
+// open does not block on a FIFO (O_NONBLOCK), and the type is checked on
+// the opened file, so swapping the path in between does not help.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err = f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))
+	}
+	return f, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0 || m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a plain file"
+}
 
 // ErrSecretLiteral is returned for a secret written in clear in the file.
 var ErrSecretLiteral = errors.New(`a secret must be a reference: "${ENV_VAR}" or "file:/path"`)
@@ -65,7 +131,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: secret: must be a string: \"${ENV_VAR}\" or \"file:/path\"", n.Line)}}
 	}
-	v, err := ResolveSecret(n.Value, os.LookupEnv, os.ReadFile)
+	v, err := ResolveSecret(n.Value, os.LookupEnv, ReadSecretFile)
 	if err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
@@ -74,8 +140,13 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // ResolveSecret turns a reference into a Secret, using lookup and read for
-// the environment and files (injected for tests).
+// the environment and files (injected for tests). Pass ReadSecretFile as
+// read (nil means ReadSecretFile): os.ReadFile would read /dev/zero until
+// memory runs out and block on a FIFO.
 func ResolveSecret(ref string, lookup func(string) (string, bool), read func(string) ([]byte, error)) (Secret, error) {
+	if read == nil {
+		read = ReadSecretFile
+	}
 	switch {
 	case ref == "":
 		return Secret{}, nil
@@ -98,8 +169,8 @@ func ResolveSecret(ref string, lookup func(string) (string, bool), read func(str
 		if err != nil {
 			return Secret{}, fmt.Errorf("secret: reading %s: %w", path, err)
 		}
-		if len(b) > maxSecretFile {
-			return Secret{}, fmt.Errorf("secret: %s is larger than %d bytes", path, maxSecretFile)
+		if len(b) > MaxSecretFile {
+			return Secret{}, fmt.Errorf("secret: %s is larger than %d bytes", path, MaxSecretFile)
 		}
 		b = []byte(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"))
 		if len(b) == 0 {
