@@ -1,0 +1,93 @@
+package family
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/overstap/overstap/auth/nrn"
+)
+
+// AdminHandler serves the admin API of family grants. It does no
+// authentication of its own: mount it on the gateway's admin listener,
+// behind its bearer token (e.g. under /admin/family/).
+//
+//	POST .../grants/revoke   {"grant": "<id>", "by": "alice"}         → {"revoked": 1}
+//	POST .../persons/revoke  {"nrn": "85.07.30-033.28", "by": "alice"} → {"revoked": n}
+//
+// "by" names the admin in the audit log (default "admin"). The national
+// number is read in any written form and used only to compute its
+// reference.
+func (s *Service) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /grants/revoke", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Grant string `json:"grant"`
+			By    string `json:"by"`
+		}
+		if !readJSON(w, r, &in) || in.Grant == "" {
+			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+			return
+		}
+		_, err := s.AdminRevoke(r.Context(), in.Grant, adminName(in.By))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			adminJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		case err != nil:
+			s.log.Error("family: admin revoke failed", "err", err.Error())
+			adminJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+		default:
+			adminJSON(w, http.StatusOK, map[string]int{"revoked": 1})
+		}
+	})
+	mux.HandleFunc("POST /persons/revoke", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			NRN string `json:"nrn"`
+			By  string `json:"by"`
+		}
+		if !readJSON(w, r, &in) {
+			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+			return
+		}
+		n, err := nrn.Parse(in.NRN)
+		if err != nil {
+			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_nrn"})
+			return
+		}
+		gs, err := s.AdminRevokePerson(r.Context(), s.ref(n), adminName(in.By))
+		if err != nil {
+			s.log.Error("family: admin revoke failed", "err", err.Error())
+			adminJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+			return
+		}
+		s.log.Info("family: admin revoked the grants of a person", "nrn", n.Mask(), "count", len(gs))
+		adminJSON(w, http.StatusOK, map[string]int{"revoked": len(gs)})
+	})
+	return mux
+}
+
+func adminName(s string) string {
+	if s == "" || len(s) > 64 || !validName(s) {
+		return "admin"
+	}
+	return s
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+func adminJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,355 @@
+package family
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// Hooks returns the gateway hooks of the family route classes. In
+// forward-auth mode the gateway never sees a body and denies these
+// classes whatever the hook would say.
+func (s *Service) Hooks() map[route.Class]gateway.Hook {
+	return map[route.Class]gateway.Hook{
+		route.FamilyLink: linkHook{s},
+		route.FamilyData: dataHook{s},
+		route.Credential: credentialHook{s},
+	}
+}
+
+// stepUpGrace is how long after a fresh login a too-weak session gets the
+// "stronger login needed" page instead of another step-up round (the
+// citizen chose a weaker means at the IdP: no redirect loop).
+const stepUpGrace = 2 * time.Minute
+
+// fresh reports whether the session meets the family step-up.
+func (s *Service) fresh(g *gateway.Gateway, sess *gateway.Session) bool {
+	return g.Fresh(sess, s.level, s.cfg.StepUp.MaxAge)
+}
+
+// stepUp sends the citizen to a fresh, stronger login, or explains why
+// the one just made is not strong enough.
+func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, sess *gateway.Session, returnTo string) {
+	if sess != nil && sess.Level < s.level && !sess.AuthTime.IsZero() && g.Now().Sub(sess.AuthTime) < stepUpGrace {
+		g.Error(w, r, http.StatusForbidden, "level_too_low", nil)
+		return
+	}
+	g.RequireLogin(w, r, returnTo, true)
+}
+
+// session answers the request itself (login, 503) unless it has a session
+// with a national number.
+func session(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest, returnTo string) (*gateway.Session, bool) {
+	g := c.Gateway
+	switch {
+	case c.SessionErr != nil:
+		g.Error(w, r, http.StatusServiceUnavailable, "session_store", c.SessionErr)
+		return nil, false
+	case c.Session == nil:
+		g.RequireLogin(w, r, returnTo, false)
+		return nil, false
+	case c.Session.NRN.IsZero():
+		g.Error(w, r, http.StatusForbidden, "no_nrn", nil)
+		return nil, false
+	}
+	return c.Session, true
+}
+
+type linkHook struct{ s *Service }
+
+// Intercept decides a family-add request: step-up, the member's number
+// read unambiguously, then a live grant, the register, or an invitation.
+func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+	s, g := h.s, c.Gateway
+	handled := gateway.HookResult{Handled: true}
+	a, ok := s.apps[c.App]
+	if !ok {
+		g.Error(w, r, http.StatusForbidden, "family_link", nil)
+		return handled
+	}
+	sess, ok := session(w, r, c, a.ReturnTo)
+	if !ok {
+		return handled
+	}
+	if !s.fresh(g, sess) {
+		s.stepUp(g, w, r, sess, a.ReturnTo)
+		return handled
+	}
+	ex, err := ExtractMember(r, a.MemberField, a.MaxBodyBytes)
+	if err != nil {
+		s.record(r.Context(), "family.requested", "refused", sess.NRNRef, "", c.App, map[string]string{"reason": errReason(err)})
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			g.Error(w, r, http.StatusRequestEntityTooLarge, "too_large", nil)
+		case errors.Is(err, ErrBadNRN), errors.Is(err, ErrMissingField):
+			g.Error(w, r, http.StatusBadRequest, "family_nrn", nil)
+		default:
+			g.Error(w, r, http.StatusBadRequest, "family_request", nil)
+		}
+		return handled
+	}
+	res, err := s.RequestLink(r.Context(), c.App, sess.NRN, ex.Member)
+	switch {
+	case errors.Is(err, ErrTooMany):
+		g.Error(w, r, http.StatusTooManyRequests, "family_too_many", nil)
+		return handled
+	case err != nil:
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return handled
+	}
+	switch res.Outcome {
+	case Self:
+		g.Error(w, r, http.StatusBadRequest, "family_self", nil)
+		return handled
+	case Invited:
+		kind := "not_verified"
+		if res.RegistryDown {
+			kind = "registry_down"
+		}
+		g.Page(w, r, http.StatusForbidden, PageInvite, pages.Data{
+			Kind: kind, Ref: res.Code, HomeURL: a.ReturnTo,
+			Providers: []pages.Provider{{Name: "member", Label: ex.Member.Mask()}, {Name: "expires", Label: res.Invitation.Expires.Format("2006-01-02")}},
+		}, false)
+		return handled
+	}
+	fwd := r.Clone(r.Context())
+	fwd.Body = io.NopCloser(bytes.NewReader(ex.Body))
+	fwd.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ex.Body)), nil }
+	fwd.ContentLength = int64(len(ex.Body))
+	fwd.Header = r.Header.Clone()
+	fwd.Header.Set("Content-Type", ex.ContentType)
+	fwd.Header.Set("Content-Length", strconv.Itoa(len(ex.Body)))
+	fwd.Header.Del("Content-Encoding")
+	fwd.TransferEncoding = nil
+	return gateway.HookResult{Forward: fwd}
+}
+
+func errReason(err error) string {
+	for _, e := range []struct {
+		err    error
+		reason string
+	}{{ErrTooLarge, "too_large"}, {ErrBadNRN, "bad_nrn"}, {ErrMissingField, "missing_field"}, {ErrDuplicate, "duplicate_field"},
+		{ErrContentType, "content_type"}, {ErrMalformed, "malformed"}} {
+		if errors.Is(err, e.err) {
+			return e.reason
+		}
+	}
+	return "other"
+}
+
+type dataHook struct{ s *Service }
+
+// Intercept decides a family-data request: one's own data, or a live
+// grant for that member in this app whose scope holds the action.
+func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+	s, g := h.s, c.Gateway
+	handled := gateway.HookResult{Handled: true}
+	a, ok := s.apps[c.App]
+	if !ok {
+		g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+		return handled
+	}
+	back := a.ReturnTo
+	if r.Method == http.MethodGet {
+		back = c.Path
+	}
+	sess, ok := session(w, r, c, back)
+	if !ok {
+		return handled
+	}
+	if !g.Fresh(sess, c.MinLevel, 0) {
+		g.RequireLogin(w, r, back, true)
+		return handled
+	}
+	acc, _, err := s.Authorize(r.Context(), c.App, r.Method, c.Path, sess.AccountID, sess.NRN)
+	switch {
+	case err != nil:
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return handled
+	case acc == AccessOwn || acc == AccessGranted:
+		return gateway.HookResult{}
+	}
+	g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+	return handled
+}
+
+type credentialHook struct{ s *Service }
+
+// Intercept decides a credential request: one's own credential, after a
+// step-up; never anyone else's, whatever grant exists.
+func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+	s, g := h.s, c.Gateway
+	handled := gateway.HookResult{Handled: true}
+	a, ok := s.apps[c.App]
+	if !ok {
+		g.Error(w, r, http.StatusForbidden, "family_credential", nil)
+		return handled
+	}
+	sess, ok := session(w, r, c, a.ReturnTo)
+	if !ok {
+		return handled
+	}
+	switch s.Credential(r.Context(), c.App, c.Path, sess.AccountID, sess.NRN) {
+	case AccessOwn, AccessNoMatch:
+	default:
+		g.Error(w, r, http.StatusForbidden, "family_credential", nil)
+		return handled
+	}
+	if !s.fresh(g, sess) {
+		s.stepUp(g, w, r, sess, a.ReturnTo)
+		return handled
+	}
+	s.record(r.Context(), "family.credential_own", "success", sess.NRNRef, sess.NRNRef, c.App, nil)
+	return gateway.HookResult{}
+}
+
+// Page names of the family pages (auth/gateway/pages/family.go).
+const (
+	PageInvite  = "family_invite"
+	PageAccept  = "family_accept"
+	PageApprove = "family_approve"
+	PageGrants  = "family_grants"
+	PageDone    = "family_done"
+)
+
+// EndpointPrefix is where the family pages live.
+const EndpointPrefix = gateway.Prefix + "family"
+
+// Endpoint serves the member's and requester's pages under
+// /.overstap/family/: the list of grants with revoke buttons, the
+// invitation-code entry and the approve/decline page.
+func (s *Service) Endpoint() gateway.Endpoint {
+	return func(g *gateway.Gateway, w http.ResponseWriter, r *http.Request) {
+		sub := strings.TrimPrefix(r.URL.Path, EndpointPrefix)
+		here := EndpointPrefix + "/"
+		if sub == "/accept" {
+			here = EndpointPrefix + "/accept"
+		}
+		sess, err := g.SessionOf(r)
+		switch {
+		case errors.Is(err, gateway.ErrNoSession):
+			g.RequireLogin(w, r, here, false)
+			return
+		case err != nil:
+			g.Error(w, r, http.StatusServiceUnavailable, "session_store", err)
+			return
+		case sess.NRN.IsZero():
+			g.Error(w, r, http.StatusForbidden, "no_nrn", nil)
+			return
+		}
+		if r.Method == http.MethodPost && !g.CSRFValid(r) {
+			g.Error(w, r, http.StatusForbidden, "csrf", nil)
+			return
+		}
+		switch {
+		case (sub == "" || sub == "/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			s.grantsPage(g, w, r, sess)
+		case sub == "/accept" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			if !s.fresh(g, sess) {
+				s.stepUp(g, w, r, sess, here)
+				return
+			}
+			g.Page(w, r, http.StatusOK, PageAccept, pages.Data{Action: EndpointPrefix + "/accept"}, true)
+		case sub == "/accept" && r.Method == http.MethodPost:
+			if !s.fresh(g, sess) {
+				s.stepUp(g, w, r, sess, here)
+				return
+			}
+			inv, err := s.Redeem(r.Context(), r.PostFormValue("code"), sess.NRN, g.ClientIP(r))
+			if err != nil {
+				s.codeError(g, w, r, err)
+				return
+			}
+			g.Page(w, r, http.StatusOK, PageApprove, pages.Data{Action: EndpointPrefix + "/decide", Ref: inv.ID, Providers: []pages.Provider{
+				{Name: "requester", Label: inv.RequesterMask}, {Name: "app", Label: inv.App}, {Name: "scope", Label: inv.Scope.String()},
+				{Name: "until", Label: s.now().Add(s.cfg.GrantTTL).Format("2006-01-02")},
+			}}, true)
+		case sub == "/decide" && r.Method == http.MethodPost:
+			if !s.fresh(g, sess) {
+				s.stepUp(g, w, r, sess, EndpointPrefix+"/accept")
+				return
+			}
+			approve := r.PostFormValue("decision") == "approve"
+			if !approve && r.PostFormValue("decision") != "decline" {
+				g.Error(w, r, http.StatusBadRequest, "bad_request", nil)
+				return
+			}
+			if _, err := s.Decide(r.Context(), r.PostFormValue("invitation"), sess.NRN, approve); err != nil {
+				s.codeError(g, w, r, err)
+				return
+			}
+			kind := "declined"
+			if approve {
+				kind = "approved"
+			}
+			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: kind, HomeURL: EndpointPrefix + "/"}, false)
+		case sub == "/revoke" && r.Method == http.MethodPost:
+			if !s.fresh(g, sess) {
+				s.stepUp(g, w, r, sess, EndpointPrefix+"/")
+				return
+			}
+			if _, err := s.Revoke(r.Context(), r.PostFormValue("grant"), sess.NRN); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					g.Error(w, r, http.StatusNotFound, "not_found", nil)
+					return
+				}
+				g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+				return
+			}
+			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "revoked", HomeURL: EndpointPrefix + "/"}, false)
+		case sub == "" || sub == "/" || sub == "/accept" || sub == "/decide" || sub == "/revoke":
+			g.Error(w, r, http.StatusMethodNotAllowed, "method", nil)
+		default:
+			g.Error(w, r, http.StatusNotFound, "not_found", nil)
+		}
+	}
+}
+
+func (s *Service) codeError(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, ErrCodeInvalid), errors.Is(err, ErrCodeExpired):
+		g.Error(w, r, http.StatusForbidden, "family_code", nil)
+	case errors.Is(err, ErrNotForYou):
+		g.Error(w, r, http.StatusForbidden, "family_not_for_you", nil)
+	case errors.Is(err, ErrLocked):
+		g.Error(w, r, http.StatusForbidden, "family_locked", nil)
+	case errors.Is(err, ErrRateLimited):
+		g.Error(w, r, http.StatusTooManyRequests, "family_rate", nil)
+	default:
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+	}
+}
+
+// grantsPage lists the person's grants: as member (revocable) and as
+// requester (revocable too: either side may end a link).
+func (s *Service) grantsPage(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, sess *gateway.Session) {
+	gs, err := s.Grants(r.Context(), sess.NRN)
+	if err != nil {
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return
+	}
+	ref, now := s.ref(sess.NRN), s.now()
+	var items []pages.Provider
+	for _, gr := range gs {
+		if !gr.Live(now) {
+			continue
+		}
+		// Name: "m:<id>" for grants where the person is the member, "r:<id>"
+		// where they asked; Label: the other person (masked), the app,
+		// the scope and the end date.
+		prefix, who := "m:", gr.RequesterMask
+		if gr.RequesterRef == ref {
+			prefix, who = "r:", gr.MemberMask
+		}
+		items = append(items, pages.Provider{Name: prefix + gr.ID, Label: who + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
+	}
+	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", Providers: items, HomeURL: "/"}, true)
+}
