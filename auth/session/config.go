@@ -68,7 +68,16 @@ type Config struct {
 }
 
 // Validate returns every problem in cfg, each starting with its YAML key.
+// The redis section is checked only for store "redis".
 func (cfg Config) Validate() error { return cfg.validate(true) }
+
+// ValidatesSubtree marks Config as a config.SubtreeValidator: Validate
+// checks the redis section itself, and only when store is "redis", so the
+// loader must not validate it on its own (it would require redis.url for
+// the memory store).
+func (Config) ValidatesSubtree() {}
+
+var _ config.SubtreeValidator = Config{}
 
 // validate checks cfg; withRedis includes the redis section (NewRedis is
 // given a client and does not need it).

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,58 @@ func TestNewRedisConfig(t *testing.T) {
 	}
 	if _, err := Open(Config{Store: "redis", Keys: []config.Secret{testKey(1)}}); err == nil || !strings.Contains(err.Error(), "redis.url: required") {
 		t.Errorf("Open without a redis section: %v", err)
+	}
+}
+
+// TestConfigLoadedOnlyChecksSelectedStore loads the sessions section the way
+// the gateway does (config.Decode, which validates nested sections): only
+// the selected store's settings are required, and each problem is reported
+// once.
+func TestConfigLoadedOnlyChecksSelectedStore(t *testing.T) {
+	type file struct {
+		Sessions Config `yaml:"sessions"`
+	}
+	t.Setenv("SESSION_KEY_TEST", hex.EncodeToString(testKey(1).Bytes()))
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // problems, in full; none = valid
+	}{
+		{"memory store needs no redis section", "sessions:\n  store: memory\n", nil},
+		{"default store needs no redis section", "sessions:\n  idle_timeout: 10m\n", nil},
+		{"memory store ignores an unused redis section", "sessions:\n  store: memory\n  redis:\n    db: 99\n", nil},
+		{"redis store with its settings", "sessions:\n  store: redis\n  keys: [\"${SESSION_KEY_TEST}\"]\n  redis:\n    url: redis://127.0.0.1:6379/0\n", nil},
+		{"redis store needs redis.url", "sessions:\n  store: redis\n  keys: [\"${SESSION_KEY_TEST}\"]\n",
+			[]string{"sessions.redis.url: required (e.g. redis://127.0.0.1:6379/0), or give addrs"}},
+		{"redis store checks the redis section", "sessions:\n  store: redis\n  keys: [\"${SESSION_KEY_TEST}\"]\n  redis:\n    url: redis://127.0.0.1:6379/0\n    dial_timeout: 5m\n",
+			[]string{"sessions.redis.dial_timeout: must be between 0 and 1m"}},
+		{"redis store needs keys", "sessions:\n  store: redis\n  redis:\n    url: redis://127.0.0.1:6379/0\n",
+			[]string{`sessions.keys: at least one 32-byte key is required for store "redis" (e.g. ${OVERSTAP_SESSION_KEY} holding 64 hex digits from "openssl rand -hex 32")`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f file
+			err := config.Decode(strings.NewReader(tc.yaml), &f)
+			var got []string
+			var ce *config.Error
+			if errors.As(err, &ce) {
+				for _, p := range ce.Problems {
+					got = append(got, p.Path+": "+p.Msg)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if tc.want == nil {
+				s, err := Open(f.Sessions)
+				if f.Sessions.Store == "redis" {
+					return // Open would dial; Validate is what matters here
+				}
+				if err != nil {
+					t.Fatalf("Open(memory): %v", err)
+				}
+				s.Close()
+			}
+		})
 	}
 }

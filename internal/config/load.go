@@ -26,6 +26,17 @@ type Validator interface {
 	Validate() error
 }
 
+// SubtreeValidator is a Validator whose Validate checks every section below
+// it itself, choosing which apply: a store section whose backend settings
+// count only when that backend is selected. The loader calls its Validate
+// and does not descend into its fields (so an unselected backend's section
+// is not required, and no problem is reported twice).
+type SubtreeValidator interface {
+	Validator
+	// ValidatesSubtree is a marker; it does nothing.
+	ValidatesSubtree()
+}
+
 // Problem is one thing wrong with a configuration: the yaml key path it is
 // about ("providers[1].issuer"), the line in the file when known, and what is
 // wrong with a hint how to fix it.

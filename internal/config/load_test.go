@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,4 +396,48 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("Error without problems")
 		}
 	})
+}
+
+type alwaysBad struct {
+	X int `yaml:"x"`
+}
+
+func (alwaysBad) Validate() error { return errors.New("x: child checked") }
+
+type pickOne struct {
+	Use string    `yaml:"use"`
+	A   alwaysBad `yaml:"a"`
+}
+
+func (p pickOne) Validate() error {
+	if p.Use == "a" {
+		return fmt.Errorf("a.%w", p.A.Validate())
+	}
+	return nil
+}
+
+func (pickOne) ValidatesSubtree() {}
+
+type plainParent struct {
+	A alwaysBad `yaml:"a"`
+}
+
+func (plainParent) Validate() error { return nil }
+
+// TestSubtreeValidator: the loader does not descend into a
+// SubtreeValidator, which reports its children's problems itself.
+func TestSubtreeValidator(t *testing.T) {
+	var doc struct {
+		P pickOne     `yaml:"p"`
+		Q plainParent `yaml:"q"`
+	}
+	err := Decode(strings.NewReader("p:\n  use: b\n"), &doc)
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Path != "q.a.x" {
+		t.Fatalf("unselected child: %v (want only q.a.x from the plain parent)", err)
+	}
+	err = Decode(strings.NewReader("p:\n  use: a\n"), &doc)
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 || ce.Problems[0].Path+"|"+ce.Problems[1].Path != "p.a.x|q.a.x" && ce.Problems[0].Path+"|"+ce.Problems[1].Path != "q.a.x|p.a.x" {
+		t.Fatalf("selected child: %v (want p.a.x once and q.a.x)", err)
+	}
 }

@@ -46,6 +46,9 @@ func walkValue(v reflect.Value, path string, depth int, out *[]*Problem) {
 		return
 	}
 	callValidate(v, path, out)
+	if validatesSubtree(v) {
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		for _, f := range yamlFields(v.Type()) {
@@ -88,6 +91,15 @@ func callValidate(v reflect.Value, path string, out *[]*Problem) {
 			*out = append(*out, problemAt(path, leaf))
 		}
 	}
+}
+
+var subtreeType = reflect.TypeFor[SubtreeValidator]()
+
+// validatesSubtree reports whether v's type (or a pointer to it) is a
+// SubtreeValidator.
+func validatesSubtree(v reflect.Value) bool {
+	t := v.Type()
+	return t.Implements(subtreeType) || reflect.PointerTo(t).Implements(subtreeType)
 }
 
 // safeValidate turns a panicking Validate (a nil pointer inside a section)
