@@ -141,6 +141,15 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rt, name = returnTo(r.PostFormValue("return_to")), r.PostFormValue("provider")
+		if name == "" {
+			// A form without a provider (the legacy-login page): the only
+			// provider, or the choice page.
+			if len(g.providers) != 1 {
+				http.Redirect(w, r, Prefix+"login?return_to="+url.QueryEscape(rt), http.StatusSeeOther)
+				return
+			}
+			name = g.providers[0].Name()
+		}
 	default:
 		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
 		return

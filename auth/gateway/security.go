@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,12 +15,58 @@ import (
 	"github.com/overstap/overstap/auth/gateway/route"
 )
 
-// csp is the Content-Security-Policy of every gateway page.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// csp is the Content-Security-Policy of every gateway page; form-action
+// also lists the providers' browser origins (formAction).
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'%s; frame-ancestors 'none'; base-uri 'none'"
+
+// BrowserOriginer is implemented by providers that know the origins they
+// send the browser to (authorization and end-session endpoints).
+type BrowserOriginer interface {
+	BrowserOrigins() []string
+}
+
+// formAction lists the providers' origins for form-action: the login,
+// step-up and logout forms post to the gateway, which redirects to the
+// IdP, and browsers check form-action on that redirect too.
+func (g *Gateway) formAction() string {
+	var b strings.Builder
+	for _, p := range g.providers {
+		bo, ok := p.(BrowserOriginer)
+		if !ok {
+			continue
+		}
+		for _, o := range bo.BrowserOrigins() {
+			if cspSource(o) {
+				b.WriteString(" ")
+				b.WriteString(o)
+			}
+		}
+	}
+	return b.String()
+}
+
+// cspSource accepts only scheme://host[:port] made of safe characters.
+func cspSource(o string) bool {
+	rest, ok := strings.CutPrefix(o, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(o, "http://"); !ok {
+			return false
+		}
+	}
+	if rest == "" || len(rest) > 255 {
+		return false
+	}
+	for _, c := range rest {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
+}
 
 // pageHeaders sets the security headers of a gateway page.
 func (g *Gateway) pageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", fmt.Sprintf(csp, g.formAction()))
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")

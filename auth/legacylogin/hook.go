@@ -32,7 +32,7 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 			// The app's own form; what it posts comes back here.
 			return gateway.HookResult{Forward: r}
 		}
-		h.useFederated(w, r, g, http.StatusOK)
+		h.useFederated(w, r, c, http.StatusOK)
 		return done
 	case http.MethodPost:
 	default:
@@ -52,7 +52,7 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 	}
 	switch res.Outcome {
 	case UseFederated:
-		h.useFederated(w, r, g, http.StatusForbidden)
+		h.useFederated(w, r, c, http.StatusForbidden)
 	case BadRequest:
 		g.Error(w, r, http.StatusBadRequest, "bad_request", nil)
 	case Invalid:
@@ -77,14 +77,16 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 
 // useFederated shows the explanation page to browsers and a JSON error to
 // API clients (a JSON login body, or no HTML in Accept).
-func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, g *gateway.Gateway, status int) {
+func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest, status int) {
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
 	accept := r.Header.Get("Accept")
 	if strings.Contains(ct, "json") || (accept != "" && !strings.Contains(accept, "text/html") && !strings.Contains(accept, "*/*")) {
 		h.apiError(w, status)
 		return
 	}
-	g.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/"}, true)
+	// A language switch comes back to the login path, whose GET shows
+	// this page again.
+	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/", Here: c.Path}, true)
 }
 
 func (h *Hook) apiError(w http.ResponseWriter, status int) {

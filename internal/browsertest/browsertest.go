@@ -113,12 +113,12 @@ func (b *Browser) ConsoleErrors() []string {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
-// Screenshot saves a full-page PNG of the current page as
+// Screenshot saves a full-page PNG (quality 100: PNG, not JPEG) of the current page as
 // testdata/artifacts/<test>-<name>.png and returns its path.
 func (b *Browser) Screenshot(name string) string {
 	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("browsertest: screenshot %s: %v", name, err)
 		return ""

@@ -277,6 +277,7 @@ func Citizens(ps []devidp.Persona) []demoapp.Citizen {
 func Rules() []route.Rule {
 	return []route.Rule{
 		{Path: "/static/**", Class: route.Public},
+		{Path: "/favicon.ico", Class: route.Public},
 		{Path: "/login", Class: route.LegacyLogin},
 		{Path: "/family/add", Methods: []string{"POST"}, Class: route.FamilyLink},
 		{Path: "/family/*", Class: route.FamilyData},

@@ -28,6 +28,10 @@ func (p Provider) PublicJWKS() []byte { return p.P.PublicJWKS() }
 
 var _ gateway.KeyPublisher = Provider{}
 
+// BrowserOrigins are the IdP origins the browser is sent to (CSP
+// form-action).
+func (p Provider) BrowserOrigins() []string { return p.P.BrowserOrigins() }
+
 // AuthRequest starts a login.
 func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
 	opts := oidc.LoginOptions{ReturnTo: req.ReturnTo, MaxAge: req.MaxAge, Prompt: req.Prompt, UILocales: req.UILocales}
