@@ -172,6 +172,9 @@ func decodeDetails(s string) (map[string]string, error) {
 // serialised against every other Append on the database, from this process
 // or another.
 func (s *Store) Append(ctx context.Context, e Event) (Entry, error) {
+	if s.readOnly {
+		return Entry{}, ErrReadOnly
+	}
 	if err := checkEvent(e); err != nil {
 		return Entry{}, err
 	}

@@ -23,7 +23,10 @@
 // target are references (nrn.Number.Ref or account ids): an event in which
 // any field holds a national number, or anything written like one, is
 // refused. [Store.Verify] walks the chain and names the first broken link and
-// its kind: modified, deleted, inserted or reordered.
+// its kind: modified, deleted, inserted or reordered. [OpenReadOnly] opens a
+// database for verification only: no migration, nothing written, and a
+// missing database ([ErrNoDatabase]) or one without the audit log
+// ([ErrNoAuditLog]) is an error rather than an empty, "intact" chain.
 //
 // The hash chain makes tampering evident to anyone who runs Verify; it does
 // not stop someone with write access to the database from rewriting the whole

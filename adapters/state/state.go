@@ -145,6 +145,8 @@ type Store struct {
 	log     *slog.Logger
 	now     func() time.Time
 	where   string // the database, for messages: a file path or host/dbname
+	// readOnly is set by OpenReadOnly: writing methods fail with ErrReadOnly.
+	readOnly bool
 }
 
 // Open connects to the database cfg names, applies the embedded schema
