@@ -326,4 +326,3 @@ func parseMember(s string) (nrn.Number, error) {
 	}
 	return nrn.Number{}, ErrBadNRN
 }
-

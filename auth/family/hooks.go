@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/pages"
@@ -25,24 +24,45 @@ func (s *Service) Hooks() map[route.Class]gateway.Hook {
 	}
 }
 
-// stepUpGrace is how long after a fresh login a too-weak session gets the
-// "stronger login needed" page instead of another step-up round (the
-// citizen chose a weaker means at the IdP: no redirect loop).
-const stepUpGrace = 2 * time.Minute
-
 // fresh reports whether the session meets the family step-up.
 func (s *Service) fresh(g *gateway.Gateway, sess *gateway.Session) bool {
 	return g.Fresh(sess, s.level, s.cfg.StepUp.MaxAge)
 }
 
-// stepUp sends the citizen to a fresh, stronger login, or explains why
-// the one just made is not strong enough.
-func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, sess *gateway.Session, returnTo string) {
-	if sess != nil && sess.Level < s.level && !sess.AuthTime.IsZero() && g.Now().Sub(sess.AuthTime) < stepUpGrace {
-		g.Error(w, r, http.StatusForbidden, "level_too_low", nil)
+// stepUp sends the citizen to the gateway's step-up page (a fresh login
+// with prompt=login; the citizen confirms with a button, so a login that
+// is again too weak never loops by itself).
+//
+// The gateway asks the IdP for the level of returnTo's route, not for the
+// family level: until it can be told the level (see docs/family.md), the
+// citizen must choose a strong enough means at the IdP, and this check
+// is repeated on return.
+func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, _ *gateway.Session, returnTo string) {
+	requireLogin(g, w, r, returnTo, true)
+}
+
+// requireLogin is g.RequireLogin, except for a browser's form post: the
+// gateway answers those with 401 JSON, so the step-up page is rendered
+// here (its button starts a fresh login returning to returnTo; the post
+// itself is not replayed, the citizen sends it again).
+func requireLogin(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && browserForm(r) {
+		g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: gateway.Prefix + "stepup", ReturnTo: returnTo}, true)
 		return
 	}
-	g.RequireLogin(w, r, returnTo, true)
+	g.RequireLogin(w, r, returnTo, stepUp)
+}
+
+// browserForm reports whether r looks like a browser's form submission.
+func browserForm(r *http.Request) bool {
+	h := r.Header
+	if h.Get("X-Requested-With") != "" {
+		return false
+	}
+	if m := h.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
+		return false
+	}
+	return strings.Contains(h.Get("Accept"), "text/html")
 }
 
 // session answers the request itself (login, 503) unless it has a session
@@ -54,7 +74,7 @@ func session(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest, ret
 		g.Error(w, r, http.StatusServiceUnavailable, "session_store", c.SessionErr)
 		return nil, false
 	case c.Session == nil:
-		g.RequireLogin(w, r, returnTo, false)
+		requireLogin(g, w, r, returnTo, false)
 		return nil, false
 	case c.Session.NRN.IsZero():
 		g.Error(w, r, http.StatusForbidden, "no_nrn", nil)
@@ -166,7 +186,7 @@ func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 		return handled
 	}
 	if !g.Fresh(sess, c.MinLevel, 0) {
-		g.RequireLogin(w, r, back, true)
+		requireLogin(g, w, r, back, true)
 		return handled
 	}
 	acc, _, err := s.Authorize(r.Context(), c.App, r.Method, c.Path, sess.AccountID, sess.NRN)
