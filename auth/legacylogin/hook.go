@@ -58,7 +58,10 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 	case Invalid:
 		g.Error(w, r, http.StatusUnauthorized, "bad_credentials", nil)
 	case Verified:
-		s := &gateway.Session{AccountID: res.Account.ID, Provider: "password", Level: route.LevelLow, AuthTime: g.Now()}
+		// The gateway itself is the issuer of a password login; back-channel
+		// logout never matches it (no IdP knows it).
+		s := &gateway.Session{AccountID: res.Account.ID, Provider: "password", Issuer: "urn:overstap:password",
+			Subject: c.App + ":" + res.Account.ID, Level: route.LevelLow, AuthTime: g.Now()}
 		if err := g.StartSession(r.Context(), w, r, s); err != nil {
 			g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
 			return done

@@ -9,9 +9,11 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/x509"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -43,6 +45,13 @@ import (
 
 // AppName is the demo e-loket's name in the gateway.
 const AppName = "eloket"
+
+// A resident without a Belgian national number (no eID, no itsme): the
+// gateway_password policy is for such accounts. Fictitious.
+const (
+	ResidentUser     = "jan.peeters"
+	ResidentPassword = "Zomer-Fiets-2019"
+)
 
 // Options configure a demo.
 type Options struct {
@@ -79,6 +88,8 @@ type Demo struct {
 	Parts      *Parts
 
 	stop []func()
+	cfg  server.Config
+	opts server.Options
 	mu   sync.Mutex
 	seen map[string]int // "METHOD /path" → requests the e-loket received
 }
@@ -214,6 +225,11 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	if err := d.App.Seed(ctx, Citizens(d.Personas)); err != nil {
 		return nil, err
 	}
+	sum := md5.Sum([]byte(ResidentPassword))
+	if _, err := d.AppDB.ExecContext(ctx, `INSERT INTO burgers (gebruikersnaam, wachtwoord, naam) VALUES (?, ?, ?)`,
+		ResidentUser, "{MD5}"+base64.StdEncoding.EncodeToString(sum[:]), "Jan Peeters (zonder rijksregisternummer)"); err != nil {
+		return nil, fmt.Errorf("demo: seed: %w", err)
+	}
 	appLn, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -226,7 +242,8 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		return nil, err
 	}
 	ext := &familyExtension{demo: d}
-	if d.Server, err = server.Build(ctx, cfg, server.Options{Logger: log, Now: o.Now, Extensions: []server.Extension{ext}}); err != nil {
+	d.cfg, d.opts = cfg, server.Options{Logger: log, Now: o.Now, Extensions: []server.Extension{ext}}
+	if d.Server, err = server.Build(ctx, cfg, d.opts); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d.stop = append(d.stop, func() { _ = d.Server.Close() })
@@ -245,6 +262,25 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		}
 	}
 	return d, nil
+}
+
+// StartNode starts one more gateway node on a free loopback port, built
+// from the same configuration (with --redis, it shares sessions, login
+// flows and rate limits with the first through Redis) and returns its URL.
+func (d *Demo) StartNode(ctx context.Context) (string, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv, err := server.Build(ctx, d.cfg, d.opts)
+	if err != nil {
+		ln.Close()
+		return "", err
+	}
+	d.stop = append(d.stop, func() { _ = srv.Close() })
+	d.serve(ln, srv.Gateway, logging.OrDiscard(d.opts.Logger))
+	return "http://" + ln.Addr().String(), nil
 }
 
 // serve runs h on ln until Close.
