@@ -184,3 +184,67 @@ func newBodyServer(t *testing.T, body string) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// TestIdPRedirectPolicy: requests to the IdP follow redirects only to https
+// (or loopback http from a loopback http endpoint in development), never
+// from a remote IdP to plain http or to loopback.
+func TestIdPRedirectPolicy(t *testing.T) {
+	req := func(u string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://idp.example/jwks", "https://cdn.idp.example/jwks", true},
+		{"http://127.0.0.1:8080/jwks", "http://127.0.0.1:8080/keys", true},
+		{"http://127.0.0.1:8080/jwks", "https://idp.example/jwks", true},
+		{"https://idp.example/jwks", "http://idp.example/jwks", false},
+		{"https://idp.example/jwks", "http://127.0.0.1:6379/", false},
+		{"https://idp.example/jwks", "https://127.0.0.1/admin", false},
+		{"https://idp.example/jwks", "https://localhost/admin", false},
+		{"http://127.0.0.1:8080/jwks", "http://10.0.0.1/jwks", false},
+		{"https://idp.example/jwks", "https://user:pw@idp.example/jwks", false},
+		{"https://idp.example/jwks", "ftp://idp.example/jwks", false},
+	} {
+		err := checkIdPRedirect(req(tc.to), []*http.Request{req(tc.from)})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s -> %s: err = %v, want ok=%v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+	via := []*http.Request{req("https://a.example/1"), req("https://a.example/2"), req("https://a.example/3")}
+	if err := checkIdPRedirect(req("https://a.example/4"), via); err == nil {
+		t.Error("a fourth redirect was followed")
+	}
+
+	// Wired into the provider: a JWKS that redirects to plain http on a
+	// non-loopback host keeps the provider not ready, with the reason,
+	// and no connection is attempted.
+	testKeys(t)
+	op := newFakeOP(t)
+	inner := op.srv.Config.Handler
+	op.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/jwks" {
+			http.Redirect(w, r, "http://203.0.113.7/jwks", http.StatusFound)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(errString(p.Ready()), "refusing a redirect") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ready() = %v, want the refused redirect", p.Ready())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -115,6 +115,13 @@ func New(ctx context.Context, cfg ProviderConfig, deps Deps) (*Provider, error) 
 	if p.client == nil {
 		p.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A copy, so the caller's client is not changed: redirects from the
+	// IdP's endpoints must stay on https (see checkIdPRedirect).
+	hc := *p.client
+	if hc.CheckRedirect == nil {
+		hc.CheckRedirect = checkIdPRedirect
+	}
+	p.client = &hc
 	if p.replay == nil {
 		p.replay = NewMemoryStore(p.now, 0)
 	}
@@ -237,6 +244,32 @@ func (p *Provider) discoverLoop(ctx context.Context) {
 		}
 		wait = min(wait*2, p.retryMax)
 	}
+}
+
+// maxIdPRedirects bounds redirects on requests to the IdP.
+const maxIdPRedirects = 3
+
+// checkIdPRedirect is the redirect policy of requests to the IdP
+// (discovery, JWKS, token, userinfo). Every endpoint is checked to be https
+// (or http on loopback in development) before use; a redirect must not
+// undo that: it may lead to https only, or from a plain-http loopback
+// endpoint to another loopback one. Otherwise a redirect could downgrade
+// the key set or the token exchange to plain http, or point the gateway
+// at a loopback service from a public IdP.
+func checkIdPRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxIdPRedirects {
+		return fmt.Errorf("oidc: more than %d redirects", maxIdPRedirects)
+	}
+	u, first := req.URL, via[0].URL
+	switch {
+	case u.User != nil:
+		return errors.New("oidc: refusing a redirect to a URL with credentials")
+	case u.Scheme == "https" && (!isLoopback(u.Hostname()) || isLoopback(first.Hostname())):
+		return nil
+	case u.Scheme == "http" && first.Scheme == "http" && isLoopback(u.Hostname()) && isLoopback(first.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("oidc: refusing a redirect from %s to %s://%s (https only, no loopback from a remote IdP)", first.Host, u.Scheme, u.Host)
 }
 
 // discoveryDoc holds the discovery fields we use.
