@@ -2,10 +2,12 @@ package state
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -71,6 +73,13 @@ type Config struct {
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
 	// ConnectTimeout bounds connecting to PostgreSQL at start-up. Default: 5s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// AllowUnverifiedTLS accepts a dsn whose sslmode does not verify the
+	// server (disable, allow, prefer — the default —, require) for a host
+	// that is not loopback or a Unix socket. Off by default: the audit log
+	// and account links must not cross the network in clear or to an
+	// unauthenticated server. Do not turn it on in production; it is
+	// logged at start-up.
+	AllowUnverifiedTLS bool `yaml:"allow_unverified_tls"`
 
 	// Now is the clock for audit entries without a time (tests); not
 	// configurable in YAML.
@@ -97,6 +106,8 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New(`dsn: holds a password; move it to password: "${ENV_VAR}"`))
 		} else if pc.Host == "" {
 			errs = append(errs, errors.New("dsn: no host"))
+		} else if !c.AllowUnverifiedTLS && !localPostgres(pc) && !verifiesTLS(pc) {
+			errs = append(errs, errors.New(`dsn: sslmode must be verify-full (or verify-ca) for a remote host: the default "prefer" falls back to plain text and "require" accepts any certificate`))
 		}
 		if c.Path != "" {
 			errs = append(errs, errors.New("path: only for driver sqlite; use dsn for postgres"))
@@ -114,6 +125,43 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("connect_timeout: must be between 0 (default 5s) and 10m"))
 	}
 	return errors.Join(errs...)
+}
+
+// localPostgres reports whether every host of pc is a Unix socket or a
+// loopback address.
+func localPostgres(pc *pgx.ConnConfig) bool {
+	hosts := []string{pc.Host}
+	for _, f := range pc.Fallbacks {
+		hosts = append(hosts, f.Host)
+	}
+	for _, h := range hosts {
+		if strings.HasPrefix(h, "/") || h == "localhost" {
+			continue
+		}
+		if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// verifiesTLS reports whether every connection attempt pgx will make uses
+// TLS with the server's certificate checked (sslmode verify-ca or
+// verify-full): no plain-text fallback and no unchecked certificate.
+func verifiesTLS(pc *pgx.ConnConfig) bool {
+	ok := func(t *tls.Config) bool {
+		return t != nil && (!t.InsecureSkipVerify || t.VerifyPeerCertificate != nil || t.VerifyConnection != nil)
+	}
+	if !ok(pc.TLSConfig) {
+		return false
+	}
+	for _, f := range pc.Fallbacks {
+		if !ok(f.TLSConfig) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasURLPassword(dsn string) bool {
@@ -162,6 +210,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, extra ...Migrati
 	s := &Store{dialect: Dialect(cfg.driver()), log: logger, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.AllowUnverifiedTLS && s.dialect == Postgres {
+		logger.Warn("state: allow_unverified_tls is ON: the PostgreSQL server is not authenticated (development only)")
 	}
 	var err error
 	switch s.dialect {
