@@ -129,6 +129,21 @@ func (e *Engine) applyLoop(ctx context.Context, run Run, bp *batchProcessor, tot
 	if cp.Cursor == "" && cp.Batches > 0 {
 		return nil // the last checkpoint was the end of the store
 	}
+	counts, err := e.db.JournalCounts(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	planned := int64(0)
+	for _, byState := range counts {
+		planned += byState[StatePlanned]
+	}
+	var queued int64
+	if err := e.db.db.QueryRowContext(ctx, e.db.q(`SELECT COUNT(*) FROM migrate_batches WHERE run_id = ?`), run.ID).Scan(&queued); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	// A run that went through the queue settles batches out of key order:
+	// keep the lookups then.
+	bp.noEarlier = planned == 0 && queued == 0
 	p := &applyPipe{e: e, run: run, bp: bp, cp: cp, total: total, start: e.now(), seen0: cp.Seen}
 	return p.loop(ctx)
 }
@@ -226,6 +241,13 @@ type batchProcessor struct {
 	pub     PublicKey
 	cl      *classifier
 	derived bool
+	// noEarlier is set by the local apply when no earlier attempt left a
+	// journal entry the batches ahead could meet (a new run, or a resumed
+	// one without planned entries: settle and checkpoint share a
+	// transaction, so settled entries all lie before the checkpoint). The
+	// per-batch journal lookup is then skipped; the journal's unique
+	// (run, account) key still refuses a second entry.
+	noEarlier bool
 }
 
 func (e *Engine) newBatchProcessor(run Run, pub PublicKey) (*batchProcessor, error) {
@@ -313,9 +335,12 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	for i, a := range accts {
 		ids[i] = a.ID
 	}
-	existing, err := bp.e.db.Entries(ctx, bp.run.ID, ids)
-	if err != nil {
-		return nil, err
+	existing := map[string]Entry{}
+	if !bp.noEarlier {
+		var err error
+		if existing, err = bp.e.db.Entries(ctx, bp.run.ID, ids); err != nil {
+			return nil, err
+		}
 	}
 	todo := make([]store.Account, 0, len(accts))
 	var stale []string // planned entries that never took effect
@@ -428,6 +453,9 @@ func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchSta
 // database, bound a single stream.
 func (e *Engine) swapParallel(ctx context.Context, swaps []store.Swap) ([]error, error) {
 	streams := e.cfg.swapStreams()
+	if m, ok := e.store.(MultiRowSwapper); ok && m.MultiRowSwaps() && e.cfg.SwapStreams == 0 {
+		streams = 1 // one statement changes the batch: more transactions only add commits
+	}
 	size := (len(swaps) + streams - 1) / streams
 	size = max(size, 50) // small batches stay in one transaction
 	var parts [][]store.Swap

@@ -115,7 +115,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e, err := New(Options{DB: newStateDB(b), Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: 1000}})
+		e, err := New(Options{DB: newStateDB(b), Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: 1000, SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -29,8 +29,9 @@ type Config struct {
 	// database is not overloaded.
 	MaxAccountsPerSecond float64 `yaml:"max_accounts_per_second"`
 	// SwapStreams is the number of concurrent store transactions a batch's
-	// compare-and-swaps are split into (0 means 4; 1 = one transaction per
-	// batch). Keep it at or below the store adapter's connection pool.
+	// compare-and-swaps are split into (0 means 4, or 1 for a store with
+	// multi-row swaps (MultiRowSwapper); 1 = one transaction per batch).
+	// Keep it at or below the store adapter's connection pool.
 	SwapStreams int `yaml:"swap_streams"`
 }
 

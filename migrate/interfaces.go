@@ -24,6 +24,14 @@ type Store interface {
 	Capabilities() store.Capabilities
 }
 
+// MultiRowSwapper is implemented by stores whose SwapBatch changes many
+// rows with one statement (sqlstore). Unless Config.SwapStreams is set,
+// the engine then runs a batch's swaps as one transaction instead of
+// splitting them over concurrent ones.
+type MultiRowSwapper interface {
+	MultiRowSwaps() bool
+}
+
 // Strength grades a stored credential.
 type Strength string
 

@@ -28,6 +28,50 @@ type applyPipe struct {
 	// settled-next: the outcome and checkpoint of the last swapped batch.
 	pendOutcome map[string][]string
 	pendCP      *Checkpoint
+
+	// pages is the read-ahead: the store's pages in key order, read by a
+	// goroutine while earlier pages are prepared and swapped.
+	pages <-chan page
+}
+
+// page is one Iterate result, prepared.
+type page struct {
+	n    int // accounts read
+	next store.Cursor
+	pb   *preparedBatch
+	err  error // reading the store (wrapped) or preparing
+}
+
+// readAhead reads and prepares (classify, seal) the store's pages from
+// cursor on into the returned channel, up to two pages ahead of the
+// consumer, until the end, an error, or ctx is done. Working ahead changes
+// nothing of the order that makes a crash harmless: pages are still
+// journaled, swapped and checkpointed one after the other, and preparing a
+// page reads and writes nothing of another page's accounts.
+func (p *applyPipe) readAhead(ctx context.Context, cursor store.Cursor) <-chan page {
+	ch := make(chan page, 1)
+	go func() {
+		defer close(ch)
+		for {
+			accts, next, err := p.e.store.Iterate(ctx, cursor, p.e.cfg.batch())
+			var pb *preparedBatch
+			if err != nil {
+				err = fmt.Errorf("reading store: %w", err)
+			} else {
+				pb, err = p.bp.prepare(ctx, accts)
+			}
+			select {
+			case ch <- page{len(accts), next, pb, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || next == "" || len(accts) == 0 {
+				return
+			}
+			cursor = next
+		}
+	}()
+	return ch
 }
 
 type swapResult struct {
@@ -54,23 +98,26 @@ func (p *applyPipe) flush(ctx context.Context) error {
 // next reads and prepares the next batch and journals it (with the pending
 // settle); it returns nil at the end of the store.
 func (p *applyPipe) next(ctx context.Context) (*preparedBatch, Checkpoint, error) {
-	accts, next, err := p.e.store.Iterate(ctx, store.Cursor(p.cp.Cursor), p.e.cfg.batch())
-	if err != nil {
-		return nil, p.cp, p.stopped(fmt.Errorf("reading store: %w", err))
+	pg, ok := <-p.pages
+	if !ok {
+		pg.err = ctx.Err()
+		if pg.err == nil {
+			pg.err = errors.New("read-ahead ended early")
+		}
 	}
-	pb, err := p.bp.prepare(ctx, accts)
-	if err != nil {
-		return nil, p.cp, p.stopped(err)
+	if pg.err != nil {
+		return nil, p.cp, p.stopped(pg.err)
 	}
+	pb, next := pg.pb, pg.next
 	if err := p.e.db.journalStep(ctx, p.run.ID, pb.drop, pb.entries, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
 		return nil, p.cp, fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
 	}
 	p.pendOutcome, p.pendCP = nil, nil
 	cp := p.cp
 	cp.Batches++
-	cp.Seen += int64(len(accts))
+	cp.Seen += int64(pg.n)
 	cp.Cursor = string(next)
-	if len(accts) == 0 {
+	if pg.n == 0 {
 		cp.Cursor = ""
 	}
 	p.cp = cp
@@ -78,6 +125,9 @@ func (p *applyPipe) next(ctx context.Context) (*preparedBatch, Checkpoint, error
 }
 
 func (p *applyPipe) loop(ctx context.Context) error {
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	p.pages = p.readAhead(rctx, store.Cursor(p.cp.Cursor))
 	pb, cp, err := p.next(ctx)
 	if err != nil {
 		return err

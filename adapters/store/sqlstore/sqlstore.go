@@ -134,6 +134,10 @@ func (s *Store) Capabilities() store.Capabilities {
 	return store.Capabilities{AtomicCAS: true, Transactions: true, Federated: s.st.setFed != nil}
 }
 
+// MultiRowSwaps reports whether SwapBatch changes a batch with multi-row
+// statements (not with custom write queries, which run one row at a time).
+func (s *Store) MultiRowSwaps() bool { return s.multi != nil }
+
 // Close closes the statements and the pool.
 func (s *Store) Close() error {
 	s.closeStmts()
@@ -465,12 +469,36 @@ func (s *Store) swapBatchMulti(ctx context.Context, swaps []store.Swap) ([]error
 	if len(todo) == 0 {
 		return results, nil
 	}
+	var verdicts []error
+	for attempt := 1; ; attempt++ {
+		var err error
+		verdicts, err = s.multiTx(ctx, todo, keys)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errFallback) {
+			return nil, errFallback
+		}
+		if attempt < 3 && retryable(err) && ctx.Err() == nil {
+			s.log.Debug("sqlstore: swap batch aborted by the database, retried", "store", s.name, "attempt", attempt, "err", err)
+			continue
+		}
+		return nil, err
+	}
+	for j, v := range verdicts {
+		results[pos[j]] = s.x.Err("compare-and-swap", todo[j].ID, v)
+	}
+	return results, nil
+}
+
+// multiTx runs the multi-row swaps in one transaction.
+func (s *Store) multiTx(ctx context.Context, swaps []store.Swap, keys []any) ([]error, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.x.Errf("swap batch", "", "begin: %w", err)
 	}
 	defer tx.Rollback()
-	verdicts, err := s.multiSwap(ctx, tx, todo, keys)
+	verdicts, err := s.multiSwap(ctx, tx, swaps, keys)
 	switch {
 	case errors.Is(err, errFallback):
 		return nil, errFallback
@@ -480,10 +508,7 @@ func (s *Store) swapBatchMulti(ctx context.Context, swaps []store.Swap) ([]error
 	if err := tx.Commit(); err != nil {
 		return nil, s.x.Errf("swap batch", "", "commit: %w", err)
 	}
-	for j, v := range verdicts {
-		results[pos[j]] = s.x.Err("compare-and-swap", todo[j].ID, v)
-	}
-	return results, nil
+	return verdicts, nil
 }
 
 // SetFederated sets the mapped federated flag.
