@@ -248,6 +248,12 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: sqlite %s: %w", ErrUnreachable, path, err)
 	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		// An existing file keeps its mode: say so rather than change an
+		// administrator's choice behind their back.
+		s.log.Warn("state: the database file is accessible to group or others; restrict it (chmod 600)",
+			"path", path, "mode", fi.Mode().Perm().String())
+	}
 	f.Close()
 	busy := cfg.BusyTimeout
 	if busy == 0 {

@@ -1,6 +1,9 @@
 package state
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -95,5 +98,31 @@ func TestSQLiteFileMode(t *testing.T) {
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		t.Errorf("database file mode %v is readable by others", fi.Mode().Perm())
+	}
+}
+
+// TestSQLiteFileModeWarning: an existing database file readable by others
+// is reported at Open (its mode is left as the administrator set it).
+func TestSQLiteFileModeWarning(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o640, true}, {0o600, false}} {
+		path := t.TempDir() + "/state.db"
+		if err := os.WriteFile(path, nil, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, tc.mode); err != nil { // umask
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		s, err := Open(context.Background(), Config{Path: path}, slog.New(slog.NewTextHandler(&logged, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if got := strings.Contains(logged.String(), "accessible to group or others"); got != tc.warn {
+			t.Errorf("mode %v: warned = %v, want %v; log:\n%s", tc.mode, got, tc.warn, logged.String())
+		}
 	}
 }
