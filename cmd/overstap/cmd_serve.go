@@ -2,52 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/wire"
-	"github.com/overstap/overstap/auth/oidc"
-	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/internal/server"
 )
-
-// serveConfig is the configuration file of `overstap serve`: the sections
-// of the packages it wires. (The lead merges these sections into the
-// top-level configuration.)
-type serveConfig struct {
-	// Log is the process log on stderr.
-	Log logging.Config `yaml:"log"`
-	// NRNRefKey keys the pseudonymous references of national numbers
-	// (see the top-level configuration); used when gateway.nrn_ref_key is empty.
-	NRNRefKey config.Secret `yaml:"nrn_ref_key"`
-	// Gateway is the gateway section (auth/gateway.Config).
-	Gateway gateway.Config `yaml:"gateway"`
-	// Sessions is the session store (auth/session.Config).
-	Sessions session.Config `yaml:"sessions"`
-	// Providers are the OpenID providers (auth/oidc.ProviderConfig).
-	Providers []oidc.ProviderConfig `yaml:"providers"`
-	// OIDCKeyPrefix starts the Redis keys of login flow state (default
-	// "overstap:oidc:"), with sessions.store redis.
-	OIDCKeyPrefix string `yaml:"oidc_key_prefix"`
-}
-
-// Validate checks what no section checks for itself.
-func (c serveConfig) Validate() error {
-	var errs []error
-	if c.Gateway.NRNRefKey.IsZero() && len(c.NRNRefKey.Bytes()) < minRefKey {
-		errs = append(errs, errors.New(`nrn_ref_key: required (or gateway.nrn_ref_key), at least 32 bytes, e.g. "${OVERSTAP_NRN_REF_KEY}"`))
-	}
-	if len(c.Providers) == 0 {
-		errs = append(errs, errors.New("providers: at least one OpenID provider is required"))
-	}
-	return errors.Join(errs...)
-}
 
 func newServeCmd(s stdio) *cobra.Command {
 	var cfgPath string
@@ -69,55 +33,23 @@ listeners. See docs/gateway.md and configs/gateway.yaml.`,
 }
 
 func runServe(ctx context.Context, s stdio, path string) error {
-	var cfg serveConfig
-	if err := config.Load(path, &cfg); err != nil {
+	cfg, err := loadConfig(path)
+	if err != nil {
 		return err
 	}
 	log, err := logging.New(s.err, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return err
 	}
-	if cfg.Gateway.NRNRefKey.IsZero() {
-		cfg.Gateway.NRNRefKey = cfg.NRNRefKey
+	for _, sec := range insecureSecrets(cfg) {
+		log.Warn("serve: secret given as insecure-literal: use ${ENV_VAR} or file:/path in production", slog.String("key", sec))
 	}
-	cfg.Sessions.Logger = log
-	store, err := session.Open(cfg.Sessions)
-	if err != nil {
-		return fmt.Errorf("serve: sessions: %w", err)
-	}
-	defer store.Close()
-
-	deps := oidc.Deps{Logger: log, DevInsecureCookies: cfg.Gateway.DevInsecureCookies}
-	if cfg.Sessions.Store == "redis" {
-		rc, err := session.NewRedisClient(cfg.Sessions.Redis)
-		if err != nil {
-			return fmt.Errorf("serve: redis: %w", err)
-		}
-		defer rc.Close()
-		prefix := cfg.OIDCKeyPrefix
-		if prefix == "" {
-			prefix = "overstap:oidc:"
-		}
-		rs := oidc.NewRedisStore(rc, prefix)
-		deps.Flows, deps.Replay = rs, rs
-	} else {
-		ms := oidc.NewMemoryStore(nil, 0)
-		deps.Flows, deps.Replay = ms, ms
-	}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var provs []gateway.Authenticator
-	for _, pc := range cfg.Providers {
-		p, err := oidc.New(pctx, pc, deps)
-		if err != nil {
-			return fmt.Errorf("serve: provider %s: %w", pc.Name, err)
-		}
-		provs = append(provs, wire.Provider{P: p})
-	}
-	g, err := gateway.New(cfg.Gateway, gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: provs, Logger: log})
+	srv, err := server.Build(ctx, cfg, server.Options{Logger: log, Extensions: extensions()})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	defer srv.Close()
+	g := srv.Gateway
 	ls, err := g.Listen()
 	if err != nil {
 		return err
@@ -136,11 +68,34 @@ func runServe(ctx context.Context, s stdio, path string) error {
 		case <-ctx.Done():
 			return
 		}
-		for _, p := range provs {
+		for _, p := range srv.Provider {
 			if err := p.Ready(); err != nil {
 				log.Warn("serve: provider not ready", slog.String("provider", p.Name()), slog.String("err", err.Error()))
 			}
 		}
 	}()
 	return g.Serve(ctx, ls)
+}
+
+// extensions are the optional parts serve adds (family protections).
+func extensions() []server.Extension { return nil }
+
+// insecureSecrets lists the keys whose secret is an insecure-literal.
+func insecureSecrets(cfg fileConfig) []string {
+	var out []string
+	check := func(key string, s config.Secret) {
+		if s.Source() == "literal" {
+			out = append(out, key)
+		}
+	}
+	check("nrn_ref_key", cfg.NRNRefKey)
+	check("gateway.nrn_ref_key", cfg.Gateway.NRNRefKey)
+	check("gateway.admin_token", cfg.Gateway.AdminToken)
+	for i, k := range cfg.Sessions.Keys {
+		check(fmt.Sprintf("sessions.keys[%d]", i), k)
+	}
+	for i, p := range cfg.Providers {
+		check(fmt.Sprintf("providers[%d].client_secret", i), p.ClientSecret)
+	}
+	return out
 }

@@ -149,7 +149,8 @@ func TestServeExampleConfig(t *testing.T) {
 	t.Setenv("OVERSTAP_SESSION_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 	t.Setenv("OVERSTAP_FAS_SECRET", "fas-secret")
 	t.Setenv("OVERSTAP_ADMIN_TOKEN", "0123456789abcdef0123456789abcdef-admin")
-	var cfg serveConfig
+	t.Setenv("ELOKET_DB_DSN", "postgres://eloket@127.0.0.1:5432/eloket")
+	var cfg fileConfig
 	err := config.Load("../../configs/gateway.yaml", &cfg)
 	if err == nil {
 		t.Fatal("expected the missing /etc/overstap key files to be reported")
@@ -163,7 +164,10 @@ func TestServeExampleConfig(t *testing.T) {
 			t.Errorf("unexpected problem: %v", p)
 		}
 	}
-	if len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 8 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
+	if len(cfg.Linking) != 1 || cfg.Linking["eloket"].Store != "eloket" || len(cfg.Stores) != 1 {
+		t.Fatalf("linking and stores not decoded: %+v %+v", cfg.Linking, cfg.Stores)
+	}
+	if cfg.Gateway == nil || len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 8 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
 		t.Fatalf("decoded %+v", cfg.Gateway.Apps)
 	}
 }

@@ -331,7 +331,7 @@ func (d *Demo) config(o Options, dir, appPath string, prov oidc.ProviderConfig) 
 	cfg := server.Config{
 		NRNRefKey: config.NewSecret([]byte(random(32))),
 		State:     state.Config{Driver: "sqlite", Path: filepath.Join(dir, "state.db")},
-		Gateway: gateway.Config{
+		Gateway: &gateway.Config{
 			PublicURL: d.GatewayURL, DevInsecureCookies: true, Brand: "Gemeente Voorbeeld (demo)",
 			ProviderLabels: map[string]string{"fas": "eID / itsme (dev IdP)"},
 			TrustedProxies: []string{}, MetricsListen: "", AdminListen: "",

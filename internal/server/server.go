@@ -50,8 +50,9 @@ type Config struct {
 	// State is overstap's own database: links, grants, invitations, the
 	// audit log.
 	State state.Config `yaml:"state"`
-	// Gateway is the citizen-facing gateway (apps, routes, identity).
-	Gateway gateway.Config `yaml:"gateway"`
+	// Gateway is the citizen-facing gateway (apps, routes, identity);
+	// required by serve, not by the other commands.
+	Gateway *gateway.Config `yaml:"gateway"`
 	// Sessions is the session store (memory for one node, Redis for
 	// several).
 	Sessions session.Config `yaml:"sessions"`
@@ -86,22 +87,31 @@ type AppLinking struct {
 	LegacyLogin legacylogin.Config `yaml:"legacy_login"`
 }
 
-// Validate checks what no section checks for itself.
+// Validate checks what no section checks for itself. (That a gateway
+// needs providers is checked by Build: the same file serves commands that
+// use only some sections, like audit verify.)
 func (c Config) Validate() error {
 	var errs []error
-	if len(c.NRNRefKey.Bytes()) < minRefKey && len(c.Gateway.NRNRefKey.Bytes()) < minRefKey {
-		errs = append(errs, errors.New(`nrn_ref_key: required, at least 32 bytes, e.g. "${OVERSTAP_NRN_REF_KEY}" (head -c 32 /dev/urandom | base64)`))
+	gwKey := c.Gateway != nil && len(c.Gateway.NRNRefKey.Bytes()) >= minRefKey
+	switch {
+	case gwKey:
+	case c.NRNRefKey.IsZero():
+		errs = append(errs, errors.New(`nrn_ref_key: required; e.g. nrn_ref_key: "${OVERSTAP_NRN_REF_KEY}" with 32 random bytes (head -c 32 /dev/urandom | base64)`))
+	case len(c.NRNRefKey.Bytes()) < minRefKey:
+		errs = append(errs, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", minRefKey, len(c.NRNRefKey.Bytes())))
 	}
-	if len(c.Providers) == 0 {
-		errs = append(errs, errors.New("providers: at least one OpenID provider is required"))
+	if c.Gateway != nil && len(c.Providers) == 0 {
+		errs = append(errs, errors.New("providers: at least one OpenID provider is required with a gateway section"))
 	}
 	stores := map[string]bool{}
 	for _, s := range c.Stores {
 		stores[s.Name] = true
 	}
 	apps := map[string]bool{}
-	for _, a := range c.Gateway.Apps {
-		apps[a.Name] = true
+	if c.Gateway != nil {
+		for _, a := range c.Gateway.Apps {
+			apps[a.Name] = true
+		}
 	}
 	for name, l := range c.Linking {
 		switch {
@@ -170,10 +180,17 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	if now == nil {
 		now = time.Now
 	}
-	if cfg.Gateway.NRNRefKey.IsZero() {
-		cfg.Gateway.NRNRefKey = cfg.NRNRefKey
+	if cfg.Gateway == nil {
+		return nil, errors.New("gateway: the gateway section is required to serve")
 	}
-	refKey := cfg.Gateway.NRNRefKey.Bytes()
+	gcfg := *cfg.Gateway
+	if gcfg.NRNRefKey.IsZero() {
+		gcfg.NRNRefKey = cfg.NRNRefKey
+	}
+	refKey := gcfg.NRNRefKey.Bytes()
+	if len(cfg.Providers) == 0 {
+		return nil, errors.New("providers: at least one OpenID provider is required to serve")
+	}
 	srv := &Server{}
 	defer func() {
 		if err != nil {
@@ -191,7 +208,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	}
 	srv.closers = append(srv.closers, sess.Close)
 	p.Sessions = wire.Sessions{S: sess}
-	odeps := oidc.Deps{Logger: log, DevInsecureCookies: cfg.Gateway.DevInsecureCookies, Now: o.Now}
+	odeps := oidc.Deps{Logger: log, DevInsecureCookies: gcfg.DevInsecureCookies, Now: o.Now}
 	if cfg.Sessions.Store == "redis" {
 		rc, err := session.NewRedisClient(cfg.Sessions.Redis)
 		if err != nil {
@@ -312,7 +329,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 			return err
 		}})
 	}
-	if srv.Gateway, err = gateway.New(cfg.Gateway, deps); err != nil {
+	if srv.Gateway, err = gateway.New(gcfg, deps); err != nil {
 		return nil, err
 	}
 	return srv, nil
