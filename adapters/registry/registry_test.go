@@ -19,6 +19,16 @@ import (
 
 var now = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 
+// syn and syn2 are synthetic numbers (sequence 9xx) for the bad-input tests.
+var syn, syn2 = func() (string, string) {
+	a, err1 := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 993)
+	b, err2 := nrn.Synthetic(time.Date(1993, 5, 18, 0, 0, 0, 0, time.UTC), false, 994)
+	if err1 != nil || err2 != nil {
+		panic("synthetic numbers")
+	}
+	return a.Digits(), b.Digits()
+}()
+
 // personasExport is the register export of the dev IdP's personas: the
 // parents' descent, the shared household (with the roommate), and a ward
 // of the unrelated persona (a synthetic extra person).
@@ -132,10 +142,10 @@ func TestCSVBadInput(t *testing.T) {
 	cases := map[string][2]string{
 		"bad header":   {"nrn,birth\n", "nrn,related_nrn,kind\n"},
 		"bad nrn":      {"nrn,birth_date,deceased,household_id,position\n12345678901,,0,,\n", "nrn,related_nrn,kind\n"},
-		"bad kind":     {"nrn,birth_date,deceased,household_id,position\n", "nrn,related_nrn,kind\n85073003328,93051822361,cousin\n"},
-		"bad date":     {"nrn,birth_date,deceased,household_id,position\n85073003328,30/07/1985,0,,\n", "nrn,related_nrn,kind\n"},
-		"columns":      {"nrn,birth_date,deceased,household_id,position\n85073003328\n", "nrn,related_nrn,kind\n"},
-		"deceased yes": {"nrn,birth_date,deceased,household_id,position\n85073003328,,yes,,\n", "nrn,related_nrn,kind\n"},
+		"bad kind":     {"nrn,birth_date,deceased,household_id,position\n", "nrn,related_nrn,kind\n" + syn + "," + syn2 + ",cousin\n"},
+		"bad date":     {"nrn,birth_date,deceased,household_id,position\n" + syn + ",30/07/1985,0,,\n", "nrn,related_nrn,kind\n"},
+		"columns":      {"nrn,birth_date,deceased,household_id,position\n" + syn + "\n", "nrn,related_nrn,kind\n"},
+		"deceased yes": {"nrn,birth_date,deceased,household_id,position\n" + syn + ",,yes,,\n", "nrn,related_nrn,kind\n"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -146,7 +156,7 @@ func TestCSVBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if strings.Contains(err.Error(), "85073003328") || strings.Contains(err.Error(), "12345678901") {
+			if strings.Contains(err.Error(), syn) || strings.Contains(err.Error(), "12345678901") {
 				t.Fatalf("error shows the number: %v", err)
 			}
 		})
@@ -204,7 +214,7 @@ func TestSQLUnreachableFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := nrn.MustParse("85073003328")
+	n := nrn.MustParse(syn)
 	if _, err := src.Person(context.Background(), n); !errors.Is(err, registry.ErrUnavailable) || strings.Contains(err.Error(), n.Digits()) {
 		t.Fatalf("got %v, want ErrUnavailable without the number", err)
 	}
@@ -268,7 +278,7 @@ func TestNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := nrn.MustParse("85073003328")
+	n := nrn.MustParse(syn)
 	if _, ok, err := registry.MinorChildOrWard(context.Background(), src, n, n, now); ok || !errors.Is(err, registry.ErrNotConfigured) {
 		t.Fatalf("%v %v", ok, err)
 	}

@@ -151,12 +151,30 @@ func (s *Service) record(ctx context.Context, typ, outcome, actor, target, appNa
 	}
 }
 
+// id is a random identifier of letters only (24 of 26: 112 bits), so it
+// never holds a digit run the audit log would take for a national number.
 func (s *Service) id() string {
-	var b [16]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		panic("family: no randomness: " + err.Error())
+	var b [1]byte
+	out := make([]byte, 0, 24)
+	for len(out) < 24 {
+		if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+			panic("family: no randomness: " + err.Error())
+		}
+		if int(b[0]) >= 256/26*26 {
+			continue
+		}
+		out = append(out, 'a'+b[0]%26)
 	}
-	return hex.EncodeToString(b[:])
+	return string(out)
+}
+
+// safeAccount is a legacy account id for the audit log: an id shaped
+// like a national number (apps keyed by it) is not written.
+func safeAccount(id string) string {
+	if nrn.Contains(id) || len(id) > 128 {
+		return "nrn-shaped"
+	}
+	return id
 }
 
 // codeAlphabet has no 0/O or 1/I/L look-alikes: 32 symbols, 5 bits each.
@@ -507,7 +525,7 @@ func (s *Service) Authorize(ctx context.Context, appName, method, path, ownAccou
 		}
 	}
 	rref := s.ref(requester)
-	details := map[string]string{"member_account": memberID, "action": orView(action)}
+	details := map[string]string{"member_account": safeAccount(memberID), "action": orView(action)}
 	if a.accounts == nil {
 		s.record(ctx, "family.data_blocked", "denied", rref, "", appName, withReason(details, "no_accounts_configured"))
 		return AccessDenied, Grant{}, nil
@@ -555,7 +573,7 @@ func (s *Service) Credential(ctx context.Context, appName, path, ownAccount stri
 	if memberID == ownAccount && ownAccount != "" {
 		return AccessOwn
 	}
-	s.record(ctx, "family.credential_blocked", "denied", s.ref(requester), "", appName, map[string]string{"member_account": memberID})
+	s.record(ctx, "family.credential_blocked", "denied", s.ref(requester), "", appName, map[string]string{"member_account": safeAccount(memberID)})
 	return AccessDenied
 }
 

@@ -1,0 +1,67 @@
+package family_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/family"
+)
+
+// TestPostgres runs the store-heavy paths against PostgreSQL (several
+// gateway nodes share it): consent, concurrent approvals of one
+// invitation, concurrent revocations, admin revocation of a person.
+func TestPostgres(t *testing.T) {
+	e := newEnv(t, envOpt{postgres: true})
+	ctx := context.Background()
+	if res, err := e.svc.RequestLink(ctx, "eloket", e.who[devidp.PersonaParentA], e.who[devidp.PersonaMinor]); err != nil || res.Outcome != family.Forward {
+		t.Fatalf("registry: %+v %v", res, err)
+	}
+	code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+	inv, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.Decide(ctx, inv.ID, e.who[devidp.PersonaUnrelated], true); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	gs, err := e.svc.Grants(ctx, e.who[devidp.PersonaUnrelated])
+	if ok != 1 || err != nil || len(gs) != 1 {
+		t.Fatalf("%d approvals, %d grants (%v)", ok, len(gs), err)
+	}
+	ok = 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.Revoke(ctx, gs[0].ID, e.who[devidp.PersonaUnrelated]); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 || len(e.audit(t, "family.revoked")) != 1 {
+		t.Fatalf("%d revocations succeeded", ok)
+	}
+	if acc, _, err := e.svc.Authorize(ctx, "eloket", "GET", "/family/unrelated", devidp.PersonaParentA, e.who[devidp.PersonaParentA]); err != nil || acc != family.AccessDenied {
+		t.Fatalf("after revoke: %v %v", acc, err)
+	}
+	if gs, err := e.svc.AdminRevokePerson(ctx, e.ref(devidp.PersonaParentA), "bob"); err != nil || len(gs) != 1 {
+		t.Fatalf("admin revoke person: %d %v", len(gs), err)
+	}
+}
