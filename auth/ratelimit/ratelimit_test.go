@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,4 +335,24 @@ func TestIPKey(t *testing.T) {
 			t.Errorf("IPKey(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzIPKey: IPKey never panics, is idempotent, and an IPv6 result is a
+// /64 prefix.
+func FuzzIPKey(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "::ffff:1.2.3.4", "[::1]:80", "2001:db8::1%eth0", "fe80::1", "", "x", "1.2.3.4:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := IPKey(s)
+		if IPKey(k) != k {
+			t.Fatalf("IPKey(%q) = %q, IPKey of that = %q", s, k, IPKey(k))
+		}
+		if strings.Contains(k, ":") && strings.HasSuffix(k, "/64") {
+			return
+		}
+		if a, err := netip.ParseAddr(k); err == nil && !a.Is4() {
+			t.Fatalf("IPKey(%q) = %q: an IPv6 address not bucketed", s, k)
+		}
+	})
 }
