@@ -102,6 +102,9 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error)
 	if o.PublicKey == (PublicKey{}) {
 		return ApplyResult{}, fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
 	}
+	if !o.Filter.CreatedBefore.IsZero() && e.creationDates() == nil {
+		return ApplyResult{}, ErrNoCreationDates
+	}
 	params := RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String()}
 	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, params)
 	if err != nil {
@@ -248,6 +251,8 @@ type batchProcessor struct {
 	// per-batch journal lookup is then skipped; the journal's unique
 	// (run, account) key still refuses a second entry.
 	noEarlier bool
+	// dates is the store's creation dates, when the filter needs them.
+	dates CreationDates
 }
 
 func (e *Engine) newBatchProcessor(run Run, pub PublicKey) (*batchProcessor, error) {
@@ -258,18 +263,53 @@ func (e *Engine) newBatchProcessor(run Run, pub PublicKey) (*batchProcessor, err
 	if run.Params.PublicKey != pub.String() {
 		return nil, fmt.Errorf("%w: run %s seals to another admin public key", ErrRunMismatch, run.ID)
 	}
-	return &batchProcessor{e: e, run: run, policy: Policy(run.Policy), filter: fs, pub: pub,
-		cl: &classifier{hasher: e.hasher}, derived: run.Params.CheckDerived}, nil
+	bp := &batchProcessor{e: e, run: run, policy: Policy(run.Policy), filter: fs, pub: pub,
+		cl: &classifier{hasher: e.hasher}, derived: run.Params.CheckDerived}
+	if fs.createdBefore != 0 {
+		if bp.dates = e.creationDates(); bp.dates == nil {
+			return nil, ErrNoCreationDates
+		}
+	}
+	return bp, nil
+}
+
+// creationDates returns the store's creation dates, nil when it has none.
+func (e *Engine) creationDates() CreationDates {
+	if cd, ok := e.store.(CreationDates); ok && cd.HasCreationDates() {
+		return cd
+	}
+	return nil
+}
+
+// createdMillis reads the creation times of accounts (Unix ms, absent
+// when unknown).
+func createdMillis(ctx context.Context, cd CreationDates, accts []store.Account) (map[string]int64, error) {
+	ids := make([]string, len(accts))
+	for i, a := range accts {
+		ids[i] = a.ID
+	}
+	ts, err := cd.CreatedAt(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("creation dates: %w", err)
+	}
+	out := make(map[string]int64, len(ts))
+	for id, t := range ts {
+		if ms := t.UnixMilli(); ms > 0 {
+			out[id] = ms
+		}
+	}
+	return out, nil
 }
 
 // decide classifies an account and returns the policy's action. The
 // derived check (expensive on slow schemes) runs only when it can change
 // the outcome.
-func (bp *batchProcessor) decide(ctx context.Context, a store.Account) (string, error) {
+func (bp *batchProcessor) decide(ctx context.Context, a store.Account, created int64) (string, error) {
 	c, err := bp.cl.classify(ctx, a)
 	if err != nil {
 		return "", err
 	}
+	c.Created = created
 	if !bp.filter.match(c) {
 		return "", nil
 	}
@@ -365,10 +405,16 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	if err != nil {
 		return nil, err
 	}
+	var created map[string]int64
+	if bp.dates != nil && len(todo) > 0 {
+		if created, err = createdMillis(ctx, bp.dates, todo); err != nil {
+			return nil, err
+		}
+	}
 	preps := make([]prepared, len(todo))
 	if err := bp.e.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
 		a := todo[i]
-		act, err := bp.decide(ctx, a)
+		act, err := bp.decide(ctx, a, created[a.ID])
 		if err != nil || act == "" {
 			return err
 		}

@@ -62,6 +62,9 @@ type Class struct {
 	Scheme   string
 	Strength Strength
 	Ref      string
+	// Created is the account's creation time in Unix milliseconds from
+	// the store (CreationDates); 0 when unknown.
+	Created int64
 }
 
 // Has reports whether all bits of f are set.

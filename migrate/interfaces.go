@@ -24,6 +24,17 @@ type Store interface {
 	Capabilities() store.Capabilities
 }
 
+// CreationDates is implemented by stores that know when accounts were
+// created (sqlstore with columns.created). The created-before filter
+// needs it; without it, scan, plan and apply refuse that filter.
+type CreationDates interface {
+	// HasCreationDates reports whether the store maps a creation date.
+	HasCreationDates() bool
+	// CreatedAt returns the creation time of those of ids that have a
+	// known one; the others are left out (unknown, never guessed).
+	CreatedAt(ctx context.Context, ids []string) (map[string]time.Time, error)
+}
+
 // MultiRowSwapper is implemented by stores whose SwapBatch changes many
 // rows with one statement (sqlstore). Unless Config.SwapStreams is set,
 // the engine then runs a batch's swaps as one transaction instead of

@@ -74,6 +74,8 @@ type RunParams struct {
 	Target       string `json:"target,omitempty"` // rollback: the run rolled back
 	Queue        bool   `json:"queue,omitempty"`  // apply: batches go through the queue
 	BatchSize    int    `json:"batch_size,omitempty"`
+	// CreatedDates: the scan recorded the store's creation dates.
+	CreatedDates bool `json:"created_dates,omitempty"`
 }
 
 // Entry is one journal row: at most one per run and account.

@@ -2,9 +2,11 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Policy turns a classification into an action.
@@ -48,7 +50,16 @@ type Filter struct {
 	// HasNRN limits the run to accounts with a national number (username
 	// or column).
 	HasNRN bool `json:"has_nrn,omitempty"`
+	// CreatedBefore, when set, limits the run to accounts the store says
+	// were created before this time. Accounts without a known creation
+	// date do not match. Needs a store with creation dates
+	// (CreationDates); plan needs a scan that recorded them.
+	CreatedBefore time.Time `json:"created_before,omitzero"`
 }
+
+// ErrNoCreationDates: the created-before filter on a store (or scan)
+// without creation dates.
+var ErrNoCreationDates = errors.New("migrate: the created-before filter needs creation dates, and the store maps none (sqlstore: columns.created)")
 
 // MaxFilterIDs bounds the ID filter.
 const MaxFilterIDs = 1_000_000
@@ -56,6 +67,8 @@ const MaxFilterIDs = 1_000_000
 type filterSet struct {
 	ids    map[string]struct{}
 	hasNRN bool
+	// createdBefore is the cutoff in Unix milliseconds; 0 = no cutoff.
+	createdBefore int64
 }
 
 func (f Filter) compile() (filterSet, error) {
@@ -63,6 +76,12 @@ func (f Filter) compile() (filterSet, error) {
 		return filterSet{}, fmt.Errorf("migrate: filter: %d ids, at most %d", len(f.IDs), MaxFilterIDs)
 	}
 	fs := filterSet{hasNRN: f.HasNRN}
+	if !f.CreatedBefore.IsZero() {
+		fs.createdBefore = f.CreatedBefore.UnixMilli()
+		if fs.createdBefore <= 0 {
+			return filterSet{}, errors.New("migrate: filter: created-before must be after 1970")
+		}
+	}
 	if len(f.IDs) > 0 {
 		fs.ids = make(map[string]struct{}, len(f.IDs))
 		for _, id := range f.IDs {
@@ -80,6 +99,9 @@ func (fs filterSet) match(c Class) bool {
 	}
 	if fs.hasNRN && c.Flags&(FlagNRNUsername|FlagNRNColumn) == 0 {
 		return false
+	}
+	if fs.createdBefore != 0 && (c.Created == 0 || c.Created >= fs.createdBefore) {
+		return false // unknown creation dates never match
 	}
 	return true
 }
@@ -138,6 +160,9 @@ func (m *DB) Plan(ctx context.Context, scan string, p Policy, f Filter, examples
 	fs, err := f.compile()
 	if err != nil {
 		return PlanResult{}, err
+	}
+	if fs.createdBefore != 0 && !run.Params.CreatedDates {
+		return PlanResult{}, fmt.Errorf("%w (scan %s recorded none)", ErrNoCreationDates, scan)
 	}
 	res := PlanResult{Policy: p, Scan: scan, Store: run.StoreName, Actions: map[string]int64{}, Examples: map[string][]string{}}
 	after := ""

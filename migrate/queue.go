@@ -115,6 +115,9 @@ func (e *Engine) ApplyQueued(ctx context.Context, q *Queue, o ApplyOptions) (App
 	if _, err := o.Filter.compile(); err != nil {
 		return ApplyResult{}, err
 	}
+	if !o.Filter.CreatedBefore.IsZero() && e.creationDates() == nil {
+		return ApplyResult{}, ErrNoCreationDates
+	}
 	if err := q.ensureGroup(ctx); err != nil {
 		return ApplyResult{}, err
 	}

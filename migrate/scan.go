@@ -3,10 +3,12 @@ package migrate
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/overstap/overstap/adapters/store"
 )
@@ -21,9 +23,37 @@ type ScanResult struct {
 // keeps the classification (references only) in the state database under a
 // new scan run. Memory stays bounded by a few pages whatever the store size.
 func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
+	return e.ScanWith(ctx, ScanOptions{})
+}
+
+// ScanOptions narrows a scan.
+type ScanOptions struct {
+	// CreatedBefore, when set, classifies only accounts the store says
+	// were created before this time (ErrNoCreationDates when it cannot
+	// say); the others are not counted.
+	CreatedBefore time.Time
+}
+
+// ScanWith is Scan with options. When the store has creation dates
+// (CreationDates), the scan records them for plan's created-before filter.
+func (e *Engine) ScanWith(ctx context.Context, o ScanOptions) (ScanResult, error) {
+	dates := e.creationDates()
+	var cutoff int64
+	if !o.CreatedBefore.IsZero() {
+		if dates == nil {
+			return ScanResult{}, ErrNoCreationDates
+		}
+		if cutoff = o.CreatedBefore.UnixMilli(); cutoff <= 0 {
+			return ScanResult{}, errors.New("migrate: scan: created-before must be after 1970")
+		}
+	}
 	now := e.now()
+	params := RunParams{CheckDerived: !e.cfg.SkipDerivedCheck, CreatedDates: dates != nil}
+	if cutoff != 0 {
+		params.Filter.CreatedBefore = o.CreatedBefore
+	}
 	run := Run{ID: NewRunID(KindScan, now), Kind: KindScan, StoreName: e.store.Name(), StartedAt: now,
-		Status: StatusRunning, Params: RunParams{CheckDerived: !e.cfg.SkipDerivedCheck}}
+		Status: StatusRunning, Params: params}
 	if err := e.db.CreateRun(ctx, run); err != nil {
 		return ScanResult{}, err
 	}
@@ -35,7 +65,7 @@ func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
 		return ScanResult{}, fmt.Errorf("migrate: scan key: %w", err)
 	}
 	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: key}
-	total, err := e.scanPages(ctx, run.ID, cl)
+	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff)
 	clear(key)
 	run.EndedAt = e.now()
 	run.Total = total
@@ -68,7 +98,7 @@ const scanCommitRows = 10_000
 // scanPages is the pipeline: one reader pages through the store, workers
 // classify pages, one writer stores the classes. Channels are small, so
 // memory is a few pages.
-func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier) (int64, error) {
+func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier, dates CreationDates, cutoff int64) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := e.cfg.workers()
@@ -116,12 +146,24 @@ func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier) (int
 						return
 					}
 				}
+				var created map[string]int64
+				if dates != nil {
+					var err error
+					if created, err = createdMillis(ctx, dates, page); err != nil {
+						cancel(fmt.Errorf("migrate: scan: %w", err))
+						return
+					}
+				}
 				for _, a := range page {
+					if cutoff != 0 && (created[a.ID] == 0 || created[a.ID] >= cutoff) {
+						continue // outside the created-before filter: not scanned
+					}
 					c, err := cl.classify(ctx, a)
 					if err != nil {
 						cancel(err)
 						return
 					}
+					c.Created = created[a.ID]
 					switch {
 					case e.links == nil:
 						c.Flags |= FlagLinkUnknown
@@ -186,18 +228,21 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 	defer tx.Rollback()
 	for chunk := range chunks(cls, 500) {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO migrate_scan_accounts (run_id, account_id, flags, scheme, strength, nrn_ref) VALUES `)
-		args := make([]any, 0, len(chunk)*6)
+		b.WriteString(`INSERT INTO migrate_scan_accounts (run_id, account_id, flags, scheme, strength, nrn_ref, created_at) VALUES `)
+		args := make([]any, 0, len(chunk)*7)
 		for i, c := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			var ref any
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			var ref, created any
 			if c.Ref != "" {
 				ref = c.Ref
 			}
-			args = append(args, run, c.ID, int64(c.Flags), c.Scheme, string(c.Strength), ref)
+			if c.Created != 0 {
+				created = c.Created
+			}
+			args = append(args, run, c.ID, int64(c.Flags), c.Scheme, string(c.Strength), ref, created)
 		}
 		b.WriteString(` ON CONFLICT (run_id, account_id) DO NOTHING`)
 		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
@@ -212,7 +257,7 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 
 // classesAfter pages through a scan's classification in account order.
 func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([]Class, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, flags, scheme, strength FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), scan, after, limit)
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, flags, scheme, strength, created_at FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), scan, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
 	}
@@ -222,10 +267,11 @@ func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([
 		var c Class
 		var f int64
 		var st string
-		if err := rows.Scan(&c.ID, &f, &c.Scheme, &st); err != nil {
+		var created sql.NullInt64
+		if err := rows.Scan(&c.ID, &f, &c.Scheme, &st, &created); err != nil {
 			return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
 		}
-		c.Flags, c.Strength = Flags(f), Strength(st)
+		c.Flags, c.Strength, c.Created = Flags(f), Strength(st), created.Int64
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -54,6 +54,12 @@ type Columns struct {
 	Name      string `yaml:"name"`
 	Disabled  string `yaml:"disabled"`
 	Federated string `yaml:"federated"`
+	// Created is the account's creation date (optional), for the bulk
+	// engine's created-before filter (CreatedAt): a date/time column, a
+	// text column in ISO 8601 ("2006-01-02", "2006-01-02 15:04:05",
+	// RFC 3339; without a zone: UTC), or an integer column of Unix
+	// seconds. Values in another form count as unknown, never guessed.
+	Created string `yaml:"created"`
 }
 
 // Queries are custom statements in the database's own placeholder style
@@ -111,7 +117,7 @@ func (c Config) customWrites() bool { return countSet(c.Queries.writes()) > 0 }
 
 // needsTable reports whether any generated statement needs the table.
 func (c Config) needsTable() bool {
-	return !c.customReads() || !c.customWrites() || (c.Columns.Federated != "" && c.Queries.SetFederated == "")
+	return !c.customReads() || !c.customWrites() || (c.Columns.Federated != "" && c.Queries.SetFederated == "") || c.Columns.Created != ""
 }
 
 // Validate reports every problem with the configuration.
@@ -140,7 +146,7 @@ func (c Config) Validate() error {
 	for _, col := range []struct{ key, v string }{
 		{"id", c.Columns.ID}, {"username", c.Columns.Username}, {"password", c.Columns.Password},
 		{"salt", c.Columns.Salt}, {"nrn", c.Columns.NRN}, {"name", c.Columns.Name},
-		{"disabled", c.Columns.Disabled}, {"federated", c.Columns.Federated},
+		{"disabled", c.Columns.Disabled}, {"federated", c.Columns.Federated}, {"created", c.Columns.Created},
 	} {
 		if col.v != "" && !validIdent(col.v, false) {
 			errs = append(errs, fmt.Errorf("columns.%s: %q is not a plain identifier (letters, digits, _)", col.key, col.v))

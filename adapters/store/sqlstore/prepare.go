@@ -31,7 +31,7 @@ func (s *Store) probe(ctx context.Context) error {
 			var errs []error
 			for _, col := range []struct{ key, v string }{
 				{"id", c.ID}, {"username", c.Username}, {"password", c.Password}, {"salt", c.Salt},
-				{"nrn", c.NRN}, {"name", c.Name}, {"disabled", c.Disabled}, {"federated", c.Federated},
+				{"nrn", c.NRN}, {"name", c.Name}, {"disabled", c.Disabled}, {"federated", c.Federated}, {"created", c.Created},
 			} {
 				v := col.v
 				if s.d.name != "postgres" {
