@@ -33,7 +33,7 @@ func (c *citizen) loginAt(d *Demo, key, level, returnTo string) (*http.Response,
 var (
 	reCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	reCode = regexp.MustCompile(`id="family-code" class="ref">([A-Z0-9-]+)<`)
-	reInv  = regexp.MustCompile(`name="invitation" value="([0-9a-f]+)"`)
+	reInv  = regexp.MustCompile(`name="invitation" value="([a-z]+)"`)
 )
 
 func csrfOf(t *testing.T, body string) string {
@@ -163,7 +163,7 @@ func TestFamilyFlowHTTP(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, persona(t, d, devidp.PersonaParentA).NRN.Mask()) {
 			t.Fatalf("grants page: %d\n%s", resp.StatusCode, body)
 		}
-		m := regexp.MustCompile(`name="grant" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+		m := regexp.MustCompile(`name="grant" value="([a-z]+)"`).FindStringSubmatch(body)
 		resp, body = member.postForm(d.GatewayURL+"/.overstap/family/revoke", url.Values{"csrf": {csrfOf(t, body)}, "grant": {m[1]}})
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("revoke: %d\n%s", resp.StatusCode, body)
