@@ -210,34 +210,15 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 // and non-struct types are leaves. docs/configuration.md is tested against
 // it.
 func Keys(v any) []string {
-	t := reflect.TypeOf(v)
-	if t == nil {
+	fs := Fields(v)
+	if fs == nil {
 		return nil
 	}
-	var out []string
-	keysOf(deref(t), "", map[reflect.Type]bool{}, &out)
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Key
+	}
 	return out
-}
-
-func keysOf(t reflect.Type, path string, onPath map[reflect.Type]bool, out *[]string) {
-	t = deref(t)
-	if onPath[t] || len(onPath) > maxDepth || isLeaf(t) {
-		return
-	}
-	onPath[t] = true
-	defer delete(onPath, t)
-	switch t.Kind() {
-	case reflect.Struct:
-		for _, f := range yamlFields(t) {
-			p := joinKey(path, f.key)
-			*out = append(*out, p)
-			keysOf(f.typ, p, onPath, out)
-		}
-	case reflect.Slice, reflect.Array:
-		keysOf(t.Elem(), path+"[]", onPath, out)
-	case reflect.Map:
-		keysOf(t.Elem(), path+".<name>", onPath, out)
-	}
 }
 
 func isLeaf(t reflect.Type) bool {
