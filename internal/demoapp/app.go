@@ -9,10 +9,12 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -316,7 +318,26 @@ func (a *App) addFamily(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	n, err := nrn.Parse(r.PostFormValue("rijksregisternummer"))
+	// Like many vendors, a JSON API too, decoded the usual way (the last of
+	// duplicate keys wins, numbers accepted): the gateway must forward
+	// exactly what it verified.
+	value := ""
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var in map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, "ongeldige aanvraag", http.StatusBadRequest)
+			return
+		}
+		switch v := in["rijksregisternummer"].(type) {
+		case string:
+			value = v
+		case float64:
+			value = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	} else {
+		value = r.PostFormValue("rijksregisternummer")
+	}
+	n, err := nrn.Parse(value)
 	if err != nil {
 		http.Error(w, "ongeldig rijksregisternummer", http.StatusBadRequest)
 		return
