@@ -96,7 +96,7 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("csv.persons, csv.relations: both files are required"))
 		}
 	case "http":
-		if err := c.HTTP.Validate(); err != nil {
+		if err := c.HTTP.check(); err != nil {
 			errs = append(errs, fmt.Errorf("http.%w", err))
 		}
 	default:
@@ -188,8 +188,9 @@ type HTTPConfig struct {
 	Now func() time.Time `yaml:"-"`
 }
 
-// Validate reports every problem of the HTTP section (keys relative).
-func (c HTTPConfig) Validate() error {
+// check reports every problem of the HTTP section (keys relative); it is
+// not Validate, so a strict config loader does not check an unused section.
+func (c HTTPConfig) check() error {
 	var errs []error
 	u, err := url.Parse(c.URL)
 	switch {

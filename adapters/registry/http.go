@@ -95,7 +95,7 @@ var _ Source = (*HTTPSource)(nil)
 // NewHTTP validates c and returns the source. It does not call the
 // service: an unreachable service fails lookups closed.
 func NewHTTP(c HTTPConfig) (*HTTPSource, error) {
-	if err := c.Validate(); err != nil {
+	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("registry: invalid http config: %w", err)
 	}
 	u, _ := url.Parse(strings.TrimSuffix(c.URL, "/"))

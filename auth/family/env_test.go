@@ -161,3 +161,5 @@ func (e *env) audit(t *testing.T, typ string) []state.Entry {
 }
 
 func isErr(err, want error) bool { return errors.Is(err, want) }
+
+func registryKind(k string) registry.Config { return registry.Config{Kind: k} }
