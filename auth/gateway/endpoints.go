@@ -170,6 +170,19 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authenticator, req LoginRequest) {
+	if g.starts != nil {
+		ok, err := g.starts.Allow(r.Context(), g.clientIP(r))
+		switch {
+		case err != nil:
+			g.errorPage(w, r, http.StatusServiceUnavailable, "unavailable", err)
+			return
+		case !ok:
+			g.m.logins.WithLabelValues(a.Name(), "too_many_starts").Inc()
+			w.Header().Set("Retry-After", "600")
+			g.errorPage(w, r, http.StatusTooManyRequests, "too_many", nil)
+			return
+		}
+	}
 	if err := a.Ready(); err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
 		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)

@@ -42,6 +42,8 @@ type Deps struct {
 	Hooks map[route.Class]Hook
 	// Endpoints are extra gateway endpoints under /.overstap/<name>/.
 	Endpoints map[string]Endpoint
+	// Starts limits login starts per client (nil: unlimited).
+	Starts StartLimiter
 }
 
 type app struct {
@@ -77,6 +79,7 @@ type Gateway struct {
 	registry       *prometheus.Registry
 	hooks          map[route.Class]Hook
 	endpoints      map[string]Endpoint
+	starts         StartLimiter
 }
 
 // New validates the configuration and builds the gateway.
@@ -111,7 +114,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
 		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
-		registry: d.Registry, hooks: map[route.Class]Hook{}, endpoints: map[string]Endpoint{},
+		registry: d.Registry, hooks: map[route.Class]Hook{}, endpoints: map[string]Endpoint{}, starts: d.Starts,
 	}
 	for c, h := range d.Hooks {
 		g.hooks[c] = h

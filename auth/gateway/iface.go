@@ -155,3 +155,11 @@ type Checker struct {
 type KeyPublisher interface {
 	PublicJWKS() []byte
 }
+
+// StartLimiter bounds how many logins one client may start: every start
+// stores a pending flow (state, nonce, PKCE verifier) until the callback,
+// so unbounded starts could fill the flow store and push out citizens'
+// pending logins. Allow counts the start; false means refuse (429).
+type StartLimiter interface {
+	Allow(ctx context.Context, clientIP string) (bool, error)
+}

@@ -159,3 +159,19 @@ func TestMigrationFlow(t *testing.T) {
 		t.Fatalf("second login: %d", resp.StatusCode)
 	}
 }
+
+// TestLoginStartsLimited: one client cannot start logins without bound
+// (each start holds a pending flow); the limit answers 429 with a page.
+func TestLoginStartsLimited(t *testing.T) {
+	d := startDemo(t, Options{})
+	c := newCitizen(t)
+	for i := 0; i < 60; i++ {
+		if resp, _ := c.get(d.GatewayURL + "/.overstap/login?return_to=/"); resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("start %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp, body := c.get(d.GatewayURL + "/.overstap/login?return_to=/")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "te veel aanmeldingen") {
+		t.Fatalf("start 61: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}

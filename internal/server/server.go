@@ -65,6 +65,10 @@ type Config struct {
 	// kept in Redis when sessions.store is redis (limits hold across
 	// gateway nodes), in memory otherwise.
 	RateLimit ratelimit.Config `yaml:"rate_limit"`
+	// LoginStarts limits how many logins one client IP may start (each
+	// start keeps a pending flow until the callback): default 60 in 10m,
+	// then a 10m pause with a "please wait" page.
+	LoginStarts ratelimit.Rule `yaml:"login_starts"`
 	// Hash configures password verification and rehashing (gateway
 	// password policy).
 	Hash hash.Config `yaml:"hash"`
@@ -249,6 +253,23 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("rate_limit: %w", err)
 	}
 
+	// Login starts per client IP: a limiter of its own, so its pauses never
+	// lock a password account.
+	sr := cfg.LoginStarts
+	if sr == (ratelimit.Rule{}) {
+		sr = ratelimit.Rule{Limit: 60, Window: 10 * time.Minute, Ban: 10 * time.Minute}
+	}
+	scfg0 := ratelimit.Config{IP: sr, Now: o.Now, KeyPrefix: rl.WithDefaults().KeyPrefix + "starts:"}
+	var starts ratelimit.Limiter
+	if p.Redis != nil {
+		starts, err = ratelimit.NewRedis(p.Redis, scfg0, refKey)
+	} else {
+		starts, err = ratelimit.NewMemory(scfg0, refKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login_starts: %w", err)
+	}
+
 	// State store with every component's tables.
 	migs := []state.Migrations{link.Migrations()}
 	for _, e := range o.Extensions {
@@ -277,7 +298,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
-	deps := gateway.Deps{Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now,
+	deps := gateway.Deps{Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now, Starts: startLimiter{starts},
 		Hooks: map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
 	resolver := wire.Linked{Linkers: map[string]*link.Linker{}}
 	legacy := legacyHooks{}
@@ -333,6 +354,18 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	return srv, nil
+}
+
+// startLimiter counts login starts per client IP.
+type startLimiter struct{ l ratelimit.Limiter }
+
+// Allow refuses when the client's limit is reached, else counts the start.
+func (s startLimiter) Allow(ctx context.Context, ip string) (bool, error) {
+	d, err := s.l.Check(ctx, ip, "")
+	if err != nil || !d.Allowed {
+		return false, err
+	}
+	return true, s.l.Fail(ctx, ip, "")
 }
 
 // legacyHooks dispatches legacy_login requests to the hook of their app;

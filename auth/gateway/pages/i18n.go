@@ -10,7 +10,7 @@ var ErrorKinds = []string{
 	"bad_request", "not_found", "forbidden", "blocked", "family_link", "csrf", "method",
 	"session_store", "upstream", "idp_unavailable", "login_failed", "access_denied",
 	"level_too_low", "no_account", "internal", "too_large",
-	"unavailable", "bad_credentials", "account_choice", "account_flagged", "no_nrn",
+	"unavailable", "bad_credentials", "account_choice", "account_flagged", "no_nrn", "too_many",
 }
 
 // texts holds every translation; TestAllPagesAllLanguages renders every
@@ -52,6 +52,7 @@ var texts = map[string]map[string]string{
 		"err.account_choice.title": "Meer dan één account gevonden", "err.account_choice.body": "Bij uw rijksregisternummer horen meerdere accounts. Om niets fout te koppelen, helpt de dienstverlening van uw gemeente u verder. Vermeld de referentie hieronder.",
 		"err.account_flagged.title": "Uw account moet nagekeken worden", "err.account_flagged.body": "De gegevens van uw account kloppen niet met uw aanmelding. Uit voorzorg koppelen we niets. De dienstverlening van uw gemeente kijkt het na; vermeld de referentie hieronder.",
 		"err.no_nrn.title": "Geen rijksregisternummer ontvangen", "err.no_nrn.body": "Uw aanmelding bevat geen Belgisch rijksregisternummer (bijvoorbeeld met een buitenlands identiteitsdocument in itsme). Meld u aan met uw Belgische eID of neem contact op met uw gemeente.",
+		"err.too_many.title": "Even geduld", "err.too_many.body": "Er werden vanaf uw verbinding te veel aanmeldingen gestart. Probeer het over enkele minuten opnieuw.",
 	},
 	"fr": {
 		"skip": "Aller au contenu", "languages": "Langue", "footer": "Connexion sécurisée à votre commune.",
@@ -89,6 +90,7 @@ var texts = map[string]map[string]string{
 		"err.account_choice.title": "Plusieurs comptes trouvés", "err.account_choice.body": "Plusieurs comptes correspondent à votre numéro de registre national. Pour ne rien lier par erreur, le service de votre commune vous aidera. Mentionnez la référence ci-dessous.",
 		"err.account_flagged.title": "Votre compte doit être vérifié", "err.account_flagged.body": "Les données de votre compte ne correspondent pas à votre connexion. Par précaution, nous ne lions rien. Le service de votre commune va vérifier ; mentionnez la référence ci-dessous.",
 		"err.no_nrn.title": "Aucun numéro de registre national reçu", "err.no_nrn.body": "Votre connexion ne contient pas de numéro de registre national belge (par exemple avec un document d'identité étranger dans itsme). Connectez-vous avec votre eID belge ou contactez votre commune.",
+		"err.too_many.title": "Un instant", "err.too_many.body": "Trop de connexions ont été lancées depuis votre connexion. Réessayez dans quelques minutes.",
 	},
 	"de": {
 		"skip": "Zum Inhalt", "languages": "Sprache", "footer": "Sichere Anmeldung bei Ihrer Gemeinde.",
@@ -126,6 +128,7 @@ var texts = map[string]map[string]string{
 		"err.account_choice.title": "Mehrere Konten gefunden", "err.account_choice.body": "Zu Ihrer Nationalregisternummer gehören mehrere Konten. Damit nichts falsch verknüpft wird, hilft Ihnen der Bürgerdienst Ihrer Gemeinde weiter. Nennen Sie die Referenz unten.",
 		"err.account_flagged.title": "Ihr Konto muss geprüft werden", "err.account_flagged.body": "Die Daten Ihres Kontos passen nicht zu Ihrer Anmeldung. Vorsichtshalber verknüpfen wir nichts. Der Bürgerdienst Ihrer Gemeinde prüft das; nennen Sie die Referenz unten.",
 		"err.no_nrn.title": "Keine Nationalregisternummer erhalten", "err.no_nrn.body": "Ihre Anmeldung enthält keine belgische Nationalregisternummer (zum Beispiel mit einem ausländischen Ausweis in itsme). Melden Sie sich mit Ihrer belgischen eID an oder wenden Sie sich an Ihre Gemeinde.",
+		"err.too_many.title": "Bitte etwas Geduld", "err.too_many.body": "Von Ihrer Verbindung wurden zu viele Anmeldungen gestartet. Versuchen Sie es in einigen Minuten erneut.",
 	},
 	"en": {
 		"skip": "Skip to content", "languages": "Language", "footer": "Secure login to your municipality.",
@@ -163,5 +166,6 @@ var texts = map[string]map[string]string{
 		"err.account_choice.title": "More than one account found", "err.account_choice.body": "Several accounts belong to your national register number. So that nothing is linked wrongly, your municipality's helpdesk will help you. Quote the reference below.",
 		"err.account_flagged.title": "Your account needs a check", "err.account_flagged.body": "Your account's data do not match your login. To be safe, we link nothing. Your municipality's helpdesk will check it; quote the reference below.",
 		"err.no_nrn.title": "No national register number received", "err.no_nrn.body": "Your login carries no Belgian national register number (for example with a foreign identity document in itsme). Log in with your Belgian eID or contact your municipality.",
+		"err.too_many.title": "Please wait", "err.too_many.body": "Too many logins were started from your connection. Please try again in a few minutes.",
 	},
 }
