@@ -25,7 +25,9 @@ func (loginProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Logi
 
 type resolverFunc func(ctx context.Context, l *gateway.Login) (string, error)
 
-func (f resolverFunc) Resolve(ctx context.Context, l *gateway.Login) (string, error) { return f(ctx, l) }
+func (f resolverFunc) Resolve(ctx context.Context, l *gateway.Login) (string, error) {
+	return f(ctx, l)
+}
 
 // TestResolverOutcomes: every way linking can end gets its own page and
 // status, and only a linked account gets a session. A store failure is a
