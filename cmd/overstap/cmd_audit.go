@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -38,24 +37,14 @@ func auditVerify(cmd *cobra.Command, s stdio, configPath string) error {
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
-	if d := cfg.State.Driver; d == "" || d == string(state.SQLite) {
-		// Verifying must not create an empty database at a mistyped path
-		// and call it intact.
-		path := cfg.State.Path
-		if path == "" {
-			path = "overstap.db"
-		}
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("audit verify: state database: %w", err)
-		}
-	}
 	log, err := logging.New(s.err, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
-	st, err := state.Open(cmd.Context(), cfg.State, log)
+	// Read only: verifying never creates, migrates or writes a database.
+	st, err := state.OpenReadOnly(cmd.Context(), cfg.State, log)
 	if err != nil {
-		return fmt.Errorf("audit verify: %w", err)
+		return fmt.Errorf("audit verify: state database: %w", err)
 	}
 	defer st.Close()
 	rep, err := st.Verify(cmd.Context())

@@ -146,3 +146,29 @@ func TestAuditVerifyErrors(t *testing.T) {
 		t.Errorf("verify created the missing database: %v", err)
 	}
 }
+
+// TestAuditVerifyEmptyDatabase: a database without overstap's audit log
+// (a mistyped path to another file, a fresh schema) is an error, and
+// verifying leaves it as it was.
+func TestAuditVerifyEmptyDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runCmd("audit", "verify", "--config", writeConfig(t, "nrn_ref_key: "+testRefKey+"\nstate: {path: "+path+"}\n"))
+	if err == nil || !strings.Contains(err.Error(), "audit log") {
+		t.Fatalf("empty database: %v", err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Fatalf("verify changed the empty database: %v %v", fi, err)
+	}
+	pg := testsvc.Postgres(t)
+	_, _, err = runCmd("audit", "verify", "--config", writeConfig(t, fmt.Sprintf("nrn_ref_key: %s\nstate: {driver: postgres, dsn: %q}\n", testRefKey, pg.DSN)))
+	if err == nil || !strings.Contains(err.Error(), "audit log") {
+		t.Fatalf("fresh postgres schema: %v", err)
+	}
+	var n int
+	if err := pg.DB.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("verify created %d tables in the fresh schema (%v)", n, err)
+	}
+}
