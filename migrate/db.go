@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/overstap/overstap/adapters/state"
 )
 
 // Dialect names the SQL dialect of the state database.
@@ -62,22 +62,7 @@ func (m *DB) SQL() *sql.DB { return m.db }
 // Dialect returns the dialect.
 func (m *DB) Dialect() Dialect { return m.dialect }
 
-// q rewrites ? placeholders to $n for PostgreSQL. Queries here never hold
-// a literal question mark.
-func (m *DB) q(query string) string {
-	if m.dialect != Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
+// q rewrites ? placeholders to $n for PostgreSQL (the state store's own
+// Dialect.Rebind: one rebinding for every state-database user). Queries
+// here never hold a literal question mark.
+func (m *DB) q(query string) string { return state.Dialect(m.dialect).Rebind(query) }
