@@ -600,3 +600,43 @@ func withReason(d map[string]string, r string) map[string]string {
 	d["reason"] = r
 	return d
 }
+
+// Sweep expires the invitations and grants whose time is up and records
+// each in the audit log (family.expired). Expiry itself needs no sweep
+// (an expired grant is never live); the sweep makes it visible.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		invs, gs, err := s.store.ExpireDue(ctx, s.now(), 500)
+		if err != nil {
+			return total, err
+		}
+		for _, inv := range invs {
+			s.record(ctx, "family.expired", "success", inv.RequesterRef, inv.MemberRef, inv.App, map[string]string{"invitation": inv.ID})
+		}
+		for _, g := range gs {
+			s.record(ctx, "family.expired", "success", g.RequesterRef, g.MemberRef, g.App, map[string]string{"grant": g.ID, "basis": g.Basis})
+		}
+		total += len(invs) + len(gs)
+		if len(invs) < 500 && len(gs) < 500 {
+			return total, nil
+		}
+	}
+}
+
+// Run sweeps every interval until ctx ends (start it once per gateway
+// node; concurrent sweeps are safe).
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("family: sweep failed", "err", nrn.Redact(err.Error()))
+			}
+		}
+	}
+}

@@ -462,3 +462,28 @@ func TestAuditHoldsReferencesOnly(t *testing.T) {
 		t.Fatalf("audit chain: %+v %v", rep, err)
 	}
 }
+
+func TestSweep(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+	e.approve(t, e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaAdult), devidp.PersonaAdult)
+	if n, err := e.svc.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("nothing due: %d %v", n, err)
+	}
+	e.clock.Add(family.DefaultInvitationTTL)
+	if n, err := e.svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("invitation due: %d %v", n, err)
+	}
+	e.clock.Add(family.DefaultGrantTTL)
+	if n, err := e.svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("grant due: %d %v", n, err)
+	}
+	gs, _ := e.svc.Grants(ctx, e.who[devidp.PersonaAdult])
+	if len(gs) != 1 || gs[0].Status != family.GrantExpired {
+		t.Fatalf("%+v", gs)
+	}
+	if len(e.audit(t, "family.expired")) != 2 {
+		t.Fatal("expiries not audited")
+	}
+}

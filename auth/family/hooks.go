@@ -233,11 +233,11 @@ func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gat
 
 // Page names of the family pages (auth/gateway/pages/family.go).
 const (
-	PageInvite  = "family_invite"
-	PageAccept  = "family_accept"
-	PageApprove = "family_approve"
-	PageGrants  = "family_grants"
-	PageDone    = "family_done"
+	PageInvite  = pages.FamilyInvite
+	PageAccept  = pages.FamilyAccept
+	PageApprove = pages.FamilyApprove
+	PageGrants  = pages.FamilyGrants
+	PageDone    = pages.FamilyDone
 )
 
 // EndpointPrefix is where the family pages live.

@@ -42,6 +42,7 @@ const (
 const (
 	GrantActive  = "active"
 	GrantRevoked = "revoked"
+	GrantExpired = "expired" // set by Sweep; an active grant past its expiry is not live either
 
 	BasisChild   = "child"   // the register: minor child by descent
 	BasisWard    = "ward"    // the register: legal guardianship
@@ -188,6 +189,9 @@ type Store interface {
 	// RevokePerson ends every active grant where ref is member or
 	// requester (admin).
 	RevokePerson(ctx context.Context, ref, by string, now time.Time) ([]Grant, error)
+	// ExpireDue marks pending invitations and active grants past their
+	// expiry as expired and returns them (at most limit of each).
+	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Invitation, []Grant, error)
 }
 
 // SQLStore keeps invitations and grants in overstap's state database.
@@ -490,4 +494,51 @@ func (s *SQLStore) RevokePerson(ctx context.Context, ref, by string, now time.Ti
 		out[i].Status, out[i].RevokedAt, out[i].RevokedBy = GrantRevoked, now, by
 	}
 	return out, err
+}
+
+// ExpireDue implements Store.
+func (s *SQLStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([]Invitation, []Grant, error) {
+	var invs []Invitation
+	var gs []Grant
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		invs, gs = nil, nil
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+invCols+` FROM family_invitations WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
+		if err != nil {
+			return fmt.Errorf("family: expire: %w", err)
+		}
+		for rows.Next() {
+			inv, err := scanInvitation(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			invs = append(invs, inv)
+		}
+		rows.Close()
+		rows, err = tx.QueryContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
+		if err != nil {
+			return fmt.Errorf("family: expire: %w", err)
+		}
+		for rows.Next() {
+			g, err := scanGrant(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			gs = append(gs, g)
+		}
+		rows.Close()
+		for _, inv := range invs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE family_invitations SET status = 'expired', decided_at = ? WHERE id = ? AND status = 'pending'`), ns(now), inv.ID); err != nil {
+				return fmt.Errorf("family: expire: %w", err)
+			}
+		}
+		for _, g := range gs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE family_grants SET status = 'expired' WHERE id = ? AND status = 'active'`), g.ID); err != nil {
+				return fmt.Errorf("family: expire: %w", err)
+			}
+		}
+		return nil
+	})
+	return invs, gs, err
 }

@@ -88,5 +88,6 @@ func familyParts(ctx context.Context, p *Parts) (map[route.Class]gateway.Hook, m
 		return nil, nil, err
 	}
 	familyServices.Store(p, svc)
+	go svc.Run(ctx, time.Minute) // audit expiries; ends with the demo
 	return svc.Hooks(), map[string]gateway.Endpoint{"family": svc.Endpoint()}, nil
 }

@@ -27,7 +27,7 @@ CREATE TABLE family_grants (
 	member_mask    TEXT NOT NULL,
 	scope          TEXT NOT NULL,
 	basis          TEXT NOT NULL CHECK (basis IN ('child', 'ward', 'consent')),
-	status         TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+	status         TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'expired')),
 	invitation_id  TEXT,
 	created_at     BIGINT NOT NULL,
 	expires_at     BIGINT NOT NULL,
