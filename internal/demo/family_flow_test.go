@@ -131,6 +131,14 @@ func TestFamilyFlowHTTP(t *testing.T) {
 			t.Fatalf("third person: %d\n%s", resp.StatusCode, body)
 		}
 	})
+	t.Run("weak login must step up before approving", func(t *testing.T) {
+		weakMember := newCitizen(t)
+		weakMember.loginAt(d, devidp.PersonaUnrelated, "200", "/")
+		resp, _ := weakMember.get(d.GatewayURL + "/.overstap/family/accept")
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/.overstap/stepup?return_to=%2F.overstap%2Ffamily%2Faccept" {
+			t.Fatalf("weak member: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
 	member := newCitizen(t)
 	member.loginAt(d, devidp.PersonaUnrelated, "500", "/")
 	t.Run("stranger approves with own login", func(t *testing.T) {
