@@ -287,3 +287,31 @@ func TestMigrateCreatedBeforeCLI(t *testing.T) {
 		t.Fatal("bad date accepted")
 	}
 }
+
+// TestMigrateExampleStores loads every configs/stores example as --store
+// does, so the documented examples cannot go stale.
+func TestMigrateExampleStores(t *testing.T) {
+	for _, v := range []string{"SEED_PG_DSN", "SEED_MYSQL_DSN", "SEED_SQLITE_DSN"} {
+		t.Setenv(v, "example")
+	}
+	files, err := filepath.Glob("../../configs/stores/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := loadStoreFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if c.Type == "sql" {
+				if err := c.SQL.Validate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
