@@ -409,11 +409,7 @@ func (s *Service) Decide(ctx context.Context, id string, member nrn.Number, appr
 	var g *Grant
 	if approve {
 		g = &Grant{ID: s.id(), App: inv.App, RequesterRef: inv.RequesterRef, RequesterMask: inv.RequesterMask, MemberRef: inv.MemberRef, MemberMask: inv.MemberMask,
-			Scope: inv.Scope, Basis: BasisConsent, Status: GrantActive, InvitationID: inv.ID, Created: now, Expires: now.Add(s.cfg.GrantTTL)}
-		if b, ok := member.Birth(); ok && registry.Age(b, now) < 18 {
-			// A minor's consent lasts until they come of age at most.
-			g.Expires = earliest(g.Expires, registry.Adulthood(b))
-		}
+			Scope: inv.Scope, Basis: BasisConsent, Status: GrantActive, InvitationID: inv.ID, Created: now, Expires: s.ConsentGrantEnd(member, now)}
 	}
 	if err := s.store.Decide(ctx, inv.ID, mref, approve, now, g); err != nil {
 		if errors.Is(err, ErrNotPending) {
@@ -428,6 +424,16 @@ func (s *Service) Decide(ctx context.Context, id string, member nrn.Number, appr
 	}
 	s.record(ctx, "family.approved", "success", mref, inv.RequesterRef, inv.App, map[string]string{"invitation": inv.ID, "grant": g.ID, "scope": g.Scope.String(), "expires": g.Expires.Format(time.RFC3339)})
 	return *g, nil
+}
+
+// ConsentGrantEnd is when a grant the member approves at now ends: after
+// grant_ttl, and for a minor at their 18th birthday at the latest.
+func (s *Service) ConsentGrantEnd(member nrn.Number, now time.Time) time.Time {
+	end := now.Add(s.cfg.GrantTTL)
+	if b, ok := member.Birth(); ok && registry.Age(b, now) < 18 {
+		end = earliest(end, registry.Adulthood(b))
+	}
+	return end
 }
 
 // Revoke ends grant id on behalf of by (its member or its requester).

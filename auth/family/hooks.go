@@ -181,6 +181,15 @@ func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 	if r.Method == http.MethodGet {
 		back = c.Path
 	}
+	if c.Session != nil && c.Session.NRN.IsZero() {
+		// Someone without a national number (a foreign itsme document) has
+		// no grants, but their own data stays theirs.
+		if id, ok := a.member.match(c.Path); ok && id == c.Session.AccountID && id != "" && g.Fresh(c.Session, c.MinLevel, 0) {
+			return gateway.HookResult{}
+		}
+		g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+		return handled
+	}
 	sess, ok := session(w, r, c, back)
 	if !ok {
 		return handled
@@ -290,7 +299,7 @@ func (s *Service) Endpoint() gateway.Endpoint {
 			}
 			g.Page(w, r, http.StatusOK, PageApprove, pages.Data{Action: EndpointPrefix + "/decide", Ref: inv.ID, Providers: []pages.Provider{
 				{Name: "requester", Label: inv.RequesterMask}, {Name: "app", Label: inv.App}, {Name: "scope", Label: inv.Scope.String()},
-				{Name: "until", Label: s.now().Add(s.cfg.GrantTTL).Format("2006-01-02")},
+				{Name: "until", Label: s.ConsentGrantEnd(sess.NRN, s.now()).Format("2006-01-02")},
 			}}, true)
 		case sub == "/decide" && r.Method == http.MethodPost:
 			if !s.fresh(g, sess) {
