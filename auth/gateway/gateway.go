@@ -44,6 +44,9 @@ type Deps struct {
 	Endpoints map[string]Endpoint
 	// Starts limits login starts per client (nil: unlimited).
 	Starts StartLimiter
+	// Admin are extra admin API routes ("GET /admin/bans" → handler),
+	// served behind the admin token.
+	Admin map[string]http.Handler
 }
 
 type app struct {
@@ -80,6 +83,7 @@ type Gateway struct {
 	hooks          map[route.Class]Hook
 	endpoints      map[string]Endpoint
 	starts         StartLimiter
+	admin          map[string]http.Handler
 }
 
 // New validates the configuration and builds the gateway.
@@ -103,6 +107,12 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 			errs = append(errs, fmt.Errorf("gateway: no hook can decide route class %q", c))
 		}
 	}
+	for pattern, h := range d.Admin {
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok || method == "" || !strings.HasPrefix(path, "/admin/") || strings.HasPrefix(path, "/admin/revoke/") || h == nil {
+			errs = append(errs, fmt.Errorf("gateway: admin route %q must be \"METHOD /admin/...\" outside /admin/revoke/", pattern))
+		}
+	}
 	for name, e := range d.Endpoints {
 		if !validName(name) || ownEndpoint(name) || e == nil {
 			errs = append(errs, fmt.Errorf("gateway: endpoint name %q is taken or not [a-z0-9_-]", name))
@@ -115,6 +125,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
 		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
 		registry: d.Registry, hooks: map[route.Class]Hook{}, endpoints: map[string]Endpoint{}, starts: d.Starts,
+		admin: d.Admin,
 	}
 	for c, h := range d.Hooks {
 		g.hooks[c] = h

@@ -127,6 +127,12 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("endpoint %q: %v", name, err)
 		}
 	}
+	for _, pattern := range []string{"GET /x", "/admin/bans", "POST /admin/revoke/person"} {
+		_, err := gateway.New(gateway.Config{}, gateway.Deps{Admin: map[string]http.Handler{pattern: http.NotFoundHandler()}})
+		if err == nil || !strings.Contains(err.Error(), "admin route") {
+			t.Errorf("admin route %q: %v", pattern, err)
+		}
+	}
 	if _, err := gateway.New(gateway.Config{}, gateway.Deps{Hooks: map[route.Class]gateway.Hook{route.Protected: &bodyHook{}}}); err == nil || !strings.Contains(err.Error(), "no hook can decide") {
 		t.Error("hook for a non-hooked class accepted")
 	}

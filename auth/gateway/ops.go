@@ -99,12 +99,18 @@ func (g *Gateway) OpsHandler() http.Handler {
 //	POST /admin/revoke/person  {"nrn": "85.07.30-033.61"} → {"revoked": n}
 //	POST /admin/revoke/all                                 → {"revoked": n}
 //
+// plus the routes of Deps.Admin (bans of the rate limiter, family grants),
+// behind the same token.
+//
 // The national number is only turned into its keyed reference; it is
 // never logged or stored.
 func (g *Gateway) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /admin/revoke/person", g.adminRevokePerson)
 	mux.HandleFunc("POST /admin/revoke/all", g.adminRevokeAll)
+	for pattern, h := range g.admin {
+		mux.Handle(pattern, h)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

@@ -160,8 +160,13 @@ func New(ctx context.Context, cfg Config, d Deps) (*Interceptor, error) {
 
 // userRef is the reference of a username for limits and audit: usernames
 // can be personal data too.
-func (i *Interceptor) userRef(u string) string {
-	return "user:" + nrnlessRef(i.d.RefKey, strings.ToLower(strings.TrimSpace(u)))
+func (i *Interceptor) userRef(u string) string { return UserRef(i.d.RefKey, u) }
+
+// UserRef is the reference under which a username is rate-limited and
+// audited (keyed HMAC, case and surrounding space ignored): what the admin
+// API computes to lift a lock by username.
+func UserRef(key []byte, username string) string {
+	return "user:" + nrnlessRef(key, strings.ToLower(strings.TrimSpace(username)))
 }
 
 // Decide reads a legacy login request and decides. An error means a backend

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -205,6 +207,33 @@ func TestLockoutAcrossGatewayNodes(t *testing.T) {
 		if st != wrongStatus || stripRef(body) != stripRef(wrongBody) {
 			t.Fatalf("node %d: locked answer %d differs from the wrong-password answer", node, st)
 		}
+	}
+	// The helpdesk lists the bans (references only) and lifts the user's.
+	admin := httptest.NewServer(d.Server.Gateway.AdminHandler())
+	defer admin.Close()
+	call := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, admin.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+d.cfg.Gateway.AdminToken.Value())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	st, list := call("GET", "/admin/bans", "")
+	if st != 200 || !strings.Contains(list, `"scope":"user"`) || strings.Contains(list, ResidentUser) || strings.Contains(list, "127.0.0.1") {
+		t.Fatalf("ban list %d: %s", st, list)
+	}
+	if st, out := call("POST", "/admin/bans/lift", `{"username":"`+ResidentUser+`"}`); st != 200 || !strings.Contains(out, `"lifted":true`) {
+		t.Fatalf("lift: %d %s", st, out)
+	}
+	if st, _ := try(1, ResidentPassword); st != http.StatusSeeOther {
+		t.Fatalf("after the lift the right password gives %d", st)
+	}
+	if st, _ := call("POST", "/admin/bans/lift", `{"username":"x","ip":"127.0.0.1"}`); st != 400 {
+		t.Fatalf("ambiguous lift: %d", st)
 	}
 }
 

@@ -137,6 +137,12 @@ type Extension interface {
 	Build(ctx context.Context, p *Parts) (map[route.Class]gateway.Hook, map[string]gateway.Endpoint, error)
 }
 
+// AdminRouter is implemented by extensions with admin API routes
+// ("POST /admin/family/revoke" → handler), served behind the admin token.
+type AdminRouter interface {
+	AdminRoutes() map[string]http.Handler
+}
+
 // Parts are the running collaborators an extension builds on.
 type Parts struct {
 	State    *state.Store
@@ -326,6 +332,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		deps.Accounts = resolver
 	}
 	deps.Hooks[route.LegacyLogin] = legacy
+	deps.Admin = banAdmin{l: p.Limiter, refKey: refKey}.routes()
 	for _, e := range o.Extensions {
 		hooks, eps, err := e.Build(ctx, p)
 		if err != nil {
@@ -339,6 +346,11 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		}
 		for n, ep := range eps {
 			deps.Endpoints[n] = ep
+		}
+		if ar, ok := e.(AdminRouter); ok {
+			for pattern, h := range ar.AdminRoutes() {
+				deps.Admin[pattern] = h
+			}
 		}
 	}
 	deps.Checks = append(deps.Checks, gateway.Checker{Name: "state", Check: func(ctx context.Context) error {
