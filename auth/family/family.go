@@ -426,6 +426,22 @@ func (s *Service) Decide(ctx context.Context, id string, member nrn.Number, appr
 	return *g, nil
 }
 
+// Cancel withdraws a pending invitation the requester made.
+func (s *Service) Cancel(ctx context.Context, id string, requester nrn.Number) error {
+	ref := s.ref(requester)
+	inv, err := s.store.Cancel(ctx, id, ref, s.now())
+	if err != nil {
+		return err
+	}
+	s.record(ctx, "family.invitation_cancelled", "success", ref, inv.MemberRef, inv.App, map[string]string{"invitation": inv.ID})
+	return nil
+}
+
+// Pending lists the open invitations the requester made.
+func (s *Service) Pending(ctx context.Context, requester nrn.Number) ([]Invitation, error) {
+	return s.store.PendingFor(ctx, s.ref(requester), s.now())
+}
+
 // ConsentGrantEnd is when a grant the member approves at now ends: after
 // grant_ttl, and for a minor at their 18th birthday at the latest.
 func (s *Service) ConsentGrantEnd(member nrn.Number, now time.Time) time.Time {

@@ -487,3 +487,25 @@ func TestSweep(t *testing.T) {
 		t.Fatal("expiries not audited")
 	}
 }
+
+func TestCancelInvitation(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+	ps, err := e.svc.Pending(ctx, e.who[devidp.PersonaParentA])
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pending: %v %v", ps, err)
+	}
+	if err := e.svc.Cancel(ctx, ps[0].ID, e.who[devidp.PersonaRoommate]); !isErr(err, family.ErrNotFound) {
+		t.Fatalf("someone else cancels: %v", err)
+	}
+	if err := e.svc.Cancel(ctx, ps[0].ID, e.who[devidp.PersonaParentA]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1"); !isErr(err, family.ErrCodeExpired) {
+		t.Fatalf("cancelled code: %v", err)
+	}
+	if len(e.audit(t, "family.invitation_cancelled")) != 1 {
+		t.Fatal("not audited")
+	}
+}

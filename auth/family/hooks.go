@@ -334,7 +334,17 @@ func (s *Service) Endpoint() gateway.Endpoint {
 				return
 			}
 			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "revoked", HomeURL: EndpointPrefix + "/"}, false)
-		case sub == "" || sub == "/" || sub == "/accept" || sub == "/decide" || sub == "/revoke":
+		case sub == "/cancel" && r.Method == http.MethodPost:
+			if err := s.Cancel(r.Context(), r.PostFormValue("invitation"), sess.NRN); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					g.Error(w, r, http.StatusNotFound, "not_found", nil)
+					return
+				}
+				g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+				return
+			}
+			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "cancelled", HomeURL: EndpointPrefix + "/"}, false)
+		case sub == "" || sub == "/" || sub == "/accept" || sub == "/decide" || sub == "/revoke" || sub == "/cancel":
 			g.Error(w, r, http.StatusMethodNotAllowed, "method", nil)
 		default:
 			g.Error(w, r, http.StatusNotFound, "not_found", nil)
@@ -358,7 +368,9 @@ func (s *Service) codeError(g *gateway.Gateway, w http.ResponseWriter, r *http.R
 }
 
 // grantsPage lists the person's grants: as member (revocable) and as
-// requester (revocable too: either side may end a link).
+// requester (revocable too: either side may end a link), and the
+// invitations they made that are still open (cancellable). The cancel
+// form's action travels in Data.ReturnTo.
 func (s *Service) grantsPage(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, sess *gateway.Session) {
 	gs, err := s.Grants(r.Context(), sess.NRN)
 	if err != nil {
@@ -380,5 +392,13 @@ func (s *Service) grantsPage(g *gateway.Gateway, w http.ResponseWriter, r *http.
 		}
 		items = append(items, pages.Provider{Name: prefix + gr.ID, Label: who + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
 	}
-	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", Providers: items, HomeURL: "/"}, true)
+	pending, err := s.Pending(r.Context(), sess.NRN)
+	if err != nil {
+		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return
+	}
+	for _, inv := range pending {
+		items = append(items, pages.Provider{Name: "p:" + inv.ID, Label: inv.MemberMask + " · " + inv.App + " · " + inv.Expires.Format("2006-01-02")})
+	}
+	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", ReturnTo: EndpointPrefix + "/cancel", Providers: items, HomeURL: "/"}, true)
 }

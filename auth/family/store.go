@@ -189,6 +189,9 @@ type Store interface {
 	// RevokePerson ends every active grant where ref is member or
 	// requester (admin).
 	RevokePerson(ctx context.Context, ref, by string, now time.Time) ([]Grant, error)
+	// Cancel withdraws a pending invitation of requesterRef; ErrNotFound
+	// when there is none.
+	Cancel(ctx context.Context, id, requesterRef string, now time.Time) (Invitation, error)
 	// ExpireDue marks pending invitations and active grants past their
 	// expiry as expired and returns them (at most limit of each).
 	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Invitation, []Grant, error)
@@ -541,4 +544,23 @@ func (s *SQLStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([]I
 		return nil
 	})
 	return invs, gs, err
+}
+
+// Cancel implements Store.
+func (s *SQLStore) Cancel(ctx context.Context, id, requesterRef string, now time.Time) (Invitation, error) {
+	var inv Invitation
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		inv, err = scanInvitation(tx.QueryRowContext(ctx, s.q(`SELECT `+invCols+` FROM family_invitations WHERE id = ? AND requester_ref = ? AND status = 'pending'`+s.forUpdate()), id, requesterRef))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE family_invitations SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'`), ns(now), id)
+		if err != nil {
+			return fmt.Errorf("family: cancel: %w", err)
+		}
+		inv.Status = InvCancelled
+		return nil
+	})
+	return inv, err
 }

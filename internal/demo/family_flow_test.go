@@ -184,8 +184,24 @@ func TestFamilyFlowHTTP(t *testing.T) {
 	t.Run("adult child needs consent", func(t *testing.T) {
 		parent.invite(d, devidp.PersonaAdult)
 	})
-	t.Run("roommate needs consent", func(t *testing.T) {
-		parent.invite(d, devidp.PersonaRoommate)
+	t.Run("roommate needs consent; the requester cancels the invitation", func(t *testing.T) {
+		code := parent.invite(d, devidp.PersonaRoommate)
+		resp, body := parent.get(d.GatewayURL + "/.overstap/family/")
+		m := regexp.MustCompile(`name="invitation" value="([a-z]+)"`).FindAllStringSubmatch(body, -1)
+		if resp.StatusCode != http.StatusOK || len(m) != 2 || !strings.Contains(body, persona(t, d, devidp.PersonaRoommate).NRN.Mask()) {
+			t.Fatalf("pending invitations: %d %d\n%s", resp.StatusCode, len(m), body)
+		}
+		for _, inv := range m {
+			resp, _ = parent.postForm(d.GatewayURL+"/.overstap/family/cancel", url.Values{"csrf": {csrfOf(t, body)}, "invitation": {inv[1]}})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("cancel: %d", resp.StatusCode)
+			}
+		}
+		roommate := newCitizen(t)
+		roommate.loginAt(d, devidp.PersonaRoommate, "500", "/")
+		if resp, _ := roommate.redeem(d, code); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("cancelled code: %d", resp.StatusCode)
+		}
 	})
 	t.Run("own password after step-up", func(t *testing.T) {
 		resp, body := parent.postForm(d.GatewayURL+"/password", url.Values{"nieuw_wachtwoord": {"correct horse battery"}})

@@ -33,6 +33,10 @@ func init() {
 
 var familyTexts = map[string]map[string]string{
 	"nl": {
+		"family.grants.pending":        "Uw open uitnodigingen",
+		"family.grants.cancel":         "Intrekken",
+		"family.done.cancelled.title":  "Uitnodiging ingetrokken",
+		"family.done.cancelled.body":   "De code werkt niet meer.",
 		"family.back":                  "Terug naar de toepassing",
 		"family.invite.title":          "Gezinslid nog niet bevestigd",
 		"family.invite.not_verified":   "Het rijksregister bevestigt niet dat deze persoon uw minderjarig kind is of onder uw voogdij staat. Op hetzelfde adres wonen is niet genoeg. Daarom is deze persoon niet gekoppeld.",
@@ -92,6 +96,10 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "U hebt al veel uitnodigingen die nog niet beantwoord zijn. Wacht tot ze beantwoord of verlopen zijn.",
 	},
 	"fr": {
+		"family.grants.pending":        "Vos invitations ouvertes",
+		"family.grants.cancel":         "Annuler",
+		"family.done.cancelled.title":  "Invitation annulée",
+		"family.done.cancelled.body":   "Le code ne fonctionne plus.",
 		"family.back":                  "Retour à l'application",
 		"family.invite.title":          "Membre de la famille non confirmé",
 		"family.invite.not_verified":   "Le registre national ne confirme pas que cette personne est votre enfant mineur ou sous votre tutelle. Habiter à la même adresse ne suffit pas. Cette personne n'a donc pas été liée.",
@@ -151,6 +159,10 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "Vous avez déjà beaucoup d'invitations sans réponse. Attendez qu'elles reçoivent une réponse ou expirent.",
 	},
 	"de": {
+		"family.grants.pending":        "Ihre offenen Einladungen",
+		"family.grants.cancel":         "Zurückziehen",
+		"family.done.cancelled.title":  "Einladung zurückgezogen",
+		"family.done.cancelled.body":   "Der Code funktioniert nicht mehr.",
 		"family.back":                  "Zurück zur Anwendung",
 		"family.invite.title":          "Familienmitglied noch nicht bestätigt",
 		"family.invite.not_verified":   "Das Nationalregister bestätigt nicht, dass diese Person Ihr minderjähriges Kind ist oder unter Ihrer Vormundschaft steht. Unter derselben Adresse zu wohnen genügt nicht. Diese Person wurde daher nicht verknüpft.",
@@ -210,6 +222,10 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "Sie haben bereits viele unbeantwortete Einladungen. Warten Sie, bis sie beantwortet werden oder ablaufen.",
 	},
 	"en": {
+		"family.grants.pending":        "Your open invitations",
+		"family.grants.cancel":         "Cancel",
+		"family.done.cancelled.title":  "Invitation cancelled",
+		"family.done.cancelled.body":   "The code no longer works.",
 		"family.back":                  "Back to the application",
 		"family.invite.title":          "Family member not confirmed",
 		"family.invite.not_verified":   "The national register does not confirm that this person is your minor child or under your guardianship. Living at the same address is not enough. So this person was not linked.",
