@@ -46,6 +46,7 @@ func TestServe(t *testing.T) {
 	cfg := fmt.Sprintf(`
 log: {format: text, level: warn}
 nrn_ref_key: "insecure-literal:0123456789abcdef0123456789abcdef"
+state: {path: %[5]s}
 sessions: {store: memory, redis: {url: "redis://127.0.0.1:6379/0"}}
 providers:
   - name: fas
@@ -65,7 +66,7 @@ gateway:
       upstream: http://127.0.0.1:1
       rules:
         - {path: /static/**, class: public}
-`, idp.Issuer(devidp.ProfileFAS), base, port, mport)
+`, idp.Issuer(devidp.ProfileFAS), base, port, mport, filepath.Join(t.TempDir(), "state.db"))
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 
