@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql" // driver "mysql"
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // driver "sqlite"
@@ -71,12 +71,20 @@ func (c Config) Validate() error {
 		s := c.SQL
 		switch s.Driver {
 		case "postgres":
-			if pc, err := pgx.ParseConfig(s.DSN); err != nil || s.DSN == "" {
+			if _, err := pgx.ParseConfig(s.DSN); err != nil || s.DSN == "" {
 				errs = append(errs, errors.New("sql.dsn: a PostgreSQL connection string is required"))
-			} else if pc.Password != "" && c.SQL.Password.IsZero() && strings.Contains(s.DSN, "password") {
+			} else if strings.Contains(s.DSN, "password=") || urlPassword(s.DSN) {
 				errs = append(errs, errors.New(`sql.dsn: holds a password; move it to sql.password: "${ENV_VAR}"`))
 			}
-		case "mysql", "sqlite":
+		case "mysql":
+			if s.DSN == "" {
+				errs = append(errs, errors.New("sql.dsn: required"))
+			} else if mc, err := mysql.ParseDSN(s.DSN); err != nil {
+				errs = append(errs, errors.New("sql.dsn: not a valid MariaDB/MySQL DSN (user@tcp(host:3306)/db)"))
+			} else if mc.Passwd != "" {
+				errs = append(errs, errors.New(`sql.dsn: holds a password; move it to sql.password: "${ENV_VAR}"`))
+			}
+		case "sqlite":
 			if s.DSN == "" {
 				errs = append(errs, errors.New("sql.dsn: required"))
 			}
@@ -125,13 +133,14 @@ func Open(ctx context.Context, c Config, logger *slog.Logger) (Source, error) {
 			}
 			db = stdlib.OpenDB(*pc)
 		case "mysql":
-			dsn := c.SQL.DSN
+			mc, _ := mysql.ParseDSN(c.SQL.DSN)
 			if !c.SQL.Password.IsZero() {
-				if u, p, ok := strings.Cut(dsn, "@"); ok && !strings.Contains(u, ":") {
-					dsn = u + ":" + c.SQL.Password.Value() + "@" + p
-				}
+				mc.Passwd = c.SQL.Password.Value()
 			}
-			db, err = sql.Open("mysql", dsn)
+			conn, cerr := mysql.NewConnector(mc)
+			if err = cerr; err == nil {
+				db = sql.OpenDB(conn)
+			}
 		case "sqlite":
 			db, err = sql.Open("sqlite", c.SQL.DSN)
 		}
@@ -210,4 +219,13 @@ func (c HTTPConfig) check() error {
 		errs = append(errs, errors.New("timeout: between 0 (default 5s) and 1m"))
 	}
 	return errors.Join(errs...)
+}
+
+func urlPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
 }

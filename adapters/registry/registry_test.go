@@ -292,6 +292,8 @@ func TestConfigValidate(t *testing.T) {
 		"unknown kind":   {registry.Config{Kind: "magda"}, "kind:"},
 		"sql no driver":  {registry.Config{Kind: "sql"}, "sql.driver"},
 		"sql no dsn":     {registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "mysql"}}, "sql.dsn"},
+		"pg password":    {registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "postgres", DSN: "postgres://u:secret@127.0.0.1/db"}}, "holds a password"},
+		"mysql password": {registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "mysql", DSN: "u:secret@tcp(127.0.0.1:3306)/db"}}, "holds a password"},
 		"two params":     {registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "sqlite", DSN: "x.db", PersonQuery: "SELECT ? ?"}}, "sql.person_query"},
 		"csv files":      {registry.Config{Kind: "csv"}, "csv.persons"},
 		"http no url":    {registry.Config{Kind: "http"}, "http.url"},

@@ -153,8 +153,10 @@ func (s *SQLSource) Person(ctx context.Context, n nrn.Number) (Person, error) {
 	case err != nil:
 		return Person{}, s.unavailable("person", err)
 	}
-	if birth.Valid && birth.String != "" {
-		b, err := time.Parse(time.DateOnly, strings.TrimSpace(birth.String)[:min(10, len(strings.TrimSpace(birth.String)))])
+	if b := strings.TrimSpace(birth.String); birth.Valid && b != "" {
+		// A DATE column arrives as an RFC 3339 time through database/sql:
+		// its first ten characters are the date.
+		b, err := time.Parse(time.DateOnly, b[:min(10, len(b))])
 		if err != nil {
 			return Person{}, fmt.Errorf("%w: sql person: birth_date is not YYYY-MM-DD", ErrUnavailable)
 		}
