@@ -1,11 +1,16 @@
 # overstap — make targets. `make test` works on a fresh machine.
 GO ?= go
 PKGS ?= ./...
+# The packages whose correctness is about concurrency (shared limits, one
+# link per person, session revocation) also run under the race detector;
+# the whole suite under -race would not fit the 10-minute budget.
+RACE_PKGS ?= ./auth/ratelimit/ ./auth/link/ ./auth/session/ ./auth/legacylogin/
 
 .PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway bench-migrate
 
 test: services vet fuzz-short
 	$(GO) test -count=1 -timeout 9m $(PKGS)
+	$(GO) test -race -count=1 -timeout 5m $(RACE_PKGS)
 
 services:
 	@scripts/services.sh
