@@ -68,6 +68,18 @@ func (s *Service) AdminHandler() http.Handler {
 	return mux
 }
 
+// AdminRoutes are AdminHandler's routes mounted under prefix
+// ("/admin/family"), as the gateway's admin listener takes them
+// (internal/server AdminRouter): "POST <prefix>/grants/revoke" and
+// "POST <prefix>/persons/revoke", behind the admin token.
+func (s *Service) AdminRoutes(prefix string) map[string]http.Handler {
+	h := http.StripPrefix(prefix, s.AdminHandler())
+	return map[string]http.Handler{
+		"POST " + prefix + "/grants/revoke":  h,
+		"POST " + prefix + "/persons/revoke": h,
+	}
+}
+
 func adminName(s string) string {
 	if s == "" || len(s) > 64 || !validName(s) {
 		return "admin"

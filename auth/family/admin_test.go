@@ -39,8 +39,19 @@ func TestAdminHandler(t *testing.T) {
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("GET: %d", w.Code)
 	}
+	// Mounted under a prefix, as the gateway's admin listener does.
+	g2 := e.approve(t, e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaRoommate), devidp.PersonaRoommate)
+	mux := http.NewServeMux()
+	for pattern, h := range e.svc.AdminRoutes("/admin/family") {
+		mux.Handle(pattern, h)
+	}
+	w = httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest("POST", "/admin/family/grants/revoke", strings.NewReader(`{"grant":"`+g2.ID+`"}`)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("mounted: %d %s", w.Code, w.Body)
+	}
 	es := e.audit(t, "family.revoked")
-	if len(es) != 2 || es[0].Actor != "admin:alice" || es[1].Actor != "admin:admin" {
+	if len(es) != 3 || es[0].Actor != "admin:alice" || es[1].Actor != "admin:admin" {
 		t.Fatalf("audit %+v", es)
 	}
 }

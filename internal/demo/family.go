@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -90,4 +91,15 @@ func familyParts(ctx context.Context, p *Parts) (map[route.Class]gateway.Hook, m
 	familyServices.Store(p, svc)
 	go svc.Run(ctx, time.Minute) // audit expiries; ends with the demo
 	return svc.Hooks(), map[string]gateway.Endpoint{"family": svc.Endpoint()}, nil
+}
+
+// AdminRoutes serves the family admin API on the gateway's admin listener
+// (behind its token): POST /admin/family/grants/revoke and
+// /admin/family/persons/revoke. The server asks after Build.
+func (f *familyExtension) AdminRoutes() map[string]http.Handler {
+	svc := FamilyService(f.parts)
+	if svc == nil {
+		return nil
+	}
+	return svc.AdminRoutes("/admin/family")
 }
