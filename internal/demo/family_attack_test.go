@@ -153,3 +153,22 @@ func TestFamilyRegistryDown(t *testing.T) {
 		t.Fatal("linked without the register")
 	}
 }
+
+// TestStepUpBankAccount: changing the bank account number (a step_up
+// route) needs a fresh high login; a password login never reaches the
+// e-loket (the seed's warning about fraudsters changing IBANs).
+func TestStepUpBankAccount(t *testing.T) {
+	d := startDemo(t, Options{})
+	weak := newCitizen(t)
+	weak.loginAt(d, devidp.PersonaParentB, "200", "/")
+	resp, _ := weak.postForm(d.GatewayURL+"/profile/iban", url.Values{"iban": {"BE00 0000 0000 0000"}})
+	if resp.StatusCode == http.StatusSeeOther || d.AppSaw("POST", "/profile/iban") != 0 {
+		t.Fatalf("weak IBAN change: %d, reached the app %d times", resp.StatusCode, d.AppSaw("POST", "/profile/iban"))
+	}
+	strong := newCitizen(t)
+	strong.loginAt(d, devidp.PersonaParentA, "500", "/")
+	resp, _ = strong.postForm(d.GatewayURL+"/profile/iban", url.Values{"iban": {"BE00 0000 0000 0001"}})
+	if resp.StatusCode != http.StatusSeeOther || d.AppSaw("POST", "/profile/iban") != 1 {
+		t.Fatalf("strong IBAN change: %d", resp.StatusCode)
+	}
+}
