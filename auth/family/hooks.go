@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -33,10 +34,11 @@ func (s *Service) fresh(g *gateway.Gateway, sess *gateway.Session) bool {
 // with prompt=login; the citizen confirms with a button, so a login that
 // is again too weak never loops by itself).
 //
-// The gateway asks the IdP for the level of returnTo's route, not for the
-// family level: until it can be told the level (see docs/family.md), the
-// citizen must choose a strong enough means at the IdP, and this check
-// is repeated on return.
+// The gateway asks the IdP for the level of returnTo's route: every family
+// step-up returns under /.overstap/family/, so one gateway rule
+// (path /.overstap/family/**, class step_up, the family level and age)
+// makes the IdP ask for the right level. Without it the citizen must
+// choose a strong enough means; the check repeats on return either way.
 func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, _ *gateway.Session, returnTo string) {
 	requireLogin(g, w, r, returnTo, true)
 }
@@ -100,7 +102,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 		return handled
 	}
 	if !s.fresh(g, sess) {
-		s.stepUp(g, w, r, sess, a.ReturnTo)
+		s.stepUp(g, w, r, sess, continueTo(c.App))
 		return handled
 	}
 	ex, err := ExtractMember(r, a.MemberField, a.MaxBodyBytes)
@@ -150,6 +152,11 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 	fwd.Header.Del("Content-Encoding")
 	fwd.TransferEncoding = nil
 	return gateway.HookResult{Forward: fwd}
+}
+
+// continueTo is the step-up return path of app's family requests.
+func continueTo(app string) string {
+	return EndpointPrefix + "/continue?app=" + url.QueryEscape(app)
 }
 
 func errReason(err error) string {
@@ -233,7 +240,7 @@ func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gat
 		return handled
 	}
 	if !s.fresh(g, sess) {
-		s.stepUp(g, w, r, sess, a.ReturnTo)
+		s.stepUp(g, w, r, sess, continueTo(c.App))
 		return handled
 	}
 	s.record(r.Context(), "family.credential_own", "success", sess.NRNRef, sess.NRNRef, c.App, nil)
@@ -258,6 +265,18 @@ const EndpointPrefix = gateway.Prefix + "family"
 func (s *Service) Endpoint() gateway.Endpoint {
 	return func(g *gateway.Gateway, w http.ResponseWriter, r *http.Request) {
 		sub := strings.TrimPrefix(r.URL.Path, EndpointPrefix)
+		if sub == "/continue" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			// Where a step-up of a family-add or credential request returns
+			// (so that a gateway rule on /.overstap/family/** can give the
+			// IdP the family level); on to the app's family page.
+			to := "/"
+			if a, ok := s.apps[r.URL.Query().Get("app")]; ok {
+				to = a.ReturnTo
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, to, http.StatusFound)
+			return
+		}
 		here := EndpointPrefix + "/"
 		if sub == "/accept" {
 			here = EndpointPrefix + "/accept"

@@ -94,6 +94,17 @@ func TestFamilyFlowHTTP(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `action="/.overstap/stepup"`) || d.AppSaw("POST", "/family/add") != 0 {
 		t.Fatalf("weak add: %d, want the step-up page\n%s", resp.StatusCode, body)
 	}
+	// The step-up returns under /.overstap/family/ and goes on to the
+	// e-loket's family page.
+	if !strings.Contains(body, `name="return_to" value="/.overstap/family/continue?app=eloket"`) {
+		t.Fatalf("step-up return: %s", body)
+	}
+	if resp, _ := weak.get(d.GatewayURL + "/.overstap/family/continue?app=eloket"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/family" {
+		t.Fatalf("continue: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := weak.get(d.GatewayURL + "/.overstap/family/continue?app=https://evil.example"); resp.Header.Get("Location") != "/" {
+		t.Fatalf("continue to an unknown app: %s", resp.Header.Get("Location"))
+	}
 
 	parent := newCitizen(t)
 	parent.loginAt(d, devidp.PersonaParentA, "500", "/family")
