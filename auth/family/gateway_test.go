@@ -1,0 +1,261 @@
+package family_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/family"
+	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/session"
+	"github.com/overstap/overstap/internal/config"
+)
+
+// recordingProvider is an IdP stub that records the login requests.
+type recordingProvider struct {
+	mu  sync.Mutex
+	got []gateway.LoginRequest
+}
+
+func (*recordingProvider) Name() string { return "stub" }
+func (*recordingProvider) Ready() error { return nil }
+func (p *recordingProvider) AuthRequest(_ http.ResponseWriter, _ *http.Request, req gateway.LoginRequest) (string, error) {
+	p.mu.Lock()
+	p.got = append(p.got, req)
+	p.mu.Unlock()
+	return "https://idp.example/auth", nil
+}
+func (*recordingProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
+	return nil, &gateway.LoginError{Kind: "access_denied", Err: errors.New("stub")}
+}
+func (*recordingProvider) LogoutURL(string, string, string) (string, error) {
+	return "", gateway.ErrNoEndSession
+}
+func (*recordingProvider) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
+	return nil, errors.New("stub")
+}
+
+// upstreamSeen is what the app behind the gateway received.
+type upstreamSeen struct {
+	mu   sync.Mutex
+	reqs []string // "METHOD path content-type body"
+}
+
+func (u *upstreamSeen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	u.mu.Lock()
+	u.reqs = append(u.reqs, fmt.Sprintf("%s %s %s %s", r.Method, r.URL.Path, r.Header.Get("Content-Type"), b))
+	u.mu.Unlock()
+	fmt.Fprint(w, "app")
+}
+
+func (u *upstreamSeen) all() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.reqs...)
+}
+
+type gwFixture struct {
+	*env
+	srv   *httptest.Server
+	store session.Store
+	idp   *recordingProvider
+	app   *upstreamSeen
+}
+
+// newGateway runs a real gateway with the family hooks in front of a
+// recording app: "eloket" on any host, "other" on other.example, both
+// with the family routes, and the family step-up rule.
+func newGateway(t *testing.T) *gwFixture {
+	t.Helper()
+	e := newEnv(t, envOpt{})
+	f := &gwFixture{env: e, idp: &recordingProvider{}, app: &upstreamSeen{}}
+	up := httptest.NewServer(f.app)
+	t.Cleanup(up.Close)
+	var err error
+	if f.store, err = session.NewMemory(session.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	rules := []route.Rule{
+		{Path: "/family/add", Methods: []string{"POST"}, Class: route.FamilyLink},
+		{Path: "/family/*", Class: route.FamilyData},
+		{Path: "/family/*/password", Class: route.Credential},
+		{Path: "/password", Class: route.Credential},
+		{Path: "/.overstap/family/**", Class: route.StepUp, MinLevel: "high", MaxAuthAge: 10 * time.Minute},
+	}
+	cfg := gateway.Config{
+		PublicURL: "http://gw.example", DevInsecureCookies: true, NRNRefKey: config.NewSecret(refKey),
+		AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
+		Apps: []gateway.AppConfig{
+			{App: route.App{Name: "other", Hosts: []string{"other.example"}, Rules: rules}, Upstream: up.URL},
+			{App: route.App{Name: "eloket", Rules: rules}, Upstream: up.URL},
+		},
+	}
+	g, err := gateway.New(cfg, gateway.Deps{Sessions: wire.Sessions{S: f.store}, Providers: []gateway.Authenticator{f.idp},
+		Hooks: e.svc.Hooks(), Endpoints: map[string]gateway.Endpoint{"family": e.svc.Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(g)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// login makes a session for persona at level, authenticated now.
+func (f *gwFixture) login(t *testing.T, key string, level route.Level) string {
+	t.Helper()
+	n := f.who[key]
+	id, err := f.store.Create(context.Background(), &session.Session{NRN: n, NRNRef: n.Ref(refKey), AccountID: key,
+		Provider: "stub", Issuer: "https://idp.example", Subject: key, Level: int(level), AuthTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "overstap_session=" + id
+}
+
+func (f *gwFixture) do(t *testing.T, method, host, path, cookie, ct, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if host != "" {
+		req.Host = host
+	}
+	req.Header.Set("Accept", "text/html")
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+// TestGatewayForwardsVerifiedBody: the app gets the body the gateway
+// verified (the member canonical, the other fields kept), nothing of a
+// refused one.
+func TestGatewayForwardsVerifiedBody(t *testing.T) {
+	f := newGateway(t)
+	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	minor := f.who[devidp.PersonaMinor]
+	resp, _ := f.do(t, "POST", "", "/family/add", parent, "application/x-www-form-urlencoded", "relatie=dochter&rijksregisternummer="+url.QueryEscape(minor.Format()))
+	want := "POST /family/add application/x-www-form-urlencoded relatie=dochter&rijksregisternummer=" + minor.Digits()
+	if got := f.app.all(); resp.StatusCode != http.StatusOK || len(got) != 1 || got[0] != want {
+		t.Fatalf("%d, app got %q, want %q", resp.StatusCode, got, want)
+	}
+	resp, _ = f.do(t, "POST", "", "/family/add", parent, "application/json", `{"rijksregisternummer":"`+minor.Format()+`","relatie":"dochter"}`)
+	want = `POST /family/add application/json {"rijksregisternummer":"` + minor.Digits() + `","relatie":"dochter"}`
+	if got := f.app.all(); resp.StatusCode != http.StatusOK || len(got) != 2 || got[1] != want {
+		t.Fatalf("JSON: %d, app got %q", resp.StatusCode, got)
+	}
+	stranger := f.who[devidp.PersonaUnrelated].Digits()
+	for _, c := range []struct{ ct, body string }{
+		{"application/x-www-form-urlencoded", "rijksregisternummer=" + minor.Digits() + "&rijksregisternummer=" + stranger},
+		{"application/json", `{"rijksregisternummer":"` + minor.Digits() + `","rijksregisternummer":"` + stranger + `"}`},
+		{"application/json", "rijksregisternummer=" + minor.Digits()},
+	} {
+		if resp, _ := f.do(t, "POST", "", "/family/add", parent, c.ct, c.body); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%q: %d", c.body, resp.StatusCode)
+		}
+	}
+	if n := len(f.app.all()); n != 2 {
+		t.Fatalf("the app got %d requests", n)
+	}
+}
+
+// TestGatewayStepUpAsksFamilyLevel: a weak session adding a member gets
+// the step-up page; its login returns under /.overstap/family/, so the
+// gateway rule there makes the IdP ask for high within 10 minutes.
+func TestGatewayStepUpAsksFamilyLevel(t *testing.T) {
+	f := newGateway(t)
+	weak := f.login(t, devidp.PersonaParentA, route.LevelLow)
+	resp, body := f.do(t, "POST", "", "/family/add", weak, "application/x-www-form-urlencoded", "rijksregisternummer="+f.who[devidp.PersonaMinor].Digits())
+	if resp.StatusCode != http.StatusUnauthorized || len(f.app.all()) != 0 {
+		t.Fatalf("weak add: %d", resp.StatusCode)
+	}
+	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	rt := regexp.MustCompile(`name="return_to" value="([^"]+)"`).FindStringSubmatch(body)
+	var csrf string
+	for _, c := range resp.Cookies() {
+		if c.Name == "overstap_csrf" {
+			csrf = c.Value
+		}
+	}
+	if tok == nil || rt == nil || csrf == "" {
+		t.Fatalf("step-up page:\n%s", body)
+	}
+	form := url.Values{"csrf": {tok[1]}, "return_to": {strings.ReplaceAll(rt[1], "&amp;", "&")}}
+	resp, _ = f.do(t, "POST", "", "/.overstap/stepup", weak+"; overstap_csrf="+csrf, "application/x-www-form-urlencoded", form.Encode())
+	if (resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther) || len(f.idp.got) != 1 {
+		t.Fatalf("step-up start: %d", resp.StatusCode)
+	}
+	if req := f.idp.got[0]; req.MinLevel != route.LevelHigh || req.MaxAge != 10*time.Minute || req.Prompt != "login" || req.ReturnTo != "/.overstap/family/continue?app=eloket" {
+		t.Fatalf("IdP asked for %+v", req)
+	}
+}
+
+// TestGatewayGrantOnAnotherApp: a grant of the e-loket opens nothing in
+// another app behind the same gateway.
+func TestGatewayGrantOnAnotherApp(t *testing.T) {
+	f := newGateway(t)
+	f.approve(t, f.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated), devidp.PersonaUnrelated)
+	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	if resp, body := f.do(t, "GET", "", "/family/unrelated", parent, "", ""); resp.StatusCode != http.StatusOK || body != "app" {
+		t.Fatalf("e-loket: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := f.do(t, "GET", "other.example", "/family/unrelated", parent, "", ""); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("other app: %d", resp.StatusCode)
+	}
+	if n := len(f.app.all()); n != 1 {
+		t.Fatalf("the apps got %d requests", n)
+	}
+}
+
+// TestGatewayCredentialAndForwardAuth: another person's password never,
+// one's own after the step-up; forward-auth denies the hooked classes.
+func TestGatewayCredentialAndForwardAuth(t *testing.T) {
+	f := newGateway(t)
+	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	if res, err := f.svc.RequestLink(context.Background(), "eloket", f.who[devidp.PersonaParentA], f.who[devidp.PersonaMinor]); err != nil || res.Outcome != family.Forward {
+		t.Fatal("no grant")
+	}
+	if resp, _ := f.do(t, "POST", "", "/family/minor/password", parent, "application/x-www-form-urlencoded", "nieuw=x"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("minor's password: %d", resp.StatusCode)
+	}
+	if resp, _ := f.do(t, "POST", "", "/password", parent, "application/x-www-form-urlencoded", "nieuw=x"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("own password: %d", resp.StatusCode)
+	}
+	for _, uri := range []string{"/family/add", "/family/minor", "/password"} {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/.overstap/auth", nil)
+		req.Header.Set("Cookie", parent)
+		req.Header.Set("X-Original-Method", "POST")
+		req.Header.Set("X-Original-URI", uri)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("forward-auth %s: %d", uri, resp.StatusCode)
+		}
+	}
+	if got := f.app.all(); len(got) != 1 || !strings.HasPrefix(got[0], "POST /password") {
+		t.Fatalf("the app got %q", got)
+	}
+}
