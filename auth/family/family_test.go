@@ -509,3 +509,55 @@ func TestCancelInvitation(t *testing.T) {
 		t.Fatal("not audited")
 	}
 }
+
+// TestOneActiveGrantPerPair: concurrent registry links and a consent on
+// top of a register grant leave exactly one active grant, so one
+// revocation ends the access.
+func TestOneActiveGrantPerPair(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		name := "sqlite"
+		if pg {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOpt{postgres: pg})
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := e.svc.RequestLink(ctx, "eloket", e.who[devidp.PersonaParentA], e.who[devidp.PersonaMinor]); err != nil {
+						t.Errorf("link: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			// The child also consents (an invitation made while the register
+			// was asked by someone else): still one grant.
+			gs, _ := e.svc.Grants(ctx, e.who[devidp.PersonaMinor])
+			if len(gs) != 1 {
+				t.Fatalf("%d grants after concurrent links", len(gs))
+			}
+			now := e.clock.Now()
+			inv := family.Invitation{ID: "invitationmadewhiledown", App: "eloket", RequesterRef: e.ref(devidp.PersonaParentA), RequesterMask: "x",
+				MemberRef: e.ref(devidp.PersonaMinor), MemberMask: "y", Scope: family.Scope{View: true}, Created: now, Expires: now.Add(time.Hour)}
+			if err := e.store.CreateInvitation(ctx, inv, "hash-of-some-code", 10); err != nil {
+				t.Fatal(err)
+			}
+			g, err := e.svc.Decide(ctx, inv.ID, e.who[devidp.PersonaMinor], true)
+			if err != nil || g.ID != gs[0].ID {
+				t.Fatalf("approval on top of the register grant: %+v %v", g, err)
+			}
+			if gs, _ := e.svc.Grants(ctx, e.who[devidp.PersonaMinor]); len(gs) != 1 {
+				t.Fatalf("%d grants", len(gs))
+			}
+			if _, err := e.svc.Revoke(ctx, gs[0].ID, e.who[devidp.PersonaMinor]); err != nil {
+				t.Fatal(err)
+			}
+			if acc, _, _ := e.svc.Authorize(ctx, "eloket", "GET", "/family/minor", devidp.PersonaParentA, e.who[devidp.PersonaParentA]); acc != family.AccessDenied {
+				t.Fatalf("after the one revocation: %v", acc)
+			}
+		})
+	}
+}

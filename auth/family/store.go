@@ -169,7 +169,8 @@ type Store interface {
 	// Expire marks a pending invitation expired.
 	Expire(ctx context.Context, id string, now time.Time) error
 	// Decide approves or declines a pending, unexpired invitation for its
-	// member; on approval it inserts g in the same transaction.
+	// member; on approval it inserts g in the same transaction (or, when
+	// the pair already has a live grant, sets *g to it).
 	// ErrNotPending when it was decided, expired or locked meanwhile.
 	Decide(ctx context.Context, id, memberRef string, approve bool, now time.Time, g *Grant) error
 	// InsertGrant inserts g unless a live grant of the same app, requester
@@ -370,41 +371,63 @@ func (s *SQLStore) Decide(ctx context.Context, id, memberRef string, approve boo
 		if !approve || g == nil {
 			return nil
 		}
-		return s.insertGrant(ctx, tx, *g)
+		// A live grant of the pair (from the register, or an earlier
+		// consent) stays the one grant; the approval is recorded.
+		out, err := s.insertGrant(ctx, tx, *g)
+		if err != nil {
+			return err
+		}
+		*g = out
+		return nil
 	})
 }
 
-func (s *SQLStore) insertGrant(ctx context.Context, tx *sql.Tx, g Grant) error {
+// insertGrant inserts g unless a live grant of the pair exists, which it
+// returns instead; an active grant past its expiry is marked expired
+// first (the unique index allows one active grant per pair).
+func (s *SQLStore) insertGrant(ctx context.Context, tx *sql.Tx, g Grant) (Grant, error) {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE family_grants SET status = 'expired' WHERE app = ? AND requester_ref = ? AND member_ref = ? AND status = 'active' AND expires_at <= ?`),
+		g.App, g.RequesterRef, g.MemberRef, ns(g.Created)); err != nil {
+		return Grant{}, fmt.Errorf("family: grant: %w", err)
+	}
+	ex, err := scanGrant(tx.QueryRowContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE app = ? AND requester_ref = ? AND member_ref = ? AND status = 'active'`+s.forUpdate()),
+		g.App, g.RequesterRef, g.MemberRef))
+	switch {
+	case err == nil:
+		return ex, nil
+	case !errors.Is(err, ErrNotFound):
+		return Grant{}, err
+	}
 	var inv any
 	if g.InvitationID != "" {
 		inv = g.InvitationID
 	}
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO family_grants (id, app, requester_ref, requester_mask, member_ref, member_mask, scope, basis, status, invitation_id, created_at, expires_at)
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO family_grants (id, app, requester_ref, requester_mask, member_ref, member_mask, scope, basis, status, invitation_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`),
 		g.ID, g.App, g.RequesterRef, g.RequesterMask, g.MemberRef, g.MemberMask, g.Scope.String(), g.Basis, inv, ns(g.Created), ns(g.Expires))
 	if err != nil {
-		return fmt.Errorf("family: grant: %w", err)
+		return Grant{}, fmt.Errorf("family: grant: %w", err)
 	}
-	return nil
+	g.Status = GrantActive
+	return g, nil
 }
 
-// InsertGrant implements Store.
+// InsertGrant implements Store. Two nodes inserting the same pair at once
+// meet at the unique index: the loser reads the winner's grant.
 func (s *SQLStore) InsertGrant(ctx context.Context, g Grant) (Grant, error) {
-	out := g
+	var out Grant
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ex, err := scanGrant(tx.QueryRowContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE app = ? AND requester_ref = ? AND member_ref = ? AND status = 'active' AND expires_at > ? ORDER BY created_at DESC LIMIT 1`),
-			g.App, g.RequesterRef, g.MemberRef, ns(g.Created)))
-		switch {
-		case err == nil:
-			out = ex
-			return nil
-		case !errors.Is(err, ErrNotFound):
-			return err
-		}
-		out.Status = GrantActive
-		return s.insertGrant(ctx, tx, g)
+		var err error
+		out, err = s.insertGrant(ctx, tx, g)
+		return err
 	})
-	return out, err
+	if err != nil {
+		if ex, lerr := s.LiveGrant(ctx, g.App, g.RequesterRef, g.MemberRef, g.Created); lerr == nil {
+			return ex, nil
+		}
+		return Grant{}, err
+	}
+	return out, nil
 }
 
 const grantCols = `id, app, requester_ref, requester_mask, member_ref, member_mask, scope, basis, status, invitation_id, created_at, expires_at, revoked_at, revoked_by`

@@ -36,3 +36,6 @@ CREATE TABLE family_grants (
 );
 CREATE INDEX family_grants_pair ON family_grants (app, requester_ref, member_ref, status);
 CREATE INDEX family_grants_member ON family_grants (member_ref, status);
+-- At most one active grant per app, requester and member: revoking it
+-- ends the access, with no twin left behind.
+CREATE UNIQUE INDEX family_grants_one_active ON family_grants (app, requester_ref, member_ref) WHERE status = 'active';
