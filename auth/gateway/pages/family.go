@@ -33,6 +33,7 @@ func init() {
 
 var familyTexts = map[string]map[string]string{
 	"nl": {
+		"family.invite.where":          "De pagina voor de persoon op deze website:",
 		"family.grants.pending":        "Uw open uitnodigingen",
 		"family.grants.cancel":         "Intrekken",
 		"family.done.cancelled.title":  "Uitnodiging ingetrokken",
@@ -96,6 +97,7 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "U hebt al veel uitnodigingen die nog niet beantwoord zijn. Wacht tot ze beantwoord of verlopen zijn.",
 	},
 	"fr": {
+		"family.invite.where":          "La page pour la personne sur ce site :",
 		"family.grants.pending":        "Vos invitations ouvertes",
 		"family.grants.cancel":         "Annuler",
 		"family.done.cancelled.title":  "Invitation annulée",
@@ -159,6 +161,7 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "Vous avez déjà beaucoup d'invitations sans réponse. Attendez qu'elles reçoivent une réponse ou expirent.",
 	},
 	"de": {
+		"family.invite.where":          "Die Seite für die Person auf dieser Website:",
 		"family.grants.pending":        "Ihre offenen Einladungen",
 		"family.grants.cancel":         "Zurückziehen",
 		"family.done.cancelled.title":  "Einladung zurückgezogen",
@@ -222,6 +225,7 @@ var familyTexts = map[string]map[string]string{
 		"err.family_too_many.body":     "Sie haben bereits viele unbeantwortete Einladungen. Warten Sie, bis sie beantwortet werden oder ablaufen.",
 	},
 	"en": {
+		"family.invite.where":          "The page for the person on this website:",
 		"family.grants.pending":        "Your open invitations",
 		"family.grants.cancel":         "Cancel",
 		"family.done.cancelled.title":  "Invitation cancelled",
