@@ -2,6 +2,7 @@ package family_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -176,6 +177,31 @@ func TestGatewayForwardsVerifiedBody(t *testing.T) {
 	}
 	if n := len(f.app.all()); n != 2 {
 		t.Fatalf("the app got %d requests", n)
+	}
+}
+
+// TestGatewayInvitationJSON: a JSON client gets the invitation as JSON.
+func TestGatewayInvitationJSON(t *testing.T) {
+	f := newGateway(t)
+	req, _ := http.NewRequest("POST", f.srv.URL+"/family/add", strings.NewReader(`{"rijksregisternummer":"`+f.who[devidp.PersonaUnrelated].Digits()+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Cookie", f.login(t, devidp.PersonaParentA, route.LevelHigh))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Error, Reason, Member string
+		Code                  string `json:"invitation_code"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusForbidden || out.Error != "family_link_unverified" ||
+		len(out.Code) != 14 || out.Member != f.who[devidp.PersonaUnrelated].Mask() || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("%d %+v %v", resp.StatusCode, out, err)
+	}
+	if _, err := f.svc.Redeem(context.Background(), out.Code, f.who[devidp.PersonaUnrelated], "127.0.0.1"); err != nil {
+		t.Fatalf("the JSON code: %v", err)
 	}
 }
 
