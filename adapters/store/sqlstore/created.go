@@ -41,15 +41,8 @@ func (s *Store) CreatedAt(ctx context.Context, ids []string) (map[string]time.Ti
 	id := s.d.quote(s.cfg.Columns.ID)
 	for lo := 0; lo < len(keys); lo += 1000 {
 		chunk := keys[lo:min(lo+1000, len(keys))]
-		b := &builder{d: s.d}
-		phs := make([]string, len(chunk))
-		for i := range chunk {
-			phs[i] = b.ph()
-		}
-		fsql, fargs := s.filterClause(b)
-		q := "SELECT " + id + ", " + s.d.quote(s.cfg.Columns.Created) + " FROM " + s.d.quote(s.cfg.Table) +
-			" WHERE " + id + " IN (" + strings.Join(phs, ",") + ")" + fsql
-		rows, err := s.db.QueryContext(ctx, q, append(append([]any{}, chunk...), fargs...)...)
+		q, args := s.selectKeys(id+", "+s.d.quote(s.cfg.Columns.Created), chunk)
+		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, s.x.Errf("created at", "", "%w", err)
 		}

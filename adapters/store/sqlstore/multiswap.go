@@ -20,10 +20,12 @@ import (
 // per chunk instead of one UPDATE per row, the old-value check staying in
 // the statement's WHERE clause:
 //
-//   - PostgreSQL: UPDATE t SET pw = v.new FROM (VALUES ($1::idtype, $2::pwtype, $3::pwtype),
-//     ...) v WHERE t.id = ANY($n::idtype[]) AND t.id = v.id AND t.pw IS
-//     NOT DISTINCT FROM v.old RETURNING t.id (the key array leads the
-//     planner to the key index rather than a hash join over the table).
+//   - PostgreSQL: UPDATE t SET pw = v.new FROM unnest($1::idtype[],
+//     $2::pwtype[], $3::pwtype[]) v(id, old, new) WHERE t.id = ANY($1)
+//     AND t.id = v.id AND t.pw IS NOT DISTINCT FROM v.old RETURNING t.id:
+//     one statement text whatever the chunk size, the columns' own types
+//     without a length (a value is never truncated), the key array leading
+//     the planner to the key index.
 //   - SQLite (3.35+): the same with UPDATE ... FROM (SELECT column1 ...
 //     FROM (VALUES ...)) and t.pw IS v.old ... RETURNING.
 //   - MySQL/MariaDB (no UPDATE ... RETURNING): SELECT id, pw ... WHERE id
@@ -73,8 +75,11 @@ func (d dialect) maxParams() int {
 // multiRows is how many swaps one multi-row statement takes: bounded by
 // the parameter limit (perRow parameters a swap, plus the filter's).
 func (s *Store) multiRows() int {
-	perRow, limit := 3, multiMaxRows // VALUES (id, old, new)
-	if s.d.name == "mysql" {
+	perRow, limit := 3, multiMaxRows // VALUES (id, old, new); PostgreSQL: three arrays
+	switch s.d.name {
+	case "postgres":
+		return limit
+	case "mysql":
 		perRow, limit = 5, mysqlMultiMaxRow // id list twice, CASE pairs twice (id + value)
 	}
 	n := (s.d.maxParams() - len(s.fargs) - 1) / perRow // 1: PostgreSQL's key array
@@ -178,7 +183,7 @@ func (s *Store) returningChunk(ctx context.Context, tx *sql.Tx, swaps []store.Sw
 	c := s.cfg.Columns
 	t := s.d.quote(s.cfg.Table)
 	pw, id := s.d.quote(c.Password), s.d.quote(c.ID)
-	// The VALUES rows go in key order, as the key index returns the rows:
+	// The rows go in key order, as the key index returns them:
 	// whichever side of the join drives, rows are locked in key order, so
 	// two batches over the same rows do not deadlock (should a plan do it
 	// anyway, the database aborts one and SwapBatch retries it).
@@ -193,19 +198,27 @@ func (s *Store) returningChunk(ctx context.Context, tx *sql.Tx, swaps []store.Sw
 	q.Grow(64 + 40*len(swaps))
 	q.WriteString("UPDATE " + t + " AS ovs_t SET " + pw + " = v.ovs_new FROM ")
 	if s.d.name == "postgres" {
-		q.WriteString("(VALUES ")
+		// Three arrays, whatever the chunk size: one statement text, which
+		// pgx prepares once per connection and the server plans cheaply
+		// (a VALUES list of as many parameters costs milliseconds to parse
+		// and plan, and a prepared statement per size would fill both
+		// caches). The key array, sorted, also leads the planner to the
+		// key index rather than a hash join over a scan of the table.
+		sortedKeys := make([]any, len(order))
+		olds := make([]*string, len(order))
+		news := make([]string, len(order))
 		for i, j := range order {
-			if i > 0 {
-				q.WriteByte(',')
+			sortedKeys[i] = keys[j]
+			if !swaps[j].OldNull {
+				olds[i] = &swaps[j].Old
 			}
-			q.WriteString("(" + b.ph() + "::" + s.multi.pgIDType + "," + b.ph() + "::" + s.multi.pgPwType + "," + b.ph() + "::" + s.multi.pgPwType + ")")
-			args = append(args, keys[j], oldArg(swaps[j]), swaps[j].New)
+			news[i] = swaps[j].New
 		}
-		// The IN list makes the planner read the table by its key: with
-		// only the join it may hash-join over a scan of the whole table.
-		q.WriteString(") AS v(ovs_id, ovs_old, ovs_new) WHERE ovs_t." + id + " = ANY(" + b.ph() + "::" + s.multi.pgIDType + "[])" +
-			" AND ovs_t." + id + " = v.ovs_id AND ovs_t." + pw + " IS NOT DISTINCT FROM v.ovs_old")
-		args = append(args, s.pgKeyArray(keys))
+		kt, pt := s.multi.pgIDType+"[]", s.multi.pgPwType+"[]"
+		ka := b.ph()
+		q.WriteString("unnest(" + ka + "::" + kt + ", " + b.ph() + "::" + pt + ", " + b.ph() + "::" + pt + ") AS v(ovs_id, ovs_old, ovs_new)" +
+			" WHERE ovs_t." + id + " = ANY(" + ka + "::" + kt + ") AND ovs_t." + id + " = v.ovs_id AND ovs_t." + pw + " IS NOT DISTINCT FROM v.ovs_old")
+		args = append(args, s.pgKeyArray(sortedKeys), olds, news)
 	} else {
 		q.WriteString("(SELECT column1 AS ovs_id, column2 AS ovs_old, column3 AS ovs_new FROM (VALUES ")
 		for i, j := range order {
@@ -312,6 +325,29 @@ func (s *Store) pgKeyArray(keys []any) any {
 	return a
 }
 
+// selectKeys builds SELECT cols FROM table WHERE id IN keys (and the
+// filter): PostgreSQL takes the keys as one array, so the text is the same
+// for any number of keys (one prepared statement).
+func (s *Store) selectKeys(cols string, keys []any) (string, []any) {
+	id := s.d.quote(s.cfg.Columns.ID)
+	b := &builder{d: s.d}
+	var cond string
+	var args []any
+	if s.d.name == "postgres" && s.multi != nil {
+		cond = id + " = ANY(" + b.ph() + "::" + s.multi.pgIDType + "[])"
+		args = append(args, s.pgKeyArray(keys))
+	} else {
+		phs := make([]string, len(keys))
+		for i := range keys {
+			phs[i] = b.ph()
+		}
+		cond = id + " IN (" + strings.Join(phs, ",") + ")"
+		args = append(args, keys...)
+	}
+	fsql, fargs := s.filterClause(b)
+	return "SELECT " + cols + " FROM " + s.d.quote(s.cfg.Table) + " WHERE " + cond + fsql, append(args, fargs...)
+}
+
 // presence runs q (selecting the id column) and reports which keys it
 // returned; skip marks keys that must not come back.
 func (s *Store) presence(ctx context.Context, tx *sql.Tx, q string, args, keys []any, skip []bool) ([]bool, error) {
@@ -345,19 +381,13 @@ func (s *Store) presence(ctx context.Context, tx *sql.Tx, q string, args, keys [
 // classifyMissed sets ErrConflict or ErrNotFound for the swaps not
 // changed: one SELECT of their ids inside the transaction.
 func (s *Store) classifyMissed(ctx context.Context, tx *sql.Tx, keys []any, changed []bool, verdicts []error) error {
-	b := &builder{d: s.d}
-	var phs []string
-	var args []any
+	var missed []any
 	for i, k := range keys {
 		if !changed[i] {
-			phs = append(phs, b.ph())
-			args = append(args, k)
+			missed = append(missed, k)
 		}
 	}
-	fsql, fargs := s.filterClause(b)
-	args = append(args, fargs...)
-	q := "SELECT " + s.d.quote(s.cfg.Columns.ID) + " FROM " + s.d.quote(s.cfg.Table) +
-		" WHERE " + s.d.quote(s.cfg.Columns.ID) + " IN (" + strings.Join(phs, ",") + ")" + fsql
+	q, args := s.selectKeys(s.d.quote(s.cfg.Columns.ID), missed)
 	present, err := s.presence(ctx, tx, q, args, keys, changed)
 	if err != nil {
 		return err
