@@ -68,10 +68,14 @@ Try it:
      username and password: the gateway refuses and explains.
   2. Press the button, pick the same persona at the dev IdP: you land in your
      own e-loket page, and your old password is revoked.
+  3. Family: as parent-a, add minor (your child, per the population register)
+     or roommate (needs their consent: you get an invitation code; they log in
+     themselves at %s/.overstap/family/ and approve). Changing a family
+     member's password is always refused.
 
 Personas (the national numbers are synthetic, sequence 9xx, shown in full so you
 can type them into the old login form):
-`, d.GatewayURL, d.IdPURL, d.AppURL, d.GatewayURL)
+`, d.GatewayURL, d.IdPURL, d.AppURL, d.GatewayURL, d.GatewayURL)
 	tw := tabwriter.NewWriter(s.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  key\tname\tage\tnational number\tnote")
 	for _, p := range d.Personas {

@@ -48,7 +48,9 @@ func TestBrowserMigration(t *testing.T) {
 	if h1 := b.Text("h1"); h1 != "Your old login no longer works" {
 		t.Fatalf("explanation page: h1 %q", h1)
 	}
-	b.Do(chromedp.Click(`a[hreflang="nl"]`), chromedp.WaitVisible("main form button"))
+	// Wait for the Dutch page itself: the English one is still there
+	// while the click's navigation runs.
+	b.Do(chromedp.Click(`a[hreflang="nl"]`), chromedp.WaitVisible(`html[lang="nl"] main form button`))
 	if h1 := b.Text("h1"); h1 != "Uw oude aanmelding werkt niet meer" {
 		t.Fatalf("explanation page in Dutch: h1 %q", h1)
 	}

@@ -320,6 +320,9 @@ func Rules() []route.Rule {
 		{Path: "/family/*/password", Class: route.Credential},
 		{Path: "/password", Class: route.Credential},
 		{Path: "/profile/iban", Class: route.StepUp, MinLevel: "high", MaxAuthAge: 10 * time.Minute},
+		// The family pages' own step-up (adding, approving, revoking) comes
+		// back under this path: the IdP is asked for that level.
+		{Path: "/.overstap/family/**", Class: route.StepUp, MinLevel: "high", MaxAuthAge: 10 * time.Minute},
 	}
 }
 

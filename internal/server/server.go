@@ -20,6 +20,7 @@ import (
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/storeconfig"
+	"github.com/overstap/overstap/auth/family"
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
@@ -74,6 +75,11 @@ type Config struct {
 	Hash hash.Config `yaml:"hash"`
 	// Stores are the legacy apps' user stores (sql, ldap, csv, httphook).
 	Stores []storeconfig.Config `yaml:"stores"`
+	// Family configures verified family-member linking: the population
+	// register, step-up, invitations, grants, and per app how to read the
+	// family routes (docs/family.md). Without it the family_link,
+	// family_data and credential routes are denied.
+	Family *family.Config `yaml:"family"`
 	// Linking is, per app name of gateway.apps, how the verified national
 	// number is linked to the app's legacy account and how the legacy
 	// login is intercepted.
@@ -117,6 +123,13 @@ func (c Config) Validate() error {
 			apps[a.Name] = true
 		}
 	}
+	if c.Family != nil {
+		for i, a := range c.Family.Apps {
+			if _, ok := c.Linking[a.Name]; !ok {
+				errs = append(errs, fmt.Errorf("family.apps[%d].name: %q has no linking section (the family checks need its user store)", i, a.Name))
+			}
+		}
+	}
 	for name, l := range c.Linking {
 		switch {
 		case !apps[name]:
@@ -154,7 +167,12 @@ type Parts struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Sessions gateway.Sessions
+
+	srv *Server
 }
+
+// onClose registers a release to run when the server closes.
+func (p *Parts) onClose(f func() error) { p.srv.closers = append(p.srv.closers, f) }
 
 // Options are what only code sets.
 type Options struct {
@@ -207,7 +225,10 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 			_ = srv.Close()
 		}
 	}()
-	p := &Parts{Stores: map[string]store.Store{}, Linking: cfg.Linking, RefKey: refKey, Logger: log, Now: now}
+	p := &Parts{Stores: map[string]store.Store{}, Linking: cfg.Linking, RefKey: refKey, Logger: log, Now: now, srv: srv}
+	if cfg.Family != nil {
+		o.Extensions = append([]Extension{&familyExt{cfg: *cfg.Family}}, o.Extensions...)
+	}
 	srv.Parts = p
 
 	// Sessions, and Redis for everything shared between nodes.
