@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/internal/config"
@@ -115,7 +116,11 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e, err := New(Options{DB: newStateDB(b), Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: 1000, SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
+		sdb := newStateDB(b)
+		if os.Getenv("OVERSTAP_BENCH_STATE") == "postgres" {
+			sdb = pgStateDB(b)
+		}
+		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: 1000, SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -153,6 +158,21 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/rawT.Seconds(), "raw_accounts/s")
 	b.ReportMetric(rawT.Seconds()/engineT.Seconds(), "engine/raw")
 	b.ReportMetric(float64(changed)/float64(b.N), "changed")
+}
+
+// pgStateDB is a state database in a PostgreSQL schema of its own.
+func pgStateDB(b *testing.B) *DB {
+	pg := testsvc.Postgres(b)
+	st, err := state.Open(context.Background(), state.Config{Driver: "postgres", DSN: pg.DSN}, nil, state.Migrations{Component: Component, FS: SchemaFS()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	db, err := OpenDB(st.DB(), Dialect(st.Dialect()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
 }
 
 // rawRevokeLoop is the baseline: keyset pages of 1000, one CAS UPDATE per
