@@ -164,12 +164,18 @@ type Claims struct {
 	Name  string `json:"name,omitempty"`
 	Level string `json:"acr,omitempty"`
 	NRN   string `json:"nrn,omitempty"`
+	// Registration: a verified citizen without an account (no sub); only
+	// the app's registration route receives it.
+	Registration bool `json:"registration,omitempty"`
 }
 
 // Sign makes an assertion for audience about id, valid for lifetime
 // (capped at MaxLifetime) from now.
 func (s *Signer) Sign(audience string, id Identity, withNRN bool, now time.Time, lifetime time.Duration) (string, error) {
-	if id.Account == "" {
+	switch {
+	case id.Registering && (id.Account != "" || id.NRN.IsZero() || !withNRN):
+		return "", ErrRegistration
+	case !id.Registering && id.Account == "":
 		return "", ErrNoAccount
 	}
 	lifetime = min(lifetime, MaxLifetime)
@@ -187,8 +193,9 @@ func (s *Signer) Sign(audience string, id Identity, withNRN bool, now time.Time,
 			Expiry:    jwt.NewNumericDate(now.Add(lifetime)),
 			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
 		},
-		Name:  id.Name,
-		Level: id.Level,
+		Name:         id.Name,
+		Level:        id.Level,
+		Registration: id.Registering,
 	}
 	if withNRN && !id.NRN.IsZero() {
 		c.NRN = id.NRN.Digits()

@@ -24,11 +24,24 @@ var ErrNoAccount = errors.New("upstream: identity has no legacy account id")
 
 // Identity is what the app is told about the citizen.
 type Identity struct {
-	Account string     // the legacy account id (required)
+	Account string     // the legacy account id (required unless Registering)
 	NRN     nrn.Number // sent only where the profile asks for it
 	Name    string     // display name
 	Level   string     // assurance level reached (low, substantial, high)
+	// Registering: a verified citizen without an account yet, sent only to
+	// the app's registration route (app policy no_account: register). No
+	// account id; the NRN is required and must be propagated.
+	Registering bool
 }
+
+// RegistrationHeader marks a registration request in the headers profile
+// ("1"); the assertion profile carries the claim "registration": true and
+// no sub. Clients cannot send it: X-Overstap-* is always stripped.
+const RegistrationHeader = "X-Overstap-Registration"
+
+// ErrRegistration is returned by Apply for a registering identity the
+// profile cannot carry (no NRN, or the NRN is not propagated).
+var ErrRegistration = errors.New("upstream: a registration needs the national number propagated (headers.nrn or assertion_nrn)")
 
 // HeaderNames are the request headers of the headers profile.
 type HeaderNames struct {
@@ -155,6 +168,15 @@ func New(c Config, audience string, signer *Signer) (*Propagator, error) {
 	return p, nil
 }
 
+// CarriesNRN reports whether the profile propagates the national number
+// (headers.nrn set, or assertion_nrn).
+func (p *Propagator) CarriesNRN() bool {
+	if p.profile == ProfileAssertion {
+		return p.withNRN
+	}
+	return p.names.NRN != ""
+}
+
 // Strip deletes every client-supplied identity header from h: the
 // configured names, the well-known ones (X-Forwarded-User, X-Remote-User,
 // Remote-User, X-Auth-Request-*, X-Overstap-*, ...), in any casing and
@@ -164,7 +186,11 @@ func (p *Propagator) Strip(h http.Header) { p.strip.strip(h) }
 // Apply sets the identity on h (a request header for the reverse proxy, a
 // response header for forward-auth). Call Strip first.
 func (p *Propagator) Apply(h http.Header, id Identity, now time.Time) error {
-	if id.Account == "" {
+	if id.Registering {
+		if id.Account != "" || id.NRN.IsZero() || !p.CarriesNRN() {
+			return ErrRegistration
+		}
+	} else if id.Account == "" {
 		return ErrNoAccount
 	}
 	if p.profile == ProfileAssertion {
@@ -178,10 +204,14 @@ func (p *Propagator) Apply(h http.Header, id Identity, now time.Time) error {
 		h[p.assertion] = []string{tok}
 		return nil
 	}
-	if !safeValue(id.Account) {
+	if !id.Registering && !safeValue(id.Account) {
 		return fmt.Errorf("upstream: account id has characters a header cannot carry")
 	}
-	h[p.names.Account] = []string{id.Account}
+	if id.Registering {
+		h[RegistrationHeader] = []string{"1"}
+	} else {
+		h[p.names.Account] = []string{id.Account}
+	}
 	if p.names.NRN != "" && !id.NRN.IsZero() {
 		h[p.names.NRN] = []string{id.NRN.Digits()}
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -229,5 +230,55 @@ func BenchmarkStripApply(b *testing.B) {
 	for b.Loop() {
 		p.Strip(h)
 		_ = p.Apply(h, Identity{Account: "acc-1"}, now)
+	}
+}
+
+// TestRegistration: a registering identity carries the NRN and the
+// registration marker, never an account id, and only where the profile
+// propagates the NRN.
+func TestRegistration(t *testing.T) {
+	n, _ := nrn.Synthetic(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), true, 931)
+	id := Identity{NRN: n, Level: "high", Registering: true}
+	s, err := NewSigner(SignerConfig{Issuer: "https://gw.example", Keys: []KeyConfig{{ID: "k", PrivateKey: ecPEM(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNRN, _ := New(Config{Profile: ProfileAssertion, AssertionNRN: true}, "eloket", s)
+	h := http.Header{}
+	if err := withNRN.Apply(h, id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.ParseSigned(h.Get("X-Overstap-Assertion"), []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Registration || c.Subject != "" || c.NRN != n.Digits() {
+		t.Fatalf("claims %+v", c)
+	}
+	without, _ := New(Config{Profile: ProfileAssertion}, "eloket", s)
+	if err := without.Apply(http.Header{}, id, time.Now()); !errors.Is(err, ErrRegistration) {
+		t.Fatalf("assertion without NRN: %v", err)
+	}
+	headers, _ := New(Config{Headers: HeaderNames{NRN: "X-Nrn"}}, "eloket", nil)
+	h = http.Header{}
+	if err := headers.Apply(h, id, time.Now()); err != nil || h.Get(RegistrationHeader) != "1" || h.Get("X-Nrn") != n.Digits() || h.Get("X-Overstap-Account") != "" {
+		t.Fatalf("headers: %v %v", err, h)
+	}
+	plain, _ := New(Config{}, "eloket", nil)
+	if err := plain.Apply(http.Header{}, id, time.Now()); !errors.Is(err, ErrRegistration) {
+		t.Fatalf("headers without NRN: %v", err)
+	}
+	if err := headers.Apply(http.Header{}, Identity{NRN: n, Account: "a", Registering: true}, time.Now()); !errors.Is(err, ErrRegistration) {
+		t.Fatal("registering with an account id accepted")
+	}
+	// Clients cannot send the marker.
+	h = http.Header{RegistrationHeader: {"1"}}
+	headers.Strip(h)
+	if h.Get(RegistrationHeader) != "" {
+		t.Fatal("client registration marker kept")
 	}
 }

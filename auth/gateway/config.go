@@ -87,6 +87,17 @@ type AppConfig struct {
 	RewriteHost bool `yaml:"rewrite_host"`
 	// Identity is how the app learns who the citizen is.
 	Identity upstream.Config `yaml:"identity"`
+	// NoAccount is what happens when a verified citizen has no account
+	// in the app: "page" (default: a clear page, contact the municipality)
+	// or "register" (the citizen is sent to RegisterPath, the only route
+	// that receives them, with the verified national number and the
+	// registration marker; as soon as the app has created the account,
+	// the next request links it).
+	NoAccount string `yaml:"no_account"`
+	// RegisterPath is the app's registration route for no_account:
+	// register (e.g. /registreren); it and the paths below it receive the
+	// registering citizen.
+	RegisterPath string `yaml:"register_path"`
 }
 
 func (c *Config) setDefaults() {
@@ -162,6 +173,25 @@ func (c Config) Validate() error {
 		}
 		if a.Identity.Profile == upstream.ProfileAssertion {
 			needSigner = true
+		}
+		switch a.NoAccount {
+		case "", "page":
+			if a.RegisterPath != "" {
+				errs = append(errs, fmt.Errorf("%sregister_path: only with no_account: register", k))
+			}
+		case "register":
+			if p, err := route.Normalize(a.RegisterPath); err != nil || a.RegisterPath == "" || p.Clean != a.RegisterPath || a.RegisterPath == "/" {
+				errs = append(errs, fmt.Errorf("%sregister_path: required with no_account: register, a clean path like /registreren", k))
+			}
+			nrnOut := a.Identity.Headers.NRN != ""
+			if a.Identity.Profile == upstream.ProfileAssertion {
+				nrnOut = a.Identity.AssertionNRN
+			}
+			if !nrnOut {
+				errs = append(errs, fmt.Errorf("%sno_account: register needs the national number propagated (identity.headers.nrn or identity.assertion_nrn)", k))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%sno_account: must be page or register", k))
 		}
 	}
 	if needSigner && len(c.Assertion.Keys) == 0 {

@@ -249,7 +249,12 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
 	account, err := g.accounts.Resolve(ctx, l)
-	if err != nil || account == "" {
+	if ap := g.appByName(l.App); ap != nil && ap.cfg.NoAccount == "register" && errors.Is(err, ErrNoAccount) && !l.NRN.IsZero() {
+		// No account yet, and the app registers verified citizens: a
+		// session without account, usable only on the registration route.
+		account, err, rt = "", nil, ap.cfg.RegisterPath
+		g.m.logins.WithLabelValues(a.Name(), "registering").Inc()
+	} else if err != nil || account == "" {
 		status, kind := http.StatusServiceUnavailable, "unavailable"
 		switch {
 		case err == nil || errors.Is(err, ErrNoAccount):

@@ -443,6 +443,12 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 		return
 	}
+	if s != nil && s.AccountID == "" {
+		var ok bool
+		if s, ok = g.unregistered(w, r, a, s, d, p); !ok {
+			return
+		}
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
 		if r.Header.Get("Upgrade") == "" {
@@ -454,6 +460,12 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 
 // forward proxies r to the app with s's identity (none when s is nil).
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Session, p route.Path) {
+	if s != nil && s.AccountID == "" && (a.cfg.RegisterPath == "" || (p.Clean != a.cfg.RegisterPath && !strings.HasPrefix(p.Clean, a.cfg.RegisterPath+"/"))) {
+		// A registering citizen reaches only the registration route, also
+		// through hooks.
+		g.errorPage(w, r, http.StatusForbidden, "no_account", nil)
+		return
+	}
 	// The identity headers are made here (an error stops the request) and
 	// set in Rewrite, after the stdlib has removed hop-by-hop headers: a
 	// client naming X-Overstap-Account in its Connection header must not be
@@ -473,7 +485,64 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 }
 
 func (g *Gateway) identity(s *Session) upstream.Identity {
-	return upstream.Identity{Account: s.AccountID, NRN: s.NRN, Level: s.Level.String()}
+	return upstream.Identity{Account: s.AccountID, NRN: s.NRN, Level: s.Level.String(), Registering: s.AccountID == ""}
+}
+
+// appByName returns the app of that name, nil when none.
+func (g *Gateway) appByName(name string) *app {
+	for i := range g.apps {
+		if g.apps[i].cfg.Name == name {
+			return &g.apps[i]
+		}
+	}
+	return nil
+}
+
+// unregistered handles a session without a legacy account (app policy
+// no_account: register). First it looks again: once the app has created
+// the account, the login is linked and the session replaced by one with
+// the account. Until then only the registration route gets the citizen.
+// It returns the session to forward with, or false when it answered.
+func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s *Session, d route.Decision, p route.Path) (*Session, bool) {
+	if a.cfg.NoAccount != "register" || s.NRN.IsZero() {
+		g.errorPage(w, r, http.StatusForbidden, "no_account", nil)
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
+	defer cancel()
+	account, err := g.accounts.Resolve(ctx, &Login{Provider: s.Provider, Issuer: s.Issuer, Subject: s.Subject,
+		NRN: s.NRN, Level: s.Level, AuthTime: s.AuthTime, App: d.AppName})
+	switch {
+	case err == nil && account != "":
+		ns := *s
+		ns.AccountID = account
+		if err := g.StartSession(ctx, w, r, &ns); err != nil {
+			g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+			return nil, false
+		}
+		return &ns, true
+	case errors.Is(err, ErrNoAccount):
+	case errors.Is(err, ErrAccountChoice):
+		g.errorPage(w, r, http.StatusConflict, "account_choice", err)
+		return nil, false
+	case errors.Is(err, ErrAccountFlagged):
+		g.errorPage(w, r, http.StatusForbidden, "account_flagged", err)
+		return nil, false
+	default:
+		g.errorPage(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		return nil, false
+	}
+	reg := a.cfg.RegisterPath
+	if p.Clean == reg || strings.HasPrefix(p.Clean, reg+"/") {
+		return s, true
+	}
+	if wantsHTML(r.Method, r.Header) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, reg, http.StatusFound)
+	} else {
+		jsonError(w, http.StatusForbidden, "registration_required")
+	}
+	return nil, false
 }
 
 // unauthenticated redirects a browser to login (or step-up) and answers
