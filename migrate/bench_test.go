@@ -120,7 +120,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if os.Getenv("OVERSTAP_BENCH_STATE") == "postgres" {
 			sdb = pgStateDB(b)
 		}
-		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: 1000, SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
+		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: envInt("OVERSTAP_BENCH_BATCH", 1000), SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func rawRevokeLoop(b *testing.B, dsn string, target map[int64]bool) int64 {
 	db.SetMaxOpenConns(1)
 	var after, changed int64
 	for {
-		rows, err := db.QueryContext(ctx, `SELECT id, passwd FROM raw_accounts WHERE id > $1 ORDER BY id LIMIT 1000`, after)
+		rows, err := db.QueryContext(ctx, `SELECT id, passwd FROM raw_accounts WHERE id > $1 ORDER BY id LIMIT $2`, after, envInt("OVERSTAP_BENCH_RAW_PAGE", 1000))
 		if err != nil {
 			b.Fatal(err)
 		}
