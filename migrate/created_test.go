@@ -16,7 +16,6 @@ import (
 type datedStore struct {
 	*memStore
 	dates map[string]time.Time
-	calls int
 }
 
 var datedEpoch = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -34,7 +33,6 @@ func newDatedStore(accts []store.Account) *datedStore {
 func (d *datedStore) HasCreationDates() bool { return true }
 
 func (d *datedStore) CreatedAt(_ context.Context, ids []string) (map[string]time.Time, error) {
-	d.calls++
 	out := map[string]time.Time{}
 	for _, id := range ids {
 		if t, ok := d.dates[id]; ok {
