@@ -43,25 +43,29 @@ type page struct {
 }
 
 // readAhead reads and prepares (classify, seal) the store's pages from
-// cursor on into the returned channel, up to two pages ahead of the
-// consumer, until the end, an error, or ctx is done. Working ahead changes
-// nothing of the order that makes a crash harmless: pages are still
-// journaled, swapped and checkpointed one after the other, and preparing a
-// page reads and writes nothing of another page's accounts.
+// cursor on into the returned channel until the end, an error, or ctx is
+// done: one goroutine reads (waiting on the store) while another prepares
+// the page before (CPU), each at most a page or two ahead of the consumer.
+// Working ahead changes nothing of the order that makes a crash harmless:
+// pages are still journaled, swapped and checkpointed one after the other,
+// and preparing a page reads and writes nothing of another page's
+// accounts.
 func (p *applyPipe) readAhead(ctx context.Context, cursor store.Cursor) <-chan page {
-	ch := make(chan page, 1)
+	type read struct {
+		accts []store.Account
+		next  store.Cursor
+		err   error
+	}
+	reads := make(chan read, 1)
 	go func() {
-		defer close(ch)
+		defer close(reads)
 		for {
 			accts, next, err := p.e.store.Iterate(ctx, cursor, p.e.cfg.batch())
-			var pb *preparedBatch
 			if err != nil {
 				err = fmt.Errorf("reading store: %w", err)
-			} else {
-				pb, err = p.bp.prepare(ctx, accts)
 			}
 			select {
-			case ch <- page{len(accts), next, pb, err}:
+			case reads <- read{accts, next, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -69,6 +73,24 @@ func (p *applyPipe) readAhead(ctx context.Context, cursor store.Cursor) <-chan p
 				return
 			}
 			cursor = next
+		}
+	}()
+	ch := make(chan page, 1)
+	go func() {
+		defer close(ch)
+		for r := range reads {
+			pg := page{n: len(r.accts), next: r.next, err: r.err}
+			if pg.err == nil {
+				pg.pb, pg.err = p.bp.prepare(ctx, r.accts)
+			}
+			select {
+			case ch <- pg:
+			case <-ctx.Done():
+				return
+			}
+			if pg.err != nil {
+				return
+			}
 		}
 	}()
 	return ch
