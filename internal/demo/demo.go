@@ -69,6 +69,9 @@ type Options struct {
 	// Policy is the legacy-login policy for usernames that are not
 	// national numbers (block_all by default).
 	Policy legacylogin.Policy
+	// NRNRefKey keys national-number and username references (nil: a
+	// random key per demo). Gateway nodes sharing rate limits need the same.
+	NRNRefKey []byte
 	// Logger receives the gateway's log (nil: discard).
 	Logger *slog.Logger
 	// Now is the clock of every part (nil: time.Now).
@@ -331,8 +334,12 @@ func (d *Demo) config(o Options, dir, appPath string, prov oidc.ProviderConfig) 
 	if err != nil {
 		return server.Config{}, err
 	}
+	refKey := o.NRNRefKey
+	if refKey == nil {
+		refKey = []byte(random(32))
+	}
 	cfg := server.Config{
-		NRNRefKey: config.NewSecret([]byte(random(32))),
+		NRNRefKey: config.NewSecret(refKey),
 		State:     state.Config{Driver: "sqlite", Path: filepath.Join(dir, "state.db")},
 		Gateway: &gateway.Config{
 			PublicURL: d.GatewayURL, DevInsecureCookies: true, Brand: "Gemeente Voorbeeld (demo)",
