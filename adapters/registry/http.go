@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,19 +15,19 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/wiresign"
 )
 
 // The signed JSON protocol (docs/adapters/registry.md). It is the store
-// hook's scheme (adapters/store/httphook) with its own domain strings, so
-// a signature of one protocol is never valid in the other.
+// hook's scheme (internal/wiresign) with its own domain string, so a
+// signature of one protocol is never valid in the other.
 const (
-	HeaderTimestamp = "X-Overstap-Timestamp"
-	HeaderNonce     = "X-Overstap-Nonce"
-	HeaderSignature = "X-Overstap-Signature"
+	HeaderTimestamp = wiresign.HeaderTimestamp
+	HeaderNonce     = wiresign.HeaderNonce
+	HeaderSignature = wiresign.HeaderSignature
 	PathPerson      = "/v1/person"
 	PathHousehold   = "/v1/household"
 	// MinKeyLen is the minimum length of the shared key.
@@ -39,20 +38,18 @@ const (
 
 const maxWireBody = 1 << 20
 
+const registryDomain = wiresign.Domain("overstap-registry-v1")
+
+// maxNonces bounds the server's replay cache (more than 100 000 held
+// nonces: refused).
+const maxNonces = 100_001
+
 func signRequest(key []byte, method, path, ts, nonce string, body []byte) string {
-	return wireMAC(key, "overstap-registry-v1\n"+method+"\n"+path+"\n"+ts+"\n"+nonce+"\n", body)
+	return registryDomain.Request(key, method, path, ts, nonce, body)
 }
 
 func signResponse(key []byte, status int, nonce string, body []byte) string {
-	return wireMAC(key, "overstap-registry-v1-response\n"+strconv.Itoa(status)+"\n"+nonce+"\n", body)
-}
-
-func wireMAC(key []byte, head string, body []byte) string {
-	h := sha256.Sum256(body)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(head))
-	m.Write([]byte(hex.EncodeToString(h[:])))
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
+	return registryDomain.Response(key, status, nonce, body)
 }
 
 // Wire types.
@@ -233,10 +230,8 @@ func (s *HTTPSource) Household(ctx context.Context, n nrn.Number) (Household, er
 type Server struct {
 	src    Source
 	key    []byte
-	now    func() time.Time
 	log    *slog.Logger
-	mu     sync.Mutex
-	nonces map[string]time.Time
+	verify *wiresign.Verifier
 }
 
 // NewServer returns the handler. now nil means time.Now.
@@ -250,7 +245,8 @@ func NewServer(src Source, key []byte, now func() time.Time, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{src: src, key: key, now: now, log: logger, nonces: map[string]time.Time{}}, nil
+	return &Server{src: src, key: key, log: logger,
+		verify: &wiresign.Verifier{Domain: registryDomain, Key: key, Now: now, Window: Window, MaxNonces: maxNonces}}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -261,7 +257,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nonce := r.Header.Get(HeaderNonce)
-	if why := s.verify(r, body, nonce); why != "" {
+	if why := s.verify.Verify(r, body); why != "" {
 		s.log.Warn("registry: request refused", "reason", why)
 		s.write(w, "", http.StatusUnauthorized, wireError{"unauthorized"})
 		return
@@ -333,42 +329,6 @@ func (s *Server) fail(w http.ResponseWriter, nonce string, err error) bool {
 		s.write(w, nonce, http.StatusServiceUnavailable, wireError{"unavailable"})
 	}
 	return true
-}
-
-func (s *Server) verify(r *http.Request, body []byte, nonce string) string {
-	tsText := r.Header.Get(HeaderTimestamp)
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil || len(tsText) > 12 {
-		return "bad timestamp"
-	}
-	now := s.now()
-	if d := now.Sub(time.Unix(ts, 0)); d > Window || d < -Window {
-		return "timestamp outside window"
-	}
-	if len(nonce) < 16 || len(nonce) > 64 {
-		return "bad nonce"
-	}
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	if !hmac.Equal([]byte(signRequest(s.key, r.Method, path, tsText, nonce, body)), []byte(r.Header.Get(HeaderSignature))) {
-		return "bad signature"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, seen := s.nonces[nonce]; seen {
-		return "replayed nonce"
-	}
-	if len(s.nonces) > 100_000 {
-		for k, exp := range s.nonces {
-			if now.After(exp) {
-				delete(s.nonces, k)
-			}
-		}
-		if len(s.nonces) > 100_000 {
-			return "replay cache full"
-		}
-	}
-	s.nonces[nonce] = time.Unix(ts, 0).Add(Window + time.Second)
-	return ""
 }
 
 func (s *Server) write(w http.ResponseWriter, nonce string, status int, v any) {

@@ -1,24 +1,21 @@
 package httphook
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/wiresign"
 )
 
 // Header names of the signature scheme.
 const (
-	HeaderTimestamp = "X-Overstap-Timestamp"
-	HeaderNonce     = "X-Overstap-Nonce"
-	HeaderSignature = "X-Overstap-Signature"
+	HeaderTimestamp = wiresign.HeaderTimestamp
+	HeaderNonce     = wiresign.HeaderNonce
+	HeaderSignature = wiresign.HeaderSignature
 )
 
 // Protocol paths, relative to the configured base URL.
@@ -49,23 +46,19 @@ const (
 // MinKeyLen is the minimum length of the shared HMAC key.
 const MinKeyLen = 32
 
+// The hook's signatures (the scheme in internal/wiresign, documented in
+// doc.go) under its own domain string.
+const hookDomain = wiresign.Domain("overstap-hook-v1")
+
 // sign computes the request signature.
 func sign(key []byte, method, path, ts, nonce string, body []byte) string {
-	return mac(key, "overstap-hook-v1\n"+method+"\n"+path+"\n"+ts+"\n"+nonce+"\n", body)
+	return hookDomain.Request(key, method, path, ts, nonce, body)
 }
 
 // signResponse computes the response signature, bound to the request's
 // nonce.
 func signResponse(key []byte, status int, nonce string, body []byte) string {
-	return mac(key, "overstap-hook-v1-response\n"+strconv.Itoa(status)+"\n"+nonce+"\n", body)
-}
-
-func mac(key []byte, head string, body []byte) string {
-	h := sha256.Sum256(body)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(head))
-	m.Write([]byte(hex.EncodeToString(h[:])))
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
+	return hookDomain.Response(key, status, nonce, body)
 }
 
 // WireAccount is an account on the wire. Values that are not valid UTF-8

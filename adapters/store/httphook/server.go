@@ -1,19 +1,17 @@
 package httphook
 
 import (
-	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/wiresign"
 )
 
 // Server is the reference hook server: it serves the protocol from any
@@ -22,12 +20,9 @@ import (
 type Server struct {
 	backend store.Store
 	key     []byte
-	now     func() time.Time
 	log     *slog.Logger
 	mux     *http.ServeMux
-
-	mu     sync.Mutex
-	nonces map[string]time.Time
+	verify  *wiresign.Verifier
 }
 
 // ServerConfig configures a Server.
@@ -70,10 +65,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	s := &Server{backend: cfg.Backend, key: append([]byte(nil), cfg.Key...), now: cfg.Now, log: cfg.Logger, nonces: map[string]time.Time{}}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Server{backend: cfg.Backend, key: append([]byte(nil), cfg.Key...), log: cfg.Logger}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
+	s.verify = &wiresign.Verifier{Domain: hookDomain, Key: s.key, Now: now, Window: Window, MaxNonces: maxNonces}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -113,7 +110,7 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 			return
 		}
 		nonce := r.Header.Get(HeaderNonce)
-		if code := s.verify(r, body, nonce); code != "" {
+		if code := s.verify.Verify(r, body); code != "" {
 			s.log.Warn("httphook: request refused", "path", r.URL.Path, "reason", code)
 			// Unsigned: an unauthenticated caller learns nothing from it.
 			s.write(w, "", fail(http.StatusUnauthorized, CodeUnauthorized))
@@ -121,44 +118,6 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		}
 		s.write(w, nonce, h(r, body))
 	}
-}
-
-func (s *Server) verify(r *http.Request, body []byte, nonce string) string {
-	tsText := r.Header.Get(HeaderTimestamp)
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil || len(tsText) > 12 {
-		return "bad timestamp"
-	}
-	now := s.now()
-	if d := now.Sub(time.Unix(ts, 0)); d > Window || d < -Window {
-		return "timestamp outside window"
-	}
-	if len(nonce) < 16 || len(nonce) > 64 {
-		return "bad nonce"
-	}
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	want := sign(s.key, r.Method, path, tsText, nonce, body)
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get(HeaderSignature))) {
-		return "bad signature"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, seen := s.nonces[nonce]; seen {
-		return "replayed nonce"
-	}
-	if len(s.nonces) >= maxNonces {
-		for n, exp := range s.nonces {
-			if now.After(exp) {
-				delete(s.nonces, n)
-			}
-		}
-		if len(s.nonces) >= maxNonces {
-			return "replay cache full"
-		}
-	}
-	// Keep the nonce while its timestamp can still be accepted.
-	s.nonces[nonce] = time.Unix(ts, 0).Add(Window + time.Second)
-	return ""
 }
 
 func (s *Server) write(w http.ResponseWriter, nonce string, rep reply) {
