@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/overstap/overstap/auth/legacylogin"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/strictbody"
 )
 
 // Errors of ExtractMember: the request cannot be read unambiguously, so
@@ -40,6 +39,9 @@ type Extracted struct {
 // maxFieldLen bounds one field's value.
 const maxFieldLen = 4 << 10
 
+// bodyErrors are this package's errors for strictbody.
+var bodyErrors = strictbody.Errors{TooLarge: ErrTooLarge, Malformed: ErrMalformed, ContentType: ErrContentType}
+
 // ExtractMember reads the member's national number from field of r's body:
 // a form, a JSON object or a multipart form (text fields only). It refuses
 // whatever a legacy app could read differently from the gateway: a field
@@ -49,29 +51,9 @@ const maxFieldLen = 4 << 10
 // rebuilt from the parsed fields, so the app gets exactly what was
 // verified. r.Body is consumed.
 func ExtractMember(r *http.Request, field string, maxBody int64) (Extracted, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, mt, params, err := strictbody.Read(r, strictbody.Rules{Max: maxBody, RefuseEncoded: true, CutIsTooLarge: true, Errors: bodyErrors})
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return Extracted{}, ErrTooLarge
-		}
-		return Extracted{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if int64(len(body)) > maxBody {
-		return Extracted{}, ErrTooLarge
-	}
-	if len(r.Header.Values("Content-Type")) != 1 {
-		return Extracted{}, ErrContentType
-	}
-	if ce := r.Header.Values("Content-Encoding"); len(ce) > 0 && !(len(ce) == 1 && strings.EqualFold(ce[0], "identity")) {
-		return Extracted{}, ErrContentType
-	}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return Extracted{}, ErrContentType
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return Extracted{}, ErrContentType
+		return Extracted{}, err
 	}
 	fold := strings.ToLower(field)
 	// A copy of the field in the query string is a second copy.
@@ -242,76 +224,44 @@ func formFields(body []byte) ([]kv, error) {
 // (which encoding/json silently resolves to the last), also differing only
 // in case, are refused.
 func jsonFields(body []byte) ([]string, []json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, nil, fmt.Errorf("%w: JSON body must be an object", ErrMalformed)
-	}
 	var keys []string
 	var vals []json.RawMessage
 	seen := map[string]bool{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: JSON", ErrMalformed)
-		}
-		k, _ := kt.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("%w: JSON", ErrMalformed)
-		}
+	err := strictbody.JSONObject(body, bodyErrors, func(k string, raw json.RawMessage) error {
 		if err := checkText(k, ""); err != nil {
-			return nil, nil, err
+			return err
 		}
 		if seen[strings.ToLower(k)] {
-			return nil, nil, fmt.Errorf("%w: JSON key %s", ErrDuplicate, k)
+			return fmt.Errorf("%w: JSON key %s", ErrDuplicate, k)
 		}
 		seen[strings.ToLower(k)] = true
 		keys, vals = append(keys, k), append(vals, raw)
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("%w: JSON", ErrMalformed)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fmt.Errorf("%w: trailing data after the JSON object", ErrMalformed)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return keys, vals, nil
 }
 
+// multipartFields reads the text fields of a multipart form; file parts
+// and parts without a name are refused.
 func multipartFields(body []byte, boundary string) ([]kv, error) {
-	if boundary == "" {
-		return nil, fmt.Errorf("%w: multipart without boundary", ErrMalformed)
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	var out []kv
-	for parts := 0; ; parts++ {
-		if parts > 64 {
-			return nil, ErrTooLarge
-		}
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
-		}
-		if p.FileName() != "" {
-			return nil, fmt.Errorf("%w: file parts are not forwarded", ErrContentType)
-		}
-		b, err := io.ReadAll(io.LimitReader(p, maxFieldLen+1))
-		if err != nil {
-			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
-		}
-		name := p.FormName()
+	err := strictbody.Multipart(body, boundary, maxFieldLen, true, bodyErrors, func(name, v string) error {
 		if name == "" {
-			return nil, fmt.Errorf("%w: multipart part without a name", ErrMalformed)
+			return fmt.Errorf("%w: multipart part without a name", ErrMalformed)
 		}
-		if err := checkText(name, string(b)); err != nil {
-			return nil, err
+		if err := checkText(name, v); err != nil {
+			return err
 		}
-		out = append(out, kv{name, string(b)})
+		out = append(out, kv{name, v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // parseMember reads a national number in any written form: the usual ones

@@ -1,16 +1,12 @@
 package legacylogin
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,6 +16,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/strictbody"
 )
 
 // Errors for a login request that cannot be read unambiguously. Callers
@@ -46,6 +43,9 @@ type Attempt struct {
 // maxField bounds one field's value; usernames and passwords are short.
 const maxField = 1024
 
+// bodyErrors are this package's errors for strictbody.
+var bodyErrors = strictbody.Errors{TooLarge: ErrTooLarge, Malformed: ErrMalformed, ContentType: ErrContentType}
+
 // Extract reads the username and password from r's body (form, JSON or
 // multipart) and, for form bodies, from the query string too: a field that
 // appears more than once anywhere — twice in the body, in body and query, in
@@ -53,23 +53,9 @@ const maxField = 1024
 // might read a different copy than the one checked here. The body is limited
 // to maxBody bytes. r.Body is consumed.
 func Extract(r *http.Request, f Fields, maxBody int64) (Attempt, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, mt, params, err := strictbody.Read(r, strictbody.Rules{Max: maxBody, NoTypeIsForm: true, Errors: bodyErrors})
 	if err != nil {
-		return Attempt{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if int64(len(body)) > maxBody {
-		return Attempt{}, ErrTooLarge
-	}
-	ct := r.Header.Get("Content-Type")
-	if len(r.Header.Values("Content-Type")) > 1 {
-		return Attempt{}, ErrContentType
-	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if ct == "" {
-		mt, err = "application/x-www-form-urlencoded", nil
-	}
-	if err != nil {
-		return Attempt{}, ErrContentType
+		return Attempt{}, err
 	}
 	var vals map[string][]string
 	switch mt {
@@ -78,7 +64,7 @@ func Extract(r *http.Request, f Fields, maxBody int64) (Attempt, error) {
 	case "application/json":
 		vals, err = parseJSON(body)
 	case "multipart/form-data":
-		vals, err = parseMultipart(body, params["boundary"], maxBody)
+		vals, err = parseMultipart(body, params["boundary"])
 	default:
 		return Attempt{}, ErrContentType
 	}
@@ -139,23 +125,8 @@ func parseForm(body []byte) (map[string][]string, error) {
 // duplicate keys — which encoding/json silently resolves to the last — are
 // detected with the token stream.
 func parseJSON(body []byte) (map[string][]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: JSON body must be an object", ErrMalformed)
-	}
 	out := map[string][]string{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: JSON", ErrMalformed)
-		}
-		k, _ := kt.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("%w: JSON", ErrMalformed)
-		}
+	err := strictbody.JSONObject(body, bodyErrors, func(k string, raw json.RawMessage) error {
 		var s string
 		var n json.Number
 		switch {
@@ -166,43 +137,28 @@ func parseJSON(body []byte) (map[string][]string, error) {
 			s = string(raw) // objects, arrays: kept raw so the key still counts
 		}
 		out[foldKey(k)] = append(out[foldKey(k)], s)
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("%w: JSON", ErrMalformed)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after JSON object", ErrMalformed)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func parseMultipart(body []byte, boundary string, maxBody int64) (map[string][]string, error) {
-	if boundary == "" {
-		return nil, fmt.Errorf("%w: multipart without boundary", ErrMalformed)
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+// parseMultipart reads every part of a multipart form, file parts too;
+// parts without a name are skipped.
+func parseMultipart(body []byte, boundary string) (map[string][]string, error) {
 	out := map[string][]string{}
-	for parts := 0; ; parts++ {
-		if parts > 64 {
-			return nil, ErrTooLarge
+	err := strictbody.Multipart(body, boundary, maxField, false, bodyErrors, func(name, v string) error {
+		if name != "" {
+			out[foldKey(name)] = append(out[foldKey(name)], v)
 		}
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
-		}
-		b, err := io.ReadAll(io.LimitReader(p, maxField+1))
-		if err != nil {
-			return nil, fmt.Errorf("%w: multipart", ErrMalformed)
-		}
-		name := p.FormName()
-		if name == "" {
-			continue
-		}
-		out[foldKey(name)] = append(out[foldKey(name)], string(b))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // NRNShaped reports whether a username is a national number in any written
