@@ -265,6 +265,31 @@ const invCols = `id, app, requester_ref, requester_mask, member_ref, member_mask
 
 type scanner interface{ Scan(...any) error }
 
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs query on q and scans every row with scan; what names the
+// query in an error of QueryContext. The rows are closed when it returns,
+// and an error ending the iteration (rows.Err) is returned.
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("family: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanInvitation(r scanner) (Invitation, error) {
 	var inv Invitation
 	var scope string
@@ -292,20 +317,8 @@ func (s *SQLStore) InvitationByID(ctx context.Context, id string) (Invitation, e
 
 // PendingFor implements Store.
 func (s *SQLStore) PendingFor(ctx context.Context, requesterRef string, now time.Time) ([]Invitation, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+invCols+` FROM family_invitations WHERE requester_ref = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC LIMIT 100`), requesterRef, ns(now))
-	if err != nil {
-		return nil, fmt.Errorf("family: invitations: %w", err)
-	}
-	defer rows.Close()
-	var out []Invitation
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "invitations", scanInvitation,
+		s.q(`SELECT `+invCols+` FROM family_invitations WHERE requester_ref = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC LIMIT 100`), requesterRef, ns(now))
 }
 
 // FailAttempt implements Store.
@@ -457,20 +470,8 @@ func (s *SQLStore) LiveGrant(ctx context.Context, app, requesterRef, memberRef s
 
 // Grants implements Store.
 func (s *SQLStore) Grants(ctx context.Context, ref string) ([]Grant, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE member_ref = ? OR requester_ref = ? ORDER BY created_at DESC LIMIT 200`), ref, ref)
-	if err != nil {
-		return nil, fmt.Errorf("family: grants: %w", err)
-	}
-	defer rows.Close()
-	var out []Grant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "grants", scanGrant,
+		s.q(`SELECT `+grantCols+` FROM family_grants WHERE member_ref = ? OR requester_ref = ? ORDER BY created_at DESC LIMIT 200`), ref, ref)
 }
 
 // Revoke implements Store.
@@ -498,19 +499,12 @@ func (s *SQLStore) Revoke(ctx context.Context, id, by string, admin bool, now ti
 func (s *SQLStore) RevokePerson(ctx context.Context, ref, by string, now time.Time) ([]Grant, error) {
 	var out []Grant
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE (member_ref = ? OR requester_ref = ?) AND status = 'active'`+s.forUpdate()), ref, ref)
+		var err error
+		out, err = queryAll(ctx, tx, "revoke", scanGrant,
+			s.q(`SELECT `+grantCols+` FROM family_grants WHERE (member_ref = ? OR requester_ref = ?) AND status = 'active'`+s.forUpdate()), ref, ref)
 		if err != nil {
-			return fmt.Errorf("family: revoke: %w", err)
+			return err
 		}
-		for rows.Next() {
-			g, err := scanGrant(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, g)
-		}
-		rows.Close()
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE family_grants SET status = 'revoked', revoked_at = ?, revoked_by = ? WHERE (member_ref = ? OR requester_ref = ?) AND status = 'active'`), ns(now), by, ref, ref); err != nil {
 			return fmt.Errorf("family: revoke: %w", err)
 		}
@@ -527,33 +521,17 @@ func (s *SQLStore) ExpireDue(ctx context.Context, now time.Time, limit int) ([]I
 	var invs []Invitation
 	var gs []Grant
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		invs, gs = nil, nil
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+invCols+` FROM family_invitations WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
+		var err error
+		invs, err = queryAll(ctx, tx, "expire", scanInvitation,
+			s.q(`SELECT `+invCols+` FROM family_invitations WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
 		if err != nil {
-			return fmt.Errorf("family: expire: %w", err)
+			return err
 		}
-		for rows.Next() {
-			inv, err := scanInvitation(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			invs = append(invs, inv)
-		}
-		rows.Close()
-		rows, err = tx.QueryContext(ctx, s.q(`SELECT `+grantCols+` FROM family_grants WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
+		gs, err = queryAll(ctx, tx, "expire", scanGrant,
+			s.q(`SELECT `+grantCols+` FROM family_grants WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?`+s.forUpdate()), ns(now), limit)
 		if err != nil {
-			return fmt.Errorf("family: expire: %w", err)
+			return err
 		}
-		for rows.Next() {
-			g, err := scanGrant(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			gs = append(gs, g)
-		}
-		rows.Close()
 		for _, inv := range invs {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE family_invitations SET status = 'expired', decided_at = ? WHERE id = ? AND status = 'pending'`), ns(now), inv.ID); err != nil {
 				return fmt.Errorf("family: expire: %w", err)
