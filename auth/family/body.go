@@ -73,11 +73,7 @@ func ExtractMember(r *http.Request, field string, maxBody int64) (Extracted, err
 		if err != nil {
 			return Extracted{}, err
 		}
-		raw, err := pick(fields, fold, field)
-		if err != nil {
-			return Extracted{}, err
-		}
-		if out.Member, err = parseMember(raw); err != nil {
+		if out.Member, err = pickMember(fields, fold, field); err != nil {
 			return Extracted{}, err
 		}
 		v := url.Values{}
@@ -140,11 +136,7 @@ func ExtractMember(r *http.Request, field string, maxBody int64) (Extracted, err
 		if err != nil {
 			return Extracted{}, err
 		}
-		raw, err := pick(fields, fold, field)
-		if err != nil {
-			return Extracted{}, err
-		}
-		if out.Member, err = parseMember(raw); err != nil {
+		if out.Member, err = pickMember(fields, fold, field); err != nil {
 			return Extracted{}, err
 		}
 		var b bytes.Buffer
@@ -166,15 +158,15 @@ func ExtractMember(r *http.Request, field string, maxBody int64) (Extracted, err
 
 type kv struct{ k, v string }
 
-// pick returns the one value of field; every field must be single (the
-// app could bind either copy of any field).
-func pick(fields []kv, fold, field string) (string, error) {
+// pickMember returns the member's number in the one value of field; every
+// field must be single (the app could bind either copy of any field).
+func pickMember(fields []kv, fold, field string) (nrn.Number, error) {
 	seen := map[string]bool{}
 	val, found := "", false
 	for _, f := range fields {
 		k := strings.ToLower(f.k)
 		if seen[k] {
-			return "", fmt.Errorf("%w: %s", ErrDuplicate, f.k)
+			return nrn.Number{}, fmt.Errorf("%w: %s", ErrDuplicate, f.k)
 		}
 		seen[k] = true
 		if k == fold {
@@ -182,9 +174,9 @@ func pick(fields []kv, fold, field string) (string, error) {
 		}
 	}
 	if !found {
-		return "", ErrMissingField
+		return nrn.Number{}, ErrMissingField
 	}
-	return val, nil
+	return parseMember(val)
 }
 
 func checkText(k, v string) error {
