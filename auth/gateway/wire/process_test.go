@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -102,44 +100,8 @@ func startChild(t *testing.T, sh *shared, redisURL string) *gw {
 	spec, _ := json.Marshal(childSpec{RedisURL: redisURL, Prefix: sh.prefix, SessKey: sh.sessKey.Value(), RefKey: sh.refKey.Value(),
 		AdminTok: sh.adminTok.Value(), Issuer: sh.idp.Issuer(devidp.ProfileFAS), ClientID: cid, Secret: sec,
 		Upstream: sh.upstream.URL, Port: port, AdminPort: aport})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGatewayProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	cmd := testsvc.Child(t, "TestHelperGatewayProcess", []string{childEnv + "=" + string(spec)}, "child gateway ready")
 	t.Logf("gateway process pid %d on %s", cmd.Process.Pid, base)
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "child gateway ready") {
-				ready <- true
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("child gateway exited")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("child gateway did not start")
-	}
 	// Wait for the listener.
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(base + "/.overstap/healthz"); err == nil {
