@@ -42,6 +42,7 @@ func main() {
 	conns := flag.String("c", "8,64,256", "connection counts")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the gateway runs to this file")
 	flag.StringVar(&storeKind, "store", "redis", "session store: redis or memory (to see Redis's share)")
+	flag.DurationVar(&cacheTTL, "cache-ttl", time.Second, "in-process session cache TTL (wire.CachedSessions, Redis store only; 0 disables)")
 	flag.Parse()
 	cpuProfile = *prof
 	if err := run(*redisURL, min(*dur, time.Minute), *conns); err != nil {
@@ -121,13 +122,28 @@ func run(redisURL string, d time.Duration, connList string) error {
 	defer stopUp()
 	refKey := make([]byte, 32)
 	rand.Read(refKey)
+	var sessions gateway.Sessions = wire.Sessions{S: store}
+	cacheNote := "no session cache"
+	if storeKind != "memory" && cacheTTL > 0 {
+		cs, err := wire.NewCachedSessions(store, rdb, wire.CacheConfig{TTL: cacheTTL, Channel: prefix + "invalidate"})
+		if err != nil {
+			return err
+		}
+		defer cs.Close()
+		for start := time.Now(); !cs.Live(); time.Sleep(10 * time.Millisecond) {
+			if time.Since(start) > 5*time.Second {
+				return errors.New("session cache: subscription not live")
+			}
+		}
+		sessions, cacheNote = cs, fmt.Sprintf("session cache TTL %s", cacheTTL)
+	}
 	g, err := gateway.New(gateway.Config{
 		PublicURL: "http://127.0.0.1", DevInsecureCookies: true, NRNRefKey: config.NewSecret(refKey),
 		Apps: []gateway.AppConfig{{App: route.App{Name: "bench", Rules: []route.Rule{
 			{Path: "/static/**", Class: route.Public}, {Path: "/admin/**", Class: route.Blocked},
 			{Path: "/login", Methods: []string{"POST"}, Class: route.LegacyLogin},
 		}}, Upstream: up}},
-	}, gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{idle{}}})
+	}, gateway.Deps{Sessions: sessions, Providers: []gateway.Authenticator{idle{}}})
 	if err != nil {
 		return err
 	}
@@ -147,7 +163,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	if code := once(gw+"/dossier", cookie); code != 200 {
 		return fmt.Errorf("gateway answered %d to the authenticated request", code)
 	}
-	fmt.Printf("# gateway vs direct, %s each (alternating slices), %s sessions, 512-byte responses, Go load generator (loopback)\n", d, storeKind)
+	fmt.Printf("# gateway vs direct, %s each (alternating slices), %s sessions, %s, 512-byte responses, Go load generator (loopback)\n", d, storeKind, cacheNote)
 	fmt.Printf("%-6s %12s %12s %7s %10s %10s %10s %10s %10s %10s\n", "conns", "direct r/s", "gateway r/s", "ratio",
 		"p50 dir", "p50 gw", "+p50", "p99 dir", "p99 gw", "+p99")
 	for _, cs := range strings.Split(connList, ",") {
@@ -180,7 +196,10 @@ func run(redisURL string, d time.Duration, connList string) error {
 	return nil
 }
 
-var cpuProfile, storeKind string
+var (
+	cpuProfile, storeKind string
+	cacheTTL              time.Duration
+)
 
 func startProfile() func() {
 	if cpuProfile == "" {
