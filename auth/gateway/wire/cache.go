@@ -24,7 +24,10 @@ import (
 // CacheConfig configures CachedSessions.
 type CacheConfig struct {
 	// TTL is how long a loaded session is served from memory (e.g. 1s).
-	// 0 disables the cache: every call goes to the store.
+	// 0 disables the cache: every call goes to the store. Activity seen
+	// only by the cache reaches the store up to TTL late, so keep it far
+	// below the store's TouchInterval (configuration should cap it, e.g.
+	// at 5s).
 	TTL time.Duration
 	// MaxEntries bounds the cache (default 10 000).
 	MaxEntries int
@@ -35,7 +38,8 @@ type CacheConfig struct {
 	// Heartbeat is how often the subscription is pinged (default 1s). With
 	// no reply from Redis for 3 heartbeats the cache is bypassed.
 	Heartbeat time.Duration
-	// Now is the clock for entry expiry (default time.Now).
+	// Now is the clock for entry expiry (default time.Now); give it the
+	// session store's clock.
 	Now func() time.Time
 }
 

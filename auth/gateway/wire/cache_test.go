@@ -402,3 +402,23 @@ func TestCacheConcurrent(t *testing.T) {
 		mustGone(t, b, id, "node B at the end")
 	}
 }
+
+func TestCacheBounded(t *testing.T) {
+	e := newCacheEnv(t, 0, 0)
+	c, err := NewCachedSessions(e.store, e.r.Client, CacheConfig{TTL: time.Hour, MaxEntries: 3, Channel: e.ch, Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitFor(t, "subscription live", c.Live)
+	for range 10 {
+		id, _ := e.create(t, "")
+		mustLoad(t, c, id)
+		if c.Len() > 3 {
+			t.Fatalf("len %d > MaxEntries 3", c.Len())
+		}
+	}
+	if c.Len() != 3 {
+		t.Fatalf("len %d, want 3", c.Len())
+	}
+}
