@@ -59,6 +59,12 @@ type Config struct {
 	Sessions session.Config `yaml:"sessions"`
 	// Providers are the OpenID providers (FAS/CSAM, itsme, ACM/IDM).
 	Providers []oidc.ProviderConfig `yaml:"providers"`
+	// SessionCache serves a loaded session from each node's memory for a
+	// short TTL (sessions.store redis only), so most requests skip the
+	// Redis round trip; revocations and logouts are broadcast over Redis
+	// pub/sub and evict it on every node at once, and the cache is
+	// bypassed whenever that subscription is not confirmed live.
+	SessionCache SessionCache `yaml:"session_cache"`
 	// OIDCKeyPrefix starts the Redis keys of login flow state (default
 	// "overstap:oidc:"), with sessions.store redis.
 	OIDCKeyPrefix string `yaml:"oidc_key_prefix"`
@@ -86,6 +92,16 @@ type Config struct {
 	Linking map[string]AppLinking `yaml:"linking"`
 }
 
+// SessionCache configures the in-process session cache.
+type SessionCache struct {
+	// Disabled turns the cache off: every request loads its session from
+	// Redis.
+	Disabled bool `yaml:"disabled"`
+	// TTL is how long a loaded session is served from memory (default 1s,
+	// at most 5s: a longer TTL delays activity reaching the store).
+	TTL time.Duration `yaml:"ttl"`
+}
+
 // AppLinking is one app's account linking and legacy-login interception.
 type AppLinking struct {
 	// Store is the name of the app's user store in stores.
@@ -109,6 +125,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(`nrn_ref_key: required; e.g. nrn_ref_key: "${OVERSTAP_NRN_REF_KEY}" with 32 random bytes (head -c 32 /dev/urandom | base64)`))
 	case len(c.NRNRefKey.Bytes()) < minRefKey:
 		errs = append(errs, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", minRefKey, len(c.NRNRefKey.Bytes())))
+	}
+	if c.SessionCache.TTL < 0 || c.SessionCache.TTL > 5*time.Second {
+		errs = append(errs, errors.New("session_cache.ttl: between 0 (default 1s) and 5s"))
 	}
 	if c.Gateway != nil && len(c.Providers) == 0 {
 		errs = append(errs, errors.New("providers: at least one OpenID provider is required with a gateway section"))
@@ -247,6 +266,22 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		}
 		srv.closers = append(srv.closers, rc.Close)
 		p.Redis = rc
+		if !cfg.SessionCache.Disabled {
+			ttl := cfg.SessionCache.TTL
+			if ttl == 0 {
+				ttl = time.Second
+			}
+			sprefix := cfg.Sessions.KeyPrefix
+			if sprefix == "" {
+				sprefix = session.DefaultKeyPrefix
+			}
+			cs, err := wire.NewCachedSessions(sess, rc, wire.CacheConfig{TTL: ttl, Channel: sprefix + "invalidate", Now: cfg.Sessions.Now})
+			if err != nil {
+				return nil, fmt.Errorf("session_cache: %w", err)
+			}
+			srv.closers = append(srv.closers, cs.Close) // closers run in reverse: before rc.Close
+			p.Sessions = cs
+		}
 		prefix := cfg.OIDCKeyPrefix
 		if prefix == "" {
 			prefix = "overstap:oidc:"
