@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/overstap/overstap/auth/devidp"
 	"github.com/overstap/overstap/auth/legacylogin"
@@ -248,4 +249,69 @@ func stripRef(page string) string {
 		return page
 	}
 	return page[:i] + page[i+j:]
+}
+
+// TestRevocationReachesEveryNodeWithCache: with Redis sessions, each node
+// serves sessions from its in-process cache; an admin revocation on one
+// node ends the session on the other at once (pub/sub invalidation).
+func TestRevocationReachesEveryNodeWithCache(t *testing.T) {
+	r := testsvc.Redis(t)
+	d := startDemo(t, Options{RedisURL: r.URL, RedisPrefix: r.Prefix})
+	second, err := d.StartNode(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCitizen(t)
+	p := persona(t, d, devidp.PersonaAdult)
+	if _, body := c.login(d, p.Key, "/"); !strings.Contains(body, "Welkom, "+p.Name()) {
+		t.Fatal("login failed")
+	}
+	// Both nodes serve the session (and cache it).
+	for i := 0; i < 3; i++ {
+		for _, node := range []string{d.GatewayURL, second} {
+			req, _ := http.NewRequest("GET", node+"/", nil)
+			for _, ck := range c.hc.Jar.Cookies(mustURL(t, d.GatewayURL)) {
+				req.AddCookie(ck)
+			}
+			if resp, body := c.do(req); resp.StatusCode != 200 || !strings.Contains(body, "Welkom") {
+				t.Fatalf("node %s before revocation: %d", node, resp.StatusCode)
+			}
+		}
+	}
+	admin := httptest.NewServer(d.Server.Gateway.AdminHandler())
+	defer admin.Close()
+	req, _ := http.NewRequest("POST", admin.URL+"/admin/revoke/person", strings.NewReader(`{"nrn":"`+p.NRN.Format()+`"}`))
+	req.Header.Set("Authorization", "Bearer "+d.cfg.Gateway.AdminToken.Value())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("revoke: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// The invalidation travels over pub/sub: the second node drops the
+	// session as soon as it is delivered (well within the 1 s TTL that
+	// bounds it in any case).
+	start := time.Now()
+	for {
+		req, _ = http.NewRequest("GET", second+"/", nil)
+		for _, ck := range c.hc.Jar.Cookies(mustURL(t, d.GatewayURL)) {
+			req.AddCookie(ck)
+		}
+		resp, _ := c.do(req)
+		if resp.StatusCode == http.StatusFound && strings.Contains(resp.Header.Get("Location"), "/.overstap/login") {
+			break
+		}
+		if time.Since(start) > 3*time.Second { // the 1 s TTL bounds it even without the message
+			t.Fatalf("second node still serves the revoked session after %v: %d", time.Since(start), resp.StatusCode)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("second node refused the revoked session after %v", time.Since(start))
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
