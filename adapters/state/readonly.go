@@ -10,9 +10,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 var (
@@ -37,17 +34,10 @@ var (
 // schema newer than this binary knows gives *SchemaTooNewError. Append on
 // the returned store fails with ErrReadOnly. A nil logger discards.
 func OpenReadOnly(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("state: invalid config: %w", err)
+	s, err := newStore(cfg, logger, true)
+	if err != nil {
+		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	s := &Store{dialect: Dialect(cfg.driver()), log: logger, now: cfg.Now, readOnly: true}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	var err error
 	switch s.dialect {
 	case SQLite:
 		err = s.openSQLiteReadOnly(ctx, cfg)
@@ -91,16 +81,7 @@ func (s *Store) openSQLiteReadOnly(ctx context.Context, cfg Config) error {
 	q.Set("mode", "ro")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "query_only(1)")
-	db, err := sql.Open("sqlite", "file:"+sqliteURIPath(path)+"?"+q.Encode())
-	if err != nil {
-		return fmt.Errorf("%w: sqlite %s: %w", ErrUnreachable, path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return fmt.Errorf("%w: sqlite %s: %w", ErrUnreachable, path, err)
-	}
-	s.db = db
-	return nil
+	return s.connectSQLite(ctx, "file:"+sqliteURIPath(path)+"?"+q.Encode())
 }
 
 // sqliteURIPath escapes a file path for a SQLite "file:" URI (RFC 3986
@@ -111,32 +92,15 @@ func sqliteURIPath(p string) string {
 }
 
 func (s *Store) openPostgresReadOnly(ctx context.Context, cfg Config) error {
-	pc, err := pgx.ParseConfig(cfg.DSN)
+	pc, err := s.pgConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("state: dsn: %w", err)
-	}
-	s.where = fmt.Sprintf("postgres %s:%d/%s", pc.Host, pc.Port, pc.Database)
-	if !cfg.Password.IsZero() {
-		pc.Password = cfg.Password.Value()
-	}
-	pc.ConnectTimeout = cfg.ConnectTimeout
-	if pc.ConnectTimeout == 0 {
-		pc.ConnectTimeout = 5 * time.Second
+		return err
 	}
 	if pc.RuntimeParams == nil {
 		pc.RuntimeParams = map[string]string{}
 	}
 	pc.RuntimeParams["default_transaction_read_only"] = "on"
-	db := stdlib.OpenDB(*pc)
-	db.SetMaxOpenConns(2)
-	pctx, cancel := context.WithTimeout(ctx, pc.ConnectTimeout)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return fmt.Errorf("%w: %s: %w", ErrUnreachable, s.where, err)
-	}
-	s.db = db
-	return nil
+	return s.connectPostgres(ctx, pc, 2)
 }
 
 // checkAuditSchema checks, reading only, that the database holds this

@@ -201,20 +201,13 @@ type Store struct {
 // migrations of this package and of extra (in that order, in one
 // transaction), and returns the store. A nil logger discards.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger, extra ...Migrations) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("state: invalid config: %w", err)
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	s := &Store{dialect: Dialect(cfg.driver()), log: logger, now: cfg.Now}
-	if s.now == nil {
-		s.now = time.Now
+	s, err := newStore(cfg, logger, false)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.AllowUnverifiedTLS && s.dialect == Postgres {
-		logger.Warn("state: allow_unverified_tls is ON: the PostgreSQL server is not authenticated (development only)")
+		s.log.Warn("state: allow_unverified_tls is ON: the PostgreSQL server is not authenticated (development only)")
 	}
-	var err error
 	switch s.dialect {
 	case SQLite:
 		err = s.openSQLite(ctx, cfg)
@@ -225,7 +218,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, extra ...Migrati
 		return nil, err
 	}
 	sets := append([]Migrations{{Component: "state", FS: ownMigrations}}, extra...)
-	if err := migrate(ctx, s.db, s.dialect, sets, logger, s.now); err != nil {
+	if err := migrate(ctx, s.db, s.dialect, sets, s.log, s.now); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("state: %s: %w", s.where, err)
 	}
@@ -265,22 +258,45 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
-	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	return s.connectSQLite(ctx, path+"?"+q.Encode())
+}
+
+// newStore validates cfg and prepares a store, not yet connected.
+func newStore(cfg Config, logger *slog.Logger, readOnly bool) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("state: invalid config: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{dialect: Dialect(cfg.driver()), log: logger, now: cfg.Now, readOnly: readOnly}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// connectSQLite opens the SQLite database dsn (s.where already set) and
+// checks that it answers.
+func (s *Store) connectSQLite(ctx context.Context, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return fmt.Errorf("%w: sqlite %s: %w", ErrUnreachable, path, err)
+		return fmt.Errorf("%w: %s: %w", ErrUnreachable, s.where, err)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return fmt.Errorf("%w: sqlite %s: %w", ErrUnreachable, path, err)
+		return fmt.Errorf("%w: %s: %w", ErrUnreachable, s.where, err)
 	}
 	s.db = db
 	return nil
 }
 
-func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
+// pgConfig parses the PostgreSQL DSN with the password and connect timeout
+// of cfg, and sets s.where.
+func (s *Store) pgConfig(cfg Config) (*pgx.ConnConfig, error) {
 	pc, err := pgx.ParseConfig(cfg.DSN)
 	if err != nil {
-		return fmt.Errorf("state: dsn: %w", err)
+		return nil, fmt.Errorf("state: dsn: %w", err)
 	}
 	s.where = fmt.Sprintf("postgres %s:%d/%s", pc.Host, pc.Port, pc.Database)
 	if !cfg.Password.IsZero() {
@@ -290,13 +306,15 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	if pc.ConnectTimeout == 0 {
 		pc.ConnectTimeout = 5 * time.Second
 	}
+	return pc, nil
+}
+
+// connectPostgres opens a pool of at most maxConns connections for pc and
+// checks within the connect timeout that the server answers.
+func (s *Store) connectPostgres(ctx context.Context, pc *pgx.ConnConfig, maxConns int) error {
 	db := stdlib.OpenDB(*pc)
-	n := cfg.MaxOpenConns
-	if n == 0 {
-		n = 10
-	}
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, pc.ConnectTimeout)
 	defer cancel()
@@ -306,6 +324,18 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	}
 	s.db = db
 	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
+	pc, err := s.pgConfig(cfg)
+	if err != nil {
+		return err
+	}
+	n := cfg.MaxOpenConns
+	if n == 0 {
+		n = 10
+	}
+	return s.connectPostgres(ctx, pc, n)
 }
 
 // DB returns the database, for packages that keep their own tables in it
