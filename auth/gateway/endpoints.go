@@ -486,6 +486,13 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	switch v {
 	case allow:
 		a := &g.apps[d.App]
+		if s != nil && s.AccountID == "" && !a.registerPath(p.Clean) {
+			// A registering citizen reaches only the registration route,
+			// in forward-auth mode too. (Linking after the registration
+			// happens on the next login or reverse-proxied request.)
+			jsonError(sw, http.StatusForbidden, "registration_required")
+			return
+		}
 		if s != nil {
 			if err := a.prop.Apply(sw.Header(), g.identity(s), g.now()); err != nil {
 				jsonError(sw, http.StatusForbidden, "no_account")

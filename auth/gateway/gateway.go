@@ -460,7 +460,7 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 
 // forward proxies r to the app with s's identity (none when s is nil).
 func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Session, p route.Path) {
-	if s != nil && s.AccountID == "" && (a.cfg.RegisterPath == "" || (p.Clean != a.cfg.RegisterPath && !strings.HasPrefix(p.Clean, a.cfg.RegisterPath+"/"))) {
+	if s != nil && s.AccountID == "" && !a.registerPath(p.Clean) {
 		// A registering citizen reaches only the registration route, also
 		// through hooks.
 		g.errorPage(w, r, http.StatusForbidden, "no_account", nil)
@@ -486,6 +486,13 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 
 func (g *Gateway) identity(s *Session) upstream.Identity {
 	return upstream.Identity{Account: s.AccountID, NRN: s.NRN, Level: s.Level.String(), Registering: s.AccountID == ""}
+}
+
+// registerPath reports whether the clean path is the app's registration
+// route or below it (never when the app has none).
+func (a *app) registerPath(clean string) bool {
+	reg := a.cfg.RegisterPath
+	return a.cfg.NoAccount == "register" && reg != "" && (clean == reg || strings.HasPrefix(clean, reg+"/"))
 }
 
 // appByName returns the app of that name, nil when none.
@@ -533,7 +540,7 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 		return nil, false
 	}
 	reg := a.cfg.RegisterPath
-	if p.Clean == reg || strings.HasPrefix(p.Clean, reg+"/") {
+	if a.registerPath(p.Clean) {
 		return s, true
 	}
 	if wantsHTML(r.Method, r.Header) {

@@ -102,3 +102,34 @@ func TestNoAccountRegisterConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAccountRegisterForwardAuth: in forward-auth mode a registering
+// session gets the registration identity on the registration route only.
+func TestNoAccountRegisterForwardAuth(t *testing.T) {
+	f := newFixtureDeps(t, nil, func(c *gateway.Config) {
+		c.Apps[0].NoAccount, c.Apps[0].RegisterPath = "register", "/registreren"
+		c.Apps[0].Identity.Headers.NRN = "X-Nrn"
+	}, func(d *gateway.Deps) {
+		d.Providers = []gateway.Authenticator{loginProvider{}}
+		d.Accounts = resolverFunc(func(context.Context, *gateway.Login) (string, error) { return "", gateway.ErrNoAccount })
+	})
+	resp, _ := f.do(t, "GET", "/.overstap/callback/stub?code=x&state=y", nil, nil)
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == "overstap_session" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	for uri, want := range map[string]int{"/registreren": 200, "/registreren/stap2": 200, "/profile": 403, "/registreren-nep": 403} {
+		resp, _ := f.do(t, "GET", "/.overstap/auth", map[string]string{"Cookie": cookie, "X-Original-Method": "GET", "X-Original-URI": uri}, nil)
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", uri, resp.StatusCode, want)
+		}
+		if want == 200 && (resp.Header.Get(upstream.RegistrationHeader) != "1" || resp.Header.Get("X-Nrn") == "") {
+			t.Errorf("%s: identity headers %v", uri, resp.Header)
+		}
+		if want == 403 && (resp.Header.Get("X-Nrn") != "" || resp.Header.Get(upstream.RegistrationHeader) != "") {
+			t.Errorf("%s: identity leaked on a refusal", uri)
+		}
+	}
+}
