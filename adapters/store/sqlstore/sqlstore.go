@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2" // retry jitter only, not a secret
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql" // MySQL/MariaDB driver "mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -442,6 +444,11 @@ func (s *Store) swapBatchRows(ctx context.Context, swaps []store.Swap) ([]error,
 	return results, nil
 }
 
+// maxSwapAttempts bounds the tries of a batch the database aborts to break
+// a deadlock or a serialization conflict (busy rows under concurrent
+// writers; nothing of an aborted try was written).
+const maxSwapAttempts = 8
+
 // swapBatchMulti is SwapBatch with multi-row statements (multiswap.go) in
 // one transaction. errFallback (unwrapped) asks for the per-row path:
 // nothing was written.
@@ -479,8 +486,16 @@ func (s *Store) swapBatchMulti(ctx context.Context, swaps []store.Swap) ([]error
 		if errors.Is(err, errFallback) {
 			return nil, errFallback
 		}
-		if attempt < 3 && retryable(err) && ctx.Err() == nil {
+		if attempt < maxSwapAttempts && retryable(err) && ctx.Err() == nil {
 			s.log.Debug("sqlstore: swap batch aborted by the database, retried", "store", s.name, "attempt", attempt, "err", err)
+			// A short random pause, growing with the attempt, so that the
+			// batches the database aborted do not collide again at once.
+			pause := time.Duration(attempt) * (time.Millisecond + time.Duration(rand.Int64N(int64(10*time.Millisecond))))
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(pause):
+			}
 			continue
 		}
 		return nil, err
