@@ -38,6 +38,17 @@ type Migrations struct {
 	FS        fs.FS
 }
 
+// Embedded is the migration set of component in the directory dir of an
+// embedded file tree (a //go:embed variable); dir holds one directory per
+// dialect. It panics when dir is missing: the tree is fixed at build time.
+func Embedded(component string, fsys fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return Migrations{Component: component, FS: sub}
+}
+
 // SchemaTooNewError is returned by Open when the database holds a schema
 // version of a component newer than this binary knows: an older binary
 // must not write to a newer schema.

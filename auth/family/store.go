@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"sort"
 	"strings"
@@ -21,11 +20,7 @@ var migrations embed.FS
 // Migrations is the versioned schema of the invitation and grant tables,
 // applied by state.Open as component "family".
 func Migrations() state.Migrations {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	return state.Migrations{Component: "family", FS: sub}
+	return state.Embedded("family", migrations, "migrations")
 }
 
 // Invitation statuses.

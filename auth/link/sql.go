@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/overstap/overstap/adapters/state"
@@ -18,11 +17,7 @@ var migrations embed.FS
 // Migrations is the versioned schema of the links table, applied by
 // state.Open as component "link".
 func Migrations() state.Migrations {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	return state.Migrations{Component: "link", FS: sub}
+	return state.Embedded("link", migrations, "migrations")
 }
 
 // SQLRecords keeps links in overstap's state database.
