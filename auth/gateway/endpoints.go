@@ -255,15 +255,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 		account, err, rt = "", nil, ap.cfg.RegisterPath
 		g.m.logins.WithLabelValues(a.Name(), "registering").Inc()
 	} else if err != nil || account == "" {
-		status, kind := http.StatusServiceUnavailable, "unavailable"
-		switch {
-		case err == nil || errors.Is(err, ErrNoAccount):
-			status, kind = http.StatusForbidden, "no_account"
-		case errors.Is(err, ErrAccountChoice):
-			status, kind = http.StatusConflict, "account_choice"
-		case errors.Is(err, ErrAccountFlagged):
-			status, kind = http.StatusForbidden, "account_flagged"
-		}
+		status, kind := resolveFailure(err)
 		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
 		g.errorPage(w, r, status, kind, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -124,14 +125,8 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
 		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
-		registry: d.Registry, hooks: map[route.Class]Hook{}, endpoints: map[string]Endpoint{}, starts: d.Starts,
-		admin: d.Admin,
-	}
-	for c, h := range d.Hooks {
-		g.hooks[c] = h
-	}
-	for name, e := range d.Endpoints {
-		g.endpoints[name] = e
+		registry: d.Registry, hooks: maps.Clone(d.Hooks), endpoints: maps.Clone(d.Endpoints), starts: d.Starts,
+		admin: maps.Clone(d.Admin),
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -410,10 +405,7 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 			g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
 			return
 		}
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
-		}
+		g.limitBody(w, r)
 		fwd, s, ok := g.serveHooked(w, r, d, h)
 		if ok {
 			g.forward(w, fwd, a, s, p)
@@ -449,13 +441,20 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 			return
 		}
 	}
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
-		if r.Header.Get("Upgrade") == "" {
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
-		}
-	}
+	g.limitBody(w, r)
 	g.forward(w, r, a, s, p)
+}
+
+// limitBody bounds the request body in size and, unless the connection
+// is being upgraded (websockets), in reading time.
+func (g *Gateway) limitBody(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.Limits.MaxBodyBytes)
+	if r.Header.Get("Upgrade") == "" {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Limits.BodyTimeout))
+	}
 }
 
 // forward proxies r to the app with s's identity (none when s is nil).
@@ -495,6 +494,21 @@ func (a *app) registerPath(clean string) bool {
 	return a.cfg.NoAccount == "register" && reg != "" && (clean == reg || strings.HasPrefix(clean, reg+"/"))
 }
 
+// resolveFailure is the page of a failed account resolution: a resolver's
+// own verdicts, or a retry page when a store failed (never a "no account"
+// verdict for a store that did not answer).
+func resolveFailure(err error) (status int, kind string) {
+	switch {
+	case err == nil || errors.Is(err, ErrNoAccount):
+		return http.StatusForbidden, "no_account"
+	case errors.Is(err, ErrAccountChoice):
+		return http.StatusConflict, "account_choice"
+	case errors.Is(err, ErrAccountFlagged):
+		return http.StatusForbidden, "account_flagged"
+	}
+	return http.StatusServiceUnavailable, "unavailable"
+}
+
 // appByName returns the app of that name, nil when none.
 func (g *Gateway) appByName(name string) *app {
 	for i := range g.apps {
@@ -528,15 +542,9 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 			return nil, false
 		}
 		return &ns, true
-	case errors.Is(err, ErrNoAccount):
-	case errors.Is(err, ErrAccountChoice):
-		g.errorPage(w, r, http.StatusConflict, "account_choice", err)
-		return nil, false
-	case errors.Is(err, ErrAccountFlagged):
-		g.errorPage(w, r, http.StatusForbidden, "account_flagged", err)
-		return nil, false
-	default:
-		g.errorPage(w, r, http.StatusServiceUnavailable, "unavailable", err)
+	case !errors.Is(err, ErrNoAccount):
+		status, kind := resolveFailure(err)
+		g.errorPage(w, r, status, kind, err)
 		return nil, false
 	}
 	reg := a.cfg.RegisterPath
