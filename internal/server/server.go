@@ -394,19 +394,18 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		if err != nil {
 			return nil, err
 		}
-		for c, h := range hooks {
-			if _, dup := deps.Hooks[c]; dup && c == route.LegacyLogin {
-				return nil, fmt.Errorf("server: two hooks for route class %s", c)
-			}
-			deps.Hooks[c] = h
-		}
-		for n, ep := range eps {
-			deps.Endpoints[n] = ep
-		}
+		admin := map[string]http.Handler(nil)
 		if ar, ok := e.(AdminRouter); ok {
-			for pattern, h := range ar.AdminRoutes() {
-				deps.Admin[pattern] = h
-			}
+			admin = ar.AdminRoutes()
+		}
+		if err := addOnce("route class", deps.Hooks, hooks); err != nil {
+			return nil, err
+		}
+		if err := addOnce("endpoint", deps.Endpoints, eps); err != nil {
+			return nil, err
+		}
+		if err := addOnce("admin route", deps.Admin, admin); err != nil {
+			return nil, err
 		}
 	}
 	deps.Checks = append(deps.Checks, gateway.Checker{Name: "state", Check: func(ctx context.Context) error {
@@ -422,6 +421,18 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	return srv, nil
+}
+
+// addOnce adds the entries of from to to; a key both already have is an
+// error (two parts deciding one route class, endpoint or admin route).
+func addOnce[K comparable, V any](what string, to, from map[K]V) error {
+	for k, v := range from {
+		if _, dup := to[k]; dup {
+			return fmt.Errorf("server: two parts claim the %s %v", what, k)
+		}
+		to[k] = v
+	}
+	return nil
 }
 
 // startLimiter counts login starts per client IP.
