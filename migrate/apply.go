@@ -332,7 +332,8 @@ func (bp *batchProcessor) decide(ctx context.Context, a store.Account, created i
 }
 
 type prepared struct {
-	entry *Entry
+	ok    bool // the account has an action
+	entry Entry
 	swap  store.Swap
 }
 
@@ -371,35 +372,38 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	if len(accts) == 0 {
 		return pb, nil
 	}
-	ids := make([]string, len(accts))
-	for i, a := range accts {
-		ids[i] = a.ID
-	}
 	existing := map[string]Entry{}
 	if !bp.noEarlier {
+		ids := make([]string, len(accts))
+		for i, a := range accts {
+			ids[i] = a.ID
+		}
 		var err error
 		if existing, err = bp.e.db.Entries(ctx, bp.run.ID, ids); err != nil {
 			return nil, err
 		}
 	}
-	todo := make([]store.Account, 0, len(accts))
+	todo := accts      // nothing journaled yet for these: all of them, no copy
 	var stale []string // planned entries that never took effect
-	for _, a := range accts {
-		e, ok := existing[a.ID]
-		if !ok {
+	if len(existing) > 0 {
+		todo = make([]store.Account, 0, len(accts))
+		for _, a := range accts {
+			e, ok := existing[a.ID]
+			if !ok {
+				todo = append(todo, a)
+				continue
+			}
+			if e.State != StatePlanned {
+				continue // settled by an earlier attempt: never twice
+			}
+			if holdsNew(e, a.Credential) && !a.CredentialNull {
+				st.outcome[StateApplied] = append(st.outcome[StateApplied], a.ID)
+				st.changed++
+				continue
+			}
+			stale = append(stale, a.ID)
 			todo = append(todo, a)
-			continue
 		}
-		if e.State != StatePlanned {
-			continue // settled by an earlier attempt: never twice
-		}
-		if holdsNew(e, a.Credential) && !a.CredentialNull {
-			st.outcome[StateApplied] = append(st.outcome[StateApplied], a.ID)
-			st.changed++
-			continue
-		}
-		stale = append(stale, a.ID)
-		todo = append(todo, a)
 	}
 	sealer, err := newSealer(bp.pub)
 	if err != nil {
@@ -438,26 +442,37 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 			return err
 		}
 		preps[i] = prepared{
-			entry: &Entry{Account: a.ID, Action: act, Sealed: sealed, New: newRef(act, nv), State: StatePlanned},
+			ok:    true,
+			entry: Entry{Account: a.ID, Action: act, Sealed: sealed, New: newRef(act, nv), State: StatePlanned},
 			swap:  store.Swap{ID: a.ID, Old: a.Credential, OldNull: a.CredentialNull, New: nv},
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	var entries []Entry
-	var swaps []store.Swap
-	planned := map[string]bool{}
+	n := 0
 	for _, p := range preps {
-		if p.entry != nil {
-			entries = append(entries, *p.entry)
-			swaps = append(swaps, p.swap)
-			planned[p.entry.Account] = true
+		if p.ok {
+			n++
 		}
 	}
-	for _, id := range stale {
-		if !planned[id] {
-			pb.drop = append(pb.drop, id)
+	entries := make([]Entry, 0, n)
+	swaps := make([]store.Swap, 0, n)
+	for _, p := range preps {
+		if p.ok {
+			entries = append(entries, p.entry)
+			swaps = append(swaps, p.swap)
+		}
+	}
+	if len(stale) > 0 {
+		planned := make(map[string]bool, len(entries))
+		for _, e := range entries {
+			planned[e.Account] = true
+		}
+		for _, id := range stale {
+			if !planned[id] {
+				pb.drop = append(pb.drop, id)
+			}
 		}
 	}
 	pb.st, pb.entries, pb.swaps = st, entries, swaps

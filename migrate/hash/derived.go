@@ -3,6 +3,7 @@ package hash
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -36,7 +37,7 @@ func Candidates(n nrn.Number) []string {
 		d[0:9],
 	}
 	if b, ok := n.Birth(); ok {
-		dd, mm, yyyy := fmt.Sprintf("%02d", b.Day()), fmt.Sprintf("%02d", int(b.Month())), fmt.Sprintf("%04d", b.Year())
+		dd, mm, yyyy := digits(b.Day(), 2), digits(int(b.Month()), 2), digits(b.Year(), 4)
 		yy := yyyy[2:]
 		out = append(out,
 			dd+mm+yyyy, dd+"/"+mm+"/"+yyyy, dd+"-"+mm+"-"+yyyy, dd+"."+mm+"."+yyyy,
@@ -76,16 +77,28 @@ func ContextWords(username string, n nrn.Number, name string) []string {
 	return dedupe(out)
 }
 
+// dedupe keeps the first of equal strings, in order. The lists are a dozen
+// short strings: a linear search is cheaper than a map (IsDerived builds
+// one list per account a migration checks).
 func dedupe(in []string) []string {
-	seen := make(map[string]bool, len(in))
 	out := in[:0]
 	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// digits formats a non-negative v with exactly w digits, zero-padded
+// (leading digits beyond w are dropped; a birth date never has them).
+func digits(v, w int) string {
+	b := make([]byte, w)
+	for i := w - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b)
 }
 
 // IsDerived reports whether the password behind stored is one of

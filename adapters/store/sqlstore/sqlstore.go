@@ -217,7 +217,9 @@ func (s *Store) Iterate(ctx context.Context, after store.Cursor, limit int) ([]s
 
 func (s *Store) scanAll(rows *sql.Rows, max int) ([]store.Account, error) {
 	defer rows.Close()
-	out := []store.Account{}
+	// Room for a page up front: growing a slice of Account structs page
+	// after page was a third of the cost of reading them.
+	out := make([]store.Account, 0, min(max, 4096))
 	var v [8]sql.NullString
 	for rows.Next() {
 		if len(out) >= max {
