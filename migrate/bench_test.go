@@ -101,6 +101,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		policy = PolicyRevokeNRN
 	}
 	ctx := context.Background()
+	defer BulkGC()() // as the migrate commands run: both loops alike
 	var engineT, rawT time.Duration
 	var changed int64
 	for b.Loop() {

@@ -40,6 +40,9 @@ func newMigrateCmd(s stdio) *cobra.Command {
 		Short: "Scan a legacy user store and revoke or re-hash credentials in bulk",
 		Long: `Bulk credential migration: keygen, seed, scan, plan, apply, worker, rollback,
 report. See docs/migration.md.`,
+		// A batch job with a small live heap: collect less often (the GOGC
+		// environment variable still decides when set).
+		PersistentPreRun: func(*cobra.Command, []string) { migrate.BulkGC() },
 	}
 	c.AddCommand(newMigrateKeygenCmd(s), newMigrateSeedCmd(s), newMigrateScanCmd(s), newMigratePlanCmd(s),
 		newMigrateApplyCmd(s), newMigrateWorkerCmd(s), newMigrateRollbackCmd(s), newMigrateReportCmd(s))
