@@ -121,7 +121,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if os.Getenv("OVERSTAP_BENCH_STATE") == "postgres" {
 			sdb = pgStateDB(b)
 		}
-		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: envInt("OVERSTAP_BENCH_BATCH", 1000), SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
+		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: Config{BatchSize: envInt("OVERSTAP_BENCH_BATCH", 0), SwapStreams: envInt("OVERSTAP_BENCH_STREAMS", 0)}})
 		if err != nil {
 			b.Fatal(err)
 		}

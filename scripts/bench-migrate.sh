@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 PG=${OVERSTAP_TEST_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 SIZES=${BENCH_MIGRATE_SIZES:-"100000 1000000"}
-BATCH=${BENCH_MIGRATE_BATCH:-1000}
+BATCH=${BENCH_MIGRATE_BATCH:-}  # empty: the CLI default (migrate.DefaultBatchSize)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin="$work/overstap"
@@ -39,7 +39,8 @@ columns: {id: id, username: login, password: passwd, nrn: rrn, name: full_name, 
 YAML
   state="$work/state-$n.db"
   for step in scan apply; do
-    args=(migrate "$step" --store "$work/store.yaml" --store-name "bench-$n" --state "$state" --batch-size "$BATCH")
+    args=(migrate "$step" --store "$work/store.yaml" --store-name "bench-$n" --state "$state")
+    [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
     [[ $step == apply ]] && args+=(--policy revoke-nrn --yes --public-key "$work/admin.key.pub" --json)
     [[ $step == scan ]] && args+=(--json)
     /usr/bin/time -f '%e %M' -o "$work/time" "$bin" "${args[@]}" >"$work/out" 2>/dev/null
@@ -49,5 +50,5 @@ YAML
   changed=$(grep -o '"changed": [0-9]*' "$work/out" | grep -o '[0-9]*$')
   echo "          apply changed $changed credentials"
   psql -q "$PG" -c "DROP SCHEMA $schema CASCADE" >/dev/null
-  OVERSTAP_BENCH_ACCOUNTS=$n go test -run '^$' -bench 'BenchmarkRevokeVsRawPG' -benchtime 1x -timeout 60m ./migrate | grep Benchmark || true
+  OVERSTAP_BENCH_ACCOUNTS=$n OVERSTAP_BENCH_BATCH=${BATCH:-0} go test -run '^$' -bench 'BenchmarkRevokeVsRawPG' -benchtime 1x -timeout 60m ./migrate | grep Benchmark || true
 done

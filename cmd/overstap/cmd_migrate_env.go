@@ -43,7 +43,7 @@ func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
 		c.Flags().StringVar(&f.storeFile, "store", "", "store adapter configuration file (YAML, see configs/stores/), or with --config the name of one of its stores")
 		c.Flags().StringVar(&f.storeName, "store-name", "", "name of the store in runs and reports (default: the configuration's name, else the file name)")
 		c.Flags().StringVar(&f.linksApp, "links-app", "", "gateway app whose links count as linked (default: with --config the app linking this store, else the store name)")
-		c.Flags().IntVar(&f.batch, "batch-size", 1000, "accounts per page and per batch")
+		c.Flags().IntVar(&f.batch, "batch-size", migrate.DefaultBatchSize, "accounts per page and per batch")
 		c.Flags().IntVar(&f.workers, "workers", 0, "goroutines for CPU-bound work (0 = all cores)")
 		c.Flags().IntVar(&f.bcryptCost, "bcrypt-cost", hash.DefaultBcryptCost, "bcrypt cost of wrapped hashes")
 		c.Flags().BoolVar(&f.skipDeriv, "skip-derived-check", false, "do not verify NRN-derived password candidates (faster on slow schemes)")
