@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -120,6 +121,31 @@ func (c RedisConfig) resolve() (resolved, error) {
 		errs = append(errs, errors.New("pool_size: must be between 0 and 10000"))
 	}
 	return r, errors.Join(errs...)
+}
+
+// PlaintextRemote returns the configured addresses that are not on a
+// loopback interface while TLS is off: there the Redis password and every
+// key and value (session records are encrypted, flow state and rate-limit
+// counters are not) cross the network in clear. With sentinels these are
+// the sentinels' addresses; the master's is learnt at run time. Nil when
+// the configuration does not resolve (Validate reports that).
+func (c RedisConfig) PlaintextRemote() []string {
+	r, err := c.resolve()
+	if err != nil || r.tls {
+		return nil
+	}
+	var out []string
+	for _, a := range r.addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil || strings.EqualFold(host, "localhost") {
+			continue
+		}
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func checkAddr(a string) error {

@@ -109,3 +109,32 @@ func FuzzRedisURL(f *testing.F) {
 		}
 	})
 }
+
+// The remote addresses here are documentation addresses (RFC 5737, .invalid):
+// PlaintextRemote only reads the configuration, nothing is dialled.
+func TestRedisConfigPlaintextRemote(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  RedisConfig
+		want []string
+	}{
+		{"loopback v4", RedisConfig{URL: "redis://127.0.0.1:6379"}, nil},
+		{"loopback v6", RedisConfig{URL: "redis://[::1]:6379"}, nil},
+		{"localhost", RedisConfig{Addrs: []string{"LocalHost:6379"}}, nil},
+		{"loopback range", RedisConfig{Addrs: []string{"127.0.0.2:6379"}}, nil},
+		{"remote plain", RedisConfig{URL: "redis://192.0.2.5:6379/0"}, []string{"192.0.2.5:6379"}},
+		{"remote name", RedisConfig{Addrs: []string{"redis.example.invalid:6379"}}, []string{"redis.example.invalid:6379"}},
+		{"remote over rediss", RedisConfig{URL: "rediss://192.0.2.5:6380"}, nil},
+		{"remote with tls key", RedisConfig{Addrs: []string{"192.0.2.5:6380"}, TLS: true}, nil},
+		{"sentinels, one remote", RedisConfig{Addrs: []string{"127.0.0.1:26379", "192.0.2.6:26379"}, MasterName: "m"}, []string{"192.0.2.6:26379"}},
+		{"mapped loopback", RedisConfig{Addrs: []string{"[::ffff:127.0.0.1]:6379"}}, nil},
+		{"broken", RedisConfig{URL: "http://192.0.2.5"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.cfg.PlaintextRemote()
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("PlaintextRemote = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

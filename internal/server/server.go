@@ -260,6 +260,10 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	p.Sessions = wire.Sessions{S: sess}
 	odeps := oidc.Deps{Logger: log, DevInsecureCookies: gcfg.DevInsecureCookies, Now: o.Now}
 	if cfg.Sessions.Store == "redis" {
+		for _, a := range cfg.Sessions.Redis.PlaintextRemote() {
+			log.Warn("redis: reached without TLS on a non-loopback address: its password, login flow state and rate-limit keys cross the network in clear; use rediss:// or tls: true",
+				slog.String("addr", a))
+		}
 		rc, err := session.NewRedisClient(cfg.Sessions.Redis)
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
