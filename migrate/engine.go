@@ -45,7 +45,7 @@ const (
 	// store reads.
 	DefaultBatchSize = 2000
 	MaxBatchSize     = 10_000
-	MaxWorkers   = 1024
+	MaxWorkers       = 1024
 )
 
 // Validate lists every problem of the configuration.
