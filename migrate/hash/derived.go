@@ -77,13 +77,25 @@ func ContextWords(username string, n nrn.Number, name string) []string {
 	return dedupe(out)
 }
 
-// dedupe keeps the first of equal strings, in order. The lists are a dozen
-// short strings: a linear search is cheaper than a map (IsDerived builds
-// one list per account a migration checks).
+// dedupe keeps the first of equal strings, in order. Candidates are a
+// dozen short strings, for which a linear search is cheaper than a map
+// (IsDerived builds one list per account a migration checks); longer
+// lists (ContextWords of a store's display name, which can be anything)
+// use a map, so the cost stays linear in the input.
 func dedupe(in []string) []string {
 	out := in[:0]
+	if len(in) <= 16 {
+		for _, s := range in {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, len(in))
 	for _, s := range in {
-		if !slices.Contains(out, s) {
+		if !seen[s] {
+			seen[s] = true
 			out = append(out, s)
 		}
 	}

@@ -526,3 +526,35 @@ func TestSchemesListed(t *testing.T) {
 		t.Fatal("duplicate scheme names")
 	}
 }
+
+func TestDedupe(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 8, 9, 40, 200_000} {
+		var in []string
+		for i := range n {
+			in = append(in, fmt.Sprint(i%(n/2+1)), fmt.Sprint(i%7)) // many repeats
+		}
+		// Reference: first occurrence of each, in input order.
+		var want []string
+		seen := map[string]bool{}
+		for _, s := range in {
+			if !seen[s] {
+				seen[s] = true
+				want = append(want, s)
+			}
+		}
+		if got := dedupe(slices.Clone(in)); !slices.Equal(got, want) {
+			t.Fatalf("n=%d: dedupe gave %d strings, want %d (or another order)", n, len(got), len(want))
+		}
+	}
+	// A display name from a vendor database can be anything: a 1 MB name
+	// of 262k parts (17.6k distinct) stays linear; a linear search per
+	// part alone would make that billions of string comparisons.
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "%c%c%c ", 'a'+i%26, 'a'+i/26%26, 'a'+i/676%26)
+	}
+	// The username, the whole name and each distinct part.
+	if w := ContextWords("user", nrn.Number{}, b.String()); len(w) != 2+26*26*26 {
+		t.Fatalf("ContextWords of a huge name: %d words, want %d", len(w), 2+26*26*26)
+	}
+}
