@@ -36,7 +36,7 @@ type Config struct {
 	SwapStreams int `yaml:"swap_streams"`
 }
 
-// Limits of the configuration.
+// Default and limits of the configuration.
 const (
 	// DefaultBatchSize: per batch the engine pays one journal transaction
 	// with its fsync, one store read and one swap statement; at 2000 these
