@@ -271,17 +271,7 @@ func TestDiscoveryRetry(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(errString(p.Ready()), "502") {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ready() = %v, want the 502 cause", p.Ready())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	p := newRetryingProvider(t, ctx, op, "502")
 	if !errors.Is(p.Ready(), ErrNotReady) {
 		t.Fatal("Ready error does not wrap ErrNotReady")
 	}
@@ -316,23 +306,31 @@ func TestJWKSUnavailableAtStart(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(errString(p.Ready()), "jwks: HTTP 503") {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ready() = %v, want the jwks cause", p.Ready())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	p := newRetryingProvider(t, ctx, op, "jwks: HTTP 503")
 	down.Store(false)
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()
 	if err := p.WaitReady(wctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newRetryingProvider starts a provider for op whose discovery retries
+// fast, and waits until its readiness error mentions cause.
+func newRetryingProvider(t *testing.T, ctx context.Context, op *fakeOP, cause string) *Provider {
+	t.Helper()
+	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(errString(p.Ready()), cause) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ready() = %v, want %q in it", p.Ready(), cause)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return p
 }
 
 func errString(err error) string {

@@ -236,15 +236,5 @@ func TestIdPRedirectPolicy(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := New(ctx, testConfig(t, op, "acmidm"), Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(errString(p.Ready()), "refusing a redirect") {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ready() = %v, want the refused redirect", p.Ready())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	newRetryingProvider(t, ctx, op, "refusing a redirect")
 }
