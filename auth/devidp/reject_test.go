@@ -8,22 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/overstap/overstap/internal/testsvc"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // tokenCall posts to a token endpoint and returns the status and error code.
 func tokenCall(t *testing.T, endpoint string, form url.Values, user, pass string) (int, string) {
@@ -59,7 +48,7 @@ func fasCode(t *testing.T, e *env, hc *http.Client) (code, verifier string) {
 }
 
 func TestTokenEndpointRejects(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testsvc.NewClock(time.Now())
 	e := startIdP(t, func(c *Config) {
 		post := acmClient()
 		post.ID, post.AuthMethod = "acm-post", "client_secret_post"

@@ -11,12 +11,14 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/overstap/overstap/internal/testsvc"
 )
 
 // TestStepUpAndSSO shows the picker honouring acr_values, max_age and
 // prompt (login, none), and auth_time staying the time of the real login.
 func TestStepUpAndSSO(t *testing.T) {
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testsvc.NewClock(time.Now().Truncate(time.Second))
 	e := startIdP(t, func(c *Config) {
 		c.Clients = []ClientConfig{fasClient(false)}
 		c.Now = clk.Now

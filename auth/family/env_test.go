@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +17,6 @@ import (
 )
 
 var refKey = []byte("0123456789abcdef0123456789abcdef")
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // accounts maps legacy account ids to people (the app's user store).
 type accounts map[string]nrn.Number
@@ -58,7 +44,7 @@ type env struct {
 	svc       *family.Service
 	st        *state.Store
 	store     *family.SQLStore
-	clock     *clock
+	clock     *testsvc.Clock
 	who       map[string]nrn.Number // persona key → number
 	acc       accounts              // account id → number; ids are the persona keys
 	seventeen nrn.Number            // a child of parent-a who turns 18 in 30 days
@@ -82,7 +68,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{st: st, store: family.NewSQLStore(st), clock: &clock{t: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}, who: map[string]nrn.Number{}, acc: accounts{}}
+	e := &env{st: st, store: family.NewSQLStore(st), clock: testsvc.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)), who: map[string]nrn.Number{}, acc: accounts{}}
 	ps := devidp.Personas(e.clock.Now())
 	var ex registry.Export
 	for _, p := range ps {

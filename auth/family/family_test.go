@@ -46,7 +46,7 @@ func TestGrantEndsAtEighteen(t *testing.T) {
 	if !res.Grant.Expires.Equal(b.AddDate(18, 0, 0)) {
 		t.Fatalf("expires %v, want the 18th birthday %v", res.Grant.Expires, b.AddDate(18, 0, 0))
 	}
-	e.clock.Add(31 * 24 * time.Hour)
+	e.clock.Advance(31 * 24 * time.Hour)
 	acc, _, err := e.svc.Authorize(context.Background(), "eloket", "GET", "/family/seventeen", devidp.PersonaParentA, e.who[devidp.PersonaParentA])
 	if err != nil || acc != family.AccessDenied {
 		t.Fatalf("after the 18th birthday: %v %v", acc, err)
@@ -229,7 +229,7 @@ func TestAttacks(t *testing.T) {
 	t.Run("code used after expiry", func(t *testing.T) {
 		e := newEnv(t, envOpt{})
 		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
-		e.clock.Add(family.DefaultInvitationTTL + time.Second)
+		e.clock.Advance(family.DefaultInvitationTTL + time.Second)
 		if _, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1"); !isErr(err, family.ErrCodeExpired) {
 			t.Fatalf("expired code: %v", err)
 		}
@@ -244,7 +244,7 @@ func TestAttacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(family.DefaultInvitationTTL)
+		e.clock.Advance(family.DefaultInvitationTTL)
 		if _, err := e.svc.Decide(ctx, inv.ID, e.who[devidp.PersonaUnrelated], true); !isErr(err, family.ErrCodeExpired) {
 			t.Fatalf("approve after expiry: %v", err)
 		}
@@ -471,11 +471,11 @@ func TestSweep(t *testing.T) {
 	if n, err := e.svc.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("nothing due: %d %v", n, err)
 	}
-	e.clock.Add(family.DefaultInvitationTTL)
+	e.clock.Advance(family.DefaultInvitationTTL)
 	if n, err := e.svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("invitation due: %d %v", n, err)
 	}
-	e.clock.Add(family.DefaultGrantTTL)
+	e.clock.Advance(family.DefaultGrantTTL)
 	if n, err := e.svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("grant due: %d %v", n, err)
 	}

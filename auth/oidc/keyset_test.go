@@ -12,19 +12,9 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/overstap/overstap/internal/testsvc"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // newClockedProvider is newTestProvider with the given clock.
 func newClockedProvider(t *testing.T, cfg ProviderConfig, now func() time.Time) *Provider {
@@ -51,7 +41,7 @@ func newClockedProvider(t *testing.T, cfg ProviderConfig, now func() time.Time) 
 func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	testKeys(t)
 	op := newFakeOP(t)
-	clk := &fakeClock{t: time.Now()}
+	clk := testsvc.NewClock(time.Now())
 	p := newClockedProvider(t, testConfig(t, op, "acmidm"), clk.Now)
 	ctx := context.Background()
 	if n := op.jwksHits.Load(); n != 1 {
@@ -85,7 +75,7 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	// After the interval: a concurrent flood shares one fetch. The JWKS
 	// answer is held until every caller has been let go, so they all
 	// arrive while the fetch runs or right after it.
-	clk.Add(jwksMinRefresh + time.Second)
+	clk.Advance(jwksMinRefresh + time.Second)
 	gate := make(chan struct{})
 	op.mu.Lock()
 	op.jwksGate = gate
@@ -124,7 +114,7 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	op.mu.Lock()
 	op.jwksExtra = []jose.JSONWebKey{{Key: &otherKey.PublicKey, KeyID: "k2", Algorithm: "RS256", Use: "sig"}}
 	op.mu.Unlock()
-	clk.Add(jwksMinRefresh + time.Second)
+	clk.Advance(jwksMinRefresh + time.Second)
 	if _, err := p.ValidateLogoutToken(ctx, token(otherKey, "k2")); err != nil {
 		t.Fatalf("token signed with the rotated key k2: %v", err)
 	}

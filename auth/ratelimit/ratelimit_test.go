@@ -17,24 +17,12 @@ import (
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newFunc builds a limiter of one backend over a shared clock. Calling it
 // twice in one test gives two limiters sharing the backend's state where the
 // backend is shared (Redis), like two gateway nodes.
 type newFunc func(t *testing.T, cfg Config) Limiter
 
-func testCfg(c *clock) Config {
+func testCfg(c *testsvc.Clock) Config {
 	return Config{
 		IP:             Rule{Limit: 6, Window: time.Minute, Ban: 5 * time.Minute},
 		User:           Rule{Limit: 3, Window: time.Minute, Ban: 2 * time.Minute},
@@ -46,11 +34,11 @@ func testCfg(c *clock) Config {
 func runSuite(t *testing.T, mk newFunc) {
 	ctx := context.Background()
 	t.Run("user limit bans then expires", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 2; i++ {
 			mustFail(t, l, "127.0.0.2", "alice")
-			c.Add(time.Second)
+			c.Advance(time.Second)
 		}
 		if d, _ := l.Check(ctx, "127.0.0.2", "alice"); !d.Allowed {
 			t.Fatalf("banned after 2 of 3 failures: %+v", d)
@@ -66,17 +54,17 @@ func runSuite(t *testing.T, mk newFunc) {
 		if d, _ := l.Check(ctx, "127.0.0.3", "bob"); !d.Allowed {
 			t.Fatalf("other user refused: %+v", d)
 		}
-		c.Add(2*time.Minute + time.Second)
+		c.Advance(2*time.Minute + time.Second)
 		if d, _ := l.Check(ctx, "127.0.0.3", "alice"); !d.Allowed {
 			t.Fatalf("still banned after ban time: %+v", d)
 		}
 	})
 	t.Run("window slides", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 10; i++ {
 			mustFail(t, l, "", "carol")
-			c.Add(31 * time.Second) // at most 2 failures in any minute
+			c.Advance(31 * time.Second) // at most 2 failures in any minute
 			if err := l.Succeed(ctx, "nobody"); err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +76,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ip limit across usernames", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 6; i++ {
 			mustFail(t, l, "127.0.0.9", "user"+string(rune('a'+i)))
@@ -102,7 +90,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ipv4-mapped spelling shares the IPv4 counter", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 6; i++ {
 			ip := "127.0.0.20"
@@ -121,7 +109,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ipv6 addresses of one /64 share a counter", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff",
 			"2001:db8:1:2:1234::9", "[2001:db8:1:2::77]:443", "2001:db8:1:2::5"} {
@@ -138,13 +126,13 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("consecutive failures lock until lifted", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 7; i++ {
 			mustFail(t, l, "", "dave")
-			c.Add(3 * time.Minute) // past window and ban each time
+			c.Advance(3 * time.Minute) // past window and ban each time
 		}
-		c.Add(24 * time.Hour)
+		c.Advance(24 * time.Hour)
 		d, _ := l.Check(ctx, "", "dave")
 		if d.Allowed {
 			t.Fatal("not locked after max_consecutive failures")
@@ -177,11 +165,11 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("success resets consecutive count", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		l := mk(t, testCfg(c))
 		for i := 0; i < 20; i++ {
 			mustFail(t, l, "", "erin")
-			c.Add(3 * time.Minute)
+			c.Advance(3 * time.Minute)
 			if i%5 == 4 {
 				if err := l.Succeed(ctx, "erin"); err != nil {
 					t.Fatal(err)
@@ -231,7 +219,7 @@ func TestRedis(t *testing.T) {
 		return l
 	})
 	t.Run("two nodes share counts", func(t *testing.T) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
 		cfg := testCfg(c)
 		cfg.KeyPrefix = r.Prefix + "shared:"
 		a, err := NewRedis(r.Client, cfg, secret)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/testsvc"
 )
 
 // harness adapts a store implementation to the shared suite.
@@ -54,7 +55,7 @@ func runStoreSuite(t *testing.T, h harness) {
 			}
 		}
 	}()
-	newStore := func(t *testing.T, mod func(*Config)) (Store, *fakeClock) {
+	newStore := func(t *testing.T, mod func(*Config)) (Store, *testsvc.Clock) {
 		t.Helper()
 		clk := newClock()
 		cfg := Config{Keys: []config.Secret{testKey(1)}, Now: clk.Now, Logger: logger}
