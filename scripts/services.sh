@@ -53,4 +53,5 @@ if ! mysql -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
   wait_for MariaDB "mysql -h 127.0.0.1 -uroot -e 'select 1'"
 fi
 mysql -h 127.0.0.1 -uroot -e 'create database if not exists test' >/dev/null 2>&1 || true
+"$(dirname "$0")/axe.sh"
 echo "services: ready"
