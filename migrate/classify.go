@@ -89,8 +89,8 @@ func accountNRN(a store.Account) (nrn.Number, Flags) {
 	if a.NRNProblem != "" {
 		f |= FlagNRNInvalid
 	}
-	if u := strings.TrimSpace(a.Username); u != "" && nrn.LooksLike(u) {
-		if un, err := nrn.Parse(u); err == nil {
+	if un, shaped := nrn.Shaped(a.Username); shaped {
+		if !un.IsZero() {
 			f |= FlagNRNUsername
 			if !ok {
 				n, ok = un, true

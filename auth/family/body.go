@@ -11,7 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/overstap/overstap/auth/legacylogin"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/strictbody"
 )
@@ -263,7 +262,7 @@ func parseMember(s string) (nrn.Number, error) {
 	if n, err := nrn.Parse(s); err == nil {
 		return n, nil
 	}
-	if n, ok := legacylogin.NRNShaped(s); ok && !n.IsZero() {
+	if n, _ := nrn.Shaped(s); !n.IsZero() {
 		return n, nil
 	}
 	return nrn.Number{}, ErrBadNRN

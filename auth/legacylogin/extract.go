@@ -10,12 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
-	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/strictbody"
 )
 
@@ -159,70 +155,6 @@ func parseMultipart(body []byte, boundary string) (map[string][]string, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// NRNShaped reports whether a username is a national number in any written
-// form: after NFKC normalisation (which turns superscript, circled and
-// full-width digits into ASCII, as some legacy frameworks do before their own
-// lookup), mapping every remaining Unicode decimal digit (full-width, Arabic-Indic,
-// ...) to its ASCII value and dropping white space (any Unicode space,
-// including no-break spaces), dots, hyphens, slashes and underscores, exactly
-// 11 digits remain. The check digits are not required to match: a mistyped
-// national number is still a national number, and refusing it costs nothing.
-// When the digits also form a valid number, it is returned.
-func NRNShaped(username string) (nrn.Number, bool) {
-	if len(username) > maxField {
-		return nrn.Number{}, false
-	}
-	var digits [11]byte
-	n := 0
-	for _, r := range norm.NFKC.String(username) {
-		switch {
-		case unicode.IsDigit(r):
-			d, ok := digitValue(r)
-			if !ok {
-				return nrn.Number{}, false
-			}
-			if n == len(digits) {
-				return nrn.Number{}, false
-			}
-			digits[n] = byte('0' + d)
-			n++
-		case unicode.IsSpace(r) || r == '.' || r == '-' || r == '/' || r == '_' ||
-			r == '\u00a0' || r == '\u2007' || r == '\u202f' || r == '\u200b' || r == '\ufeff' ||
-			r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2212' ||
-			r == '\uff0e' || r == '\uff0d' || r == '\u3002':
-			continue
-		default:
-			return nrn.Number{}, false
-		}
-	}
-	if n != len(digits) {
-		return nrn.Number{}, false
-	}
-	num, err := nrn.Parse(string(digits[:]))
-	if err != nil {
-		return nrn.Number{}, true
-	}
-	return num, true
-}
-
-// digitValue maps a Unicode decimal digit (category Nd) to 0..9. Unicode
-// lays out decimal digits in runs of ten starting at a zero, and the Nd
-// range table lists those runs (adjacent runs merged, so the offset is taken
-// modulo 10).
-func digitValue(r rune) (int, bool) {
-	for _, rg := range unicode.Nd.R16 {
-		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
-			return int(r-lo) % 10, true
-		}
-	}
-	for _, rg := range unicode.Nd.R32 {
-		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
-			return int(r-lo) % 10, true
-		}
-	}
-	return 0, false
 }
 
 // nrnlessRef is a keyed reference of a username, never the username itself.

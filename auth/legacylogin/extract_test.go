@@ -22,90 +22,6 @@ func testNRN(t testing.TB) nrn.Number {
 	return n
 }
 
-// toDigits rewrites the ASCII digits of s in another Unicode digit block.
-func toDigits(s string, zero rune) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			r = zero + (r - '0')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func toSuper(s string) string {
-	sup := []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteRune(sup[r-'0'])
-	}
-	return b.String()
-}
-
-func toCircled(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r == '0' {
-			b.WriteRune('⓪')
-		} else {
-			b.WriteRune('①' + (r - '1'))
-		}
-	}
-	return b.String()
-}
-
-func TestNRNShaped(t *testing.T) {
-	n := testNRN(t)
-	d := n.Digits()
-	shaped := map[string]string{
-		"plain":              d,
-		"dotted":             n.Format(),
-		"spaced":             d[:6] + " " + d[6:9] + " " + d[9:],
-		"hyphenated":         d[:6] + "-" + d[6:9] + "-" + d[9:],
-		"surrounding spaces": "  " + d + "\t",
-		"slashes":            d[:2] + "/" + d[2:4] + "/" + d[4:6] + "/" + d[6:],
-		"no-break spaces":    d[:6] + "\u00a0" + d[6:9] + "\u202f" + d[9:],
-		"zero-width space":   d[:6] + "\u200b" + d[6:],
-		"full-width digits":  toDigits(d, '０'),
-		"arabic-indic":       toDigits(d, '٠'),
-		"devanagari":         toDigits(n.Format(), '०'),
-		"math bold digits":   toDigits(d, 0x1D7CE),
-		"math monospace":     toDigits(d, 0x1D7F6),
-		"full-width dots":    strings.ReplaceAll(toDigits(n.Format(), '０'), ".", "．"),
-		"unicode minus":      d[:6] + "\u2212" + d[6:],
-		"bad check digits":   d[:9] + "00",
-		"odd grouping":       d[:1] + " " + d[1:],
-		"superscript digits": toSuper(d),
-		"circled digits":     toCircled(d),
-	}
-	for name, u := range shaped {
-		t.Run("shaped/"+name, func(t *testing.T) {
-			got, ok := NRNShaped(u)
-			if !ok {
-				t.Fatalf("NRNShaped(%q) = false", u)
-			}
-			if name != "bad check digits" && !got.Equal(n) {
-				t.Fatalf("number not recovered: %v", got)
-			}
-		})
-	}
-	for name, u := range map[string]string{
-		"name":       "jan.peeters",
-		"10 digits":  d[:10],
-		"12 digits":  d + "1",
-		"letters in": d[:5] + "x" + d[5:],
-		"email":      d + "@example.invalid",
-		"empty":      "",
-	} {
-		t.Run("not shaped/"+name, func(t *testing.T) {
-			if _, ok := NRNShaped(u); ok {
-				t.Fatalf("NRNShaped(%q) = true", u)
-			}
-		})
-	}
-}
-
 func TestExtract(t *testing.T) {
 	n := testNRN(t)
 	mp := func(parts ...[2]string) (string, []byte) {
@@ -173,20 +89,4 @@ func TestExtract(t *testing.T) {
 			}
 		})
 	}
-}
-
-func FuzzNRNShaped(f *testing.F) {
-	n, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 11)
-	for _, s := range []string{n.Digits(), n.Format(), toDigits(n.Digits(), '０'), "jan", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		num, ok := NRNShaped(s)
-		if !num.IsZero() && !ok {
-			t.Fatal("number without shape")
-		}
-		if _, err := nrn.Parse(s); err == nil && !ok {
-			t.Fatalf("nrn.Parse accepts %q but NRNShaped does not", s)
-		}
-	})
 }

@@ -178,7 +178,7 @@ func (i *Interceptor) Decide(ctx context.Context, r *http.Request, clientIP stri
 		i.d.Audit(ctx, "legacy_login.malformed", "", map[string]string{"reason": reason(err)})
 		return Result{Outcome: BadRequest}, nil
 	}
-	if n, shaped := NRNShaped(a.Username); shaped {
+	if n, shaped := nrn.Shaped(a.Username); shaped {
 		ref := "nrn-shaped-invalid"
 		if !n.IsZero() {
 			ref = n.Ref(i.d.RefKey)
@@ -271,7 +271,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 // contextual reports whether password is NRN-shaped or contains the
 // username or the account's name parts (NIST SP 800-63B context words).
 func (i *Interceptor) contextual(password string, acc store.Account) bool {
-	if _, shaped := NRNShaped(password); shaped {
+	if nrn.LooksLike(password) {
 		return true
 	}
 	pw := strings.ToLower(password)

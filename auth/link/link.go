@@ -195,8 +195,8 @@ func disagrees(acc store.Account) bool {
 	if acc.NRNSource != "column" {
 		return false
 	}
-	u, err := nrn.Parse(strings.TrimSpace(acc.Username))
-	return err == nil && !u.Equal(acc.NRN)
+	u, _ := nrn.Shaped(acc.Username)
+	return !u.IsZero() && !u.Equal(acc.NRN)
 }
 
 func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Resolution, error) {

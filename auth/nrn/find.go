@@ -41,18 +41,6 @@ func Find(text string) []Span {
 	return out
 }
 
-// LooksLike reports whether s, trimmed, is written like a national number:
-// 11 digits in an accepted form, whether or not the check digits are right.
-// The gateway uses it to refuse NRN-shaped usernames even when mistyped.
-func LooksLike(s string) bool {
-	s = trimSpace(s)
-	if len(s) > maxInput {
-		return false
-	}
-	_, err := normalize(s)
-	return err == nil
-}
-
 // Contains reports whether text contains a valid national number in any
 // accepted form.
 func Contains(text string) bool { return len(Find(text)) > 0 }
@@ -75,13 +63,3 @@ func Redact(text string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t' || s[len(s)-1] == '\r' || s[len(s)-1] == '\n') {
-		s = s[:len(s)-1]
-	}
-	return s
-}

@@ -99,8 +99,10 @@ func TestLooksLike(t *testing.T) {
 		{a[:10], false},
 		{a + "0", false},
 		{"user" + a, false},
-		{a[:5] + "-" + a[5:], false},
-		{toFullwidth(a), false},
+		{a[:5] + "-" + a[5:], true}, // any grouping
+		{toFullwidth(a), true},
+		{a[:5] + "x" + a[5:], false},
+		{a + "@example.invalid", false},
 		// Parse refuses inputs over 64 bytes before trimming; LooksLike trims
 		// first, so that a padded username is still refused by the gateway.
 		{strings.Repeat(" ", 80) + a, true},

@@ -188,13 +188,13 @@ func FuzzParse(f *testing.F) {
 			if !n.IsZero() {
 				t.Fatal("error with a non-zero number")
 			}
-			if LooksLike(s) && len(s) <= 64 && err == ErrSyntax {
-				t.Fatalf("LooksLike(%q) but Parse says syntax error", s)
+			if err != ErrSyntax && err != ErrLength && !LooksLike(s) {
+				t.Fatalf("Parse(%q) read 11 digits (%v) but LooksLike is false", s, err)
 			}
 			return
 		}
-		if !LooksLike(s) {
-			t.Fatalf("Parse(%q) ok but LooksLike false", s)
+		if sh, ok := Shaped(s); !ok || !sh.Equal(n) {
+			t.Fatalf("Parse(%q) ok but Shaped disagrees", s)
 		}
 		if len(n.Digits()) != 11 || !utf8.ValidString(n.Format()) {
 			t.Fatalf("bad digits %q", n.Digits())

@@ -15,7 +15,9 @@ func newNRNCmd(s stdio) *cobra.Command {
 	c.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "Validate national numbers read from stdin, one per line",
-		Long: `Reads numbers from stdin, one per line, in any written form, and prints a
+		Long: `Reads numbers from stdin, one per line, in any written form (any grouping by
+spaces, dots, dashes, slashes; Unicode digits and separators: the forms the
+gateway's legacy-login check refuses, see nrn.Shaped), and prints a
 tab-separated line for each:
 
   input  valid|invalid  normalized  nrn|bis  YYYY-MM-DD  M|F|unknown
@@ -40,8 +42,8 @@ func nrnCheck(s stdio) error {
 	allValid := true
 	for sc.Scan() {
 		line := strings.TrimSuffix(sc.Text(), "\r")
-		n, err := nrn.Parse(line)
-		if err != nil {
+		n, _ := nrn.Shaped(line)
+		if n.IsZero() {
 			allValid = false
 			fmt.Fprintf(w, "%s\tinvalid\t\t\t\t\n", line)
 			continue

@@ -47,6 +47,19 @@ func TestNRNCheck(t *testing.T) {
 				" " + female.Digits() + " \tvalid\t" + female.Digits() + "\tnrn\t2004-02-29\tF\n" +
 				bis.Digits()[:6] + "-" + bis.Digits()[6:9] + "-" + bis.Digits()[9:] + "\tvalid\t" + bis.Digits() + "\tbis\t1990-05-17\tunknown\n" +
 				"00012556777\tvalid\t00012556777\tnrn\t2000-01-25\tM\n", 0},
+		{"every form the legacy-login check refuses is normalised", func() string {
+			var b strings.Builder
+			for _, f := range looseForms(d) {
+				b.WriteString(f + "\n")
+			}
+			return b.String()
+		}(), func() string {
+			var b strings.Builder
+			for _, f := range looseForms(d) {
+				b.WriteString(f + "\tvalid\t" + d + "\tnrn\t1985-07-30\tM\n")
+			}
+			return b.String()
+		}(), 0},
 		{"CRLF line endings", d + "\r\n", d + "\tvalid\t" + d + "\tnrn\t1985-07-30\tM\n", 0},
 		{"no trailing newline", d, d + "\tvalid\t" + d + "\tnrn\t1985-07-30\tM\n", 0},
 		{"empty input", "", "", 0},
@@ -77,5 +90,27 @@ func TestNRNCheck(t *testing.T) {
 				t.Errorf("stderr: %q", errOut.String())
 			}
 		})
+	}
+}
+
+// looseForms writes d in forms beyond the four canonical layouts: mixed
+// separators, stdnum's grouping, full-width digits, no-break spaces.
+func looseForms(d string) []string {
+	fw := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if r >= '0' && r <= '9' {
+				r = '０' + (r - '0')
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	return []string{
+		d[:6] + "-" + d[6:9] + "." + d[9:],
+		d[:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:9] + " " + d[9:],
+		fw(d),
+		d[:6] + "\u00a0" + d[6:9] + "\u00a0" + d[9:],
+		d[:2] + "/" + d[2:4] + "/" + d[4:6] + " " + d[6:],
 	}
 }

@@ -10,7 +10,7 @@
 //   - a valid national number in any accepted written form (nrn.Find) becomes
 //     its mask, "85.07.30-***.**";
 //   - 11 digits in an accepted written form whose check digits or date are
-//     wrong (nrn.LooksLike) become "***********": a mistyped national number
+//     wrong (nrn.LooksLike on the canonical layouts) become "***********": a mistyped national number
 //     still points at a person, and a username field full of them is exactly
 //     what the gateway refuses;
 //   - 11 digits grouped loosely by single spaces, dots, hyphens or slashes

@@ -18,8 +18,10 @@ func Scrub(s string) string {
 		return s
 	}
 	s = nrn.Redact(s)
-	s = replaceShaped(s)
-	return replaceLoose(s)
+	// Valid numbers in loose groupings first, so that they get the
+	// informative mask; what is left shaped like a number is blanked.
+	s = replaceLoose(s)
+	return replaceShaped(s)
 }
 
 func digitCount(s string) int {

@@ -101,7 +101,7 @@ func (r *Report) add(a store.Account, classify Classifier, key []byte, refs map[
 	if a.NRNProblem != "" {
 		r.NRNProblems[a.NRNProblem]++
 	}
-	if a.NRNSource != "username" && nrn.LooksLike(a.Username) {
+	if n, shaped := nrn.Shaped(a.Username); shaped && n.IsZero() {
 		r.UsernameNRNShapedInvalid++
 	}
 	if !a.NRN.IsZero() {

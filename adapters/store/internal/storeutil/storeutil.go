@@ -36,7 +36,7 @@ func ResolveNRN(a *store.Account, column string, present bool) {
 		}
 		a.NRNProblem = Problem(err)
 	}
-	if n, err := nrn.Parse(a.Username); err == nil {
+	if n, _ := nrn.Shaped(a.Username); !n.IsZero() {
 		a.NRN, a.NRNSource = n, "username"
 	}
 }

@@ -1,0 +1,135 @@
+package nrn
+
+import (
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxShaped bounds the input Shaped looks at: eleven digits of four bytes
+// each with separators between them fit many times over.
+const maxShaped = 1024
+
+// Shaped is the one notion of "written like a national number" in overstap.
+// It reports whether s is eleven digits in any written form, and returns the
+// Number when those digits also validate (zero Number otherwise: a mistyped
+// national number is still a national number, and refusing or revoking it
+// costs nothing).
+//
+// A written form is any sequence of digits and separators:
+//
+//   - digits: ASCII digits, every Unicode decimal digit (full-width,
+//     Arabic-Indic, mathematical bold, ...) and the compatibility digits NFKC
+//     folds to ASCII (superscript, circled, ...), as some legacy frameworks
+//     normalise before their own lookup;
+//   - separators, anywhere and repeated: every Unicode space and zero-width
+//     space, '/', '_', and every character python-stdnum's be.nn compact()
+//     removes after its Unicode clean-up (the dashes, dots and spaces it maps
+//     to '-', '.' and ' ').
+//
+// Every string python-stdnum's be.nn accepts is Shaped and gives the same
+// eleven digits; Shaped accepts more (slashes, underscores, non-ASCII digits)
+// on purpose, because the gateway refuses and the migration revokes on it.
+// Anything else (a letter, another symbol, invalid UTF-8, more or fewer than
+// eleven digits, input over 1 KiB) is not Shaped.
+func Shaped(s string) (Number, bool) {
+	if len(s) > maxShaped {
+		return Number{}, false
+	}
+	var d [11]byte
+	n := 0
+	take := func(r rune) bool {
+		if isSeparator(r) {
+			return true
+		}
+		v, ok := digitValue(r)
+		if !ok || n == len(d) {
+			return false
+		}
+		d[n] = byte('0' + v)
+		n++
+		return true
+	}
+	for _, r := range s {
+		if take(r) {
+			continue
+		}
+		if n == len(d) {
+			return Number{}, false
+		}
+		// Compatibility digits (superscript ², circled ②, ...) become ASCII
+		// digits under NFKC; nothing else does.
+		k := norm.NFKC.String(string(r))
+		if k == string(r) {
+			return Number{}, false
+		}
+		for _, q := range k {
+			if !take(q) {
+				return Number{}, false
+			}
+		}
+	}
+	if n != len(d) {
+		return Number{}, false
+	}
+	num, err := fromDigits(string(d[:]))
+	if err != nil {
+		return Number{}, true
+	}
+	return num, true
+}
+
+// LooksLike reports whether s is written like a national number (Shaped),
+// whether or not the check digits are right.
+func LooksLike(s string) bool {
+	_, ok := Shaped(s)
+	return ok
+}
+
+// separators are the characters python-stdnum's util.clean maps to '-' and
+// '.' (be.nn compact() then deletes them with ' '); spaces are matched by
+// unicode.IsSpace and the explicit zero-width ones below.
+var separators = map[rune]bool{
+	// mapped to '-'
+	'\u002d': true, '\u058a': true, '\u05be': true, '\u2010': true, '\u2011': true,
+	'\u2012': true, '\u2013': true, '\u2014': true, '\u2015': true, '\ufe63': true,
+	'\uff0d': true, '\u180a': true, '\u203e': true, '\u2043': true, '\u00af': true,
+	'\u02d7': true, '\uffe3': true, '\u1680': true, '\u207b': true, '\u208b': true,
+	'\u2212': true, '\u23af': true, '\u23ba': true, '\u23bb': true, '\u23bc': true,
+	'\u23bd': true, '\u23e4': true,
+	// mapped to '.'
+	'\u002e': true, '\u00b7': true, '\u0387': true, '\u06d4': true, '\u3002': true,
+	'\u0701': true, '\u0702': true, '\u0830': true, '\u0f0b': true, '\u0f0c': true,
+	'\u16eb': true, '\u2022': true, '\u2024': true, '\u2027': true, '\u2e31': true,
+	'\u2e33': true, '\u30fb': true, '\ufe52': true, '\uff0e': true, '\uff65': true,
+	'\U00010101': true, '\U0001091f': true, '\U00010a50': true, '\u02d9': true,
+	'\ufbb2': true, '\ufbb3': true, '\u2219': true, '\u22c5': true,
+	// ours, beyond stdnum: slash and underscore groupings, zero-width spaces
+	'/': true, '_': true, '\u200b': true, '\ufeff': true, '\u2060': true,
+}
+
+func isSeparator(r rune) bool { return unicode.IsSpace(r) || separators[r] }
+
+// digitValue maps a Unicode decimal digit (category Nd) to 0..9. Unicode lays
+// out decimal digits in runs of ten starting at a zero, and the Nd range
+// table lists those runs (adjacent runs merged, so the offset is taken modulo
+// 10).
+func digitValue(r rune) (int, bool) {
+	if r >= '0' && r <= '9' {
+		return int(r - '0'), true
+	}
+	if r < 0x80 {
+		return 0, false
+	}
+	for _, rg := range unicode.Nd.R16 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
+			return int(r-lo) % 10, true
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi && rg.Stride == 1 {
+			return int(r-lo) % 10, true
+		}
+	}
+	return 0, false
+}
