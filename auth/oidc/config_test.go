@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/internal/config"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestProviderConfigValidate(t *testing.T) {

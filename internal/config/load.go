@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // MaxSize bounds a configuration document. Real files are a few KiB; the
@@ -143,7 +141,12 @@ func Decode(r io.Reader, dst any) error {
 	}
 	idx := newLineIndex(&doc)
 
-	var problems []*Problem
+	// Decoding problems come from walking the node tree against dst's type,
+	// so each has the key path and line of its node; yaml then fills dst,
+	// going on past problems so that validation below sees every value that
+	// did decode.
+	root := rv.Type().Elem()
+	problems := diagnose(&doc, root)
 	if len(doc.Content) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
@@ -151,8 +154,12 @@ func Decode(r io.Reader, dst any) error {
 		var te *yaml.TypeError
 		switch {
 		case errors.As(err, &te):
-			for _, msg := range te.Errors {
-				problems = append(problems, decodeProblem(msg, idx, rv.Type().Elem()))
+			if len(problems) == 0 {
+				// A problem the walk does not model (a merge key "<<"):
+				// report yaml's own words rather than nothing.
+				for _, msg := range te.Errors {
+					problems = append(problems, &Problem{Msg: msg, Err: err})
+				}
 			}
 		case err != nil && !errors.Is(err, io.EOF):
 			return &Error{Problems: []*Problem{syntaxProblem(err)}}
@@ -188,54 +195,11 @@ func Decode(r io.Reader, dst any) error {
 	return &Error{Problems: problems}
 }
 
-var (
-	reLine      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	reNotFound  = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	reDuplicate = regexp.MustCompile(`^mapping key "([^"]*)" already defined at line \d+$`)
-)
-
+// syntaxProblem reports a document yaml cannot parse. go.yaml.in/yaml/v3
+// gives syntax errors as text only, already naming the line ("yaml: line 3:
+// did not find expected key"); it is shown as it is, not parsed.
 func syntaxProblem(err error) *Problem {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	p := &Problem{Msg: "invalid YAML: " + msg, Err: err}
-	if m := reLine.FindStringSubmatch(err.Error()); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		p.Msg = "invalid YAML: " + m[2]
-	}
-	return p
-}
-
-// decodeProblem turns one of yaml.v3's "line N: ..." messages into a
-// Problem with the key path at that line.
-func decodeProblem(msg string, idx *lineIndex, root reflect.Type) *Problem {
-	m := reLine.FindStringSubmatch(msg)
-	if m == nil {
-		return &Problem{Msg: msg}
-	}
-	line, _ := strconv.Atoi(m[1])
-	rest := m[2]
-	if nf := reNotFound.FindStringSubmatch(rest); nf != nil {
-		path := idx.keyNamed(line, nf[1])
-		p := &Problem{Path: path, Line: line, Msg: "unknown key"}
-		if known := knownKeysAt(root, parentPath(path)); len(known) > 0 {
-			if s := closest(nf[1], known); s != "" {
-				p.Msg += fmt.Sprintf("; did you mean %q?", s)
-			} else {
-				p.Msg += "; known keys here: " + strings.Join(known, ", ")
-			}
-		}
-		p.subtree = path
-		return p
-	}
-	if dup := reDuplicate.FindStringSubmatch(rest); dup != nil {
-		// yaml.v3 skips the whole mapping holding a duplicate key.
-		path := idx.keyNamed(line, dup[1])
-		return &Problem{Path: path, Line: line, Msg: rest, subtree: parentPath(path)}
-	}
-	// Secret and other unmarshalers report "line N: pkg: ..."; yaml.v3
-	// reports "cannot unmarshal !!str `abc` into int".
-	rest = strings.Replace(rest, "cannot unmarshal", "wrong type: cannot decode", 1)
-	path := idx.pathAt(line)
-	return &Problem{Path: path, Line: line, Msg: rest, subtree: path}
+	return &Problem{Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
 }
 
 // under reports whether path is one of roots or below one of them.
@@ -291,15 +255,14 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// lineIndex maps lines of the document to key paths.
+// lineIndex maps key paths to the lines of their nodes, for validation
+// problems (a Validator knows the path, not the line).
 type lineIndex struct {
-	keys  map[int][]string // paths of mapping keys starting on a line, in order
-	items map[int]string   // path of the first sequence item on a line
-	lines map[string]int   // path → line of its key (or item)
+	lines map[string]int // path → line of its key (or item)
 }
 
 func newLineIndex(doc *yaml.Node) *lineIndex {
-	idx := &lineIndex{keys: map[int][]string{}, items: map[int]string{}, lines: map[string]int{}}
+	idx := &lineIndex{lines: map[string]int{}}
 	if len(doc.Content) > 0 {
 		idx.walk(doc.Content[0], "", 0)
 	}
@@ -307,7 +270,7 @@ func newLineIndex(doc *yaml.Node) *lineIndex {
 }
 
 func (idx *lineIndex) walk(n *yaml.Node, path string, depth int) {
-	if depth > 64 {
+	if depth > maxDepth {
 		return
 	}
 	switch n.Kind {
@@ -315,7 +278,6 @@ func (idx *lineIndex) walk(n *yaml.Node, path string, depth int) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			p := joinKey(path, k.Value)
-			idx.keys[k.Line] = append(idx.keys[k.Line], p)
 			if _, ok := idx.lines[p]; !ok {
 				idx.lines[p] = k.Line
 			}
@@ -324,9 +286,6 @@ func (idx *lineIndex) walk(n *yaml.Node, path string, depth int) {
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if _, ok := idx.items[c.Line]; !ok {
-				idx.items[c.Line] = p
-			}
 			idx.lines[p] = c.Line
 			idx.walk(c, p, depth+1)
 		}
@@ -340,25 +299,6 @@ func joinKey(path, key string) string {
 	return path + "." + key
 }
 
-// keyNamed returns the path of the key named name on line.
-func (idx *lineIndex) keyNamed(line int, name string) string {
-	for _, p := range idx.keys[line] {
-		if p == name || strings.HasSuffix(p, "."+name) {
-			return p
-		}
-	}
-	return name
-}
-
-// pathAt returns the path of the first key on line, else of the sequence
-// item there.
-func (idx *lineIndex) pathAt(line int) string {
-	if ks := idx.keys[line]; len(ks) > 0 {
-		return ks[0]
-	}
-	return idx.items[line]
-}
-
 // lineOf returns the line of path, or of its nearest ancestor present in the
 // document (a required key that is missing is reported at its section).
 func (idx *lineIndex) lineOf(path string) int {
@@ -369,69 +309,4 @@ func (idx *lineIndex) lineOf(path string) int {
 		path = parentPath(path)
 	}
 	return 0
-}
-
-// knownKeysAt lists the yaml keys accepted at path in the type root.
-func knownKeysAt(root reflect.Type, path string) []string {
-	t := root
-	for _, seg := range splitPath(path) {
-		t = deref(t)
-		switch {
-		case seg.index:
-			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-				return nil
-			}
-			t = t.Elem()
-		case t.Kind() == reflect.Map:
-			t = t.Elem()
-		case t.Kind() == reflect.Struct:
-			f, ok := fieldByKey(t, seg.key)
-			if !ok {
-				return nil
-			}
-			t = f.typ
-		default:
-			return nil
-		}
-	}
-	t = deref(t)
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	var out []string
-	for _, f := range yamlFields(t) {
-		out = append(out, f.key)
-	}
-	sort.Strings(out)
-	return out
-}
-
-type segment struct {
-	key   string
-	index bool
-}
-
-func splitPath(p string) []segment {
-	var out []segment
-	for p != "" {
-		switch {
-		case p[0] == '.':
-			p = p[1:]
-		case p[0] == '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return out
-			}
-			out = append(out, segment{index: true})
-			p = p[end+1:]
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			out = append(out, segment{key: p[:end]})
-			p = p[end:]
-		}
-	}
-	return out
 }

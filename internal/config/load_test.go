@@ -245,11 +245,31 @@ providers:
 		{"panicking Validate is a problem", "key: ${OVERSTAP_TEST_KEY}\nlimits: {max: -1}\n",
 			[]string{"limits: validation failed: negative (line 2)"}},
 		{"syntax error", "key: [unclosed\n",
-			[]string{"invalid YAML: did not find expected ',' or ']' (line 1)"}},
+			[]string{"invalid YAML: line 1: did not find expected ',' or ']'"}},
 		{"two documents", "key: ${OVERSTAP_TEST_KEY}\n---\nport: 1\n",
 			[]string{"more than one YAML document; put everything in one"}},
 		{"duplicate key", "key: ${OVERSTAP_TEST_KEY}\nport: 1\nport: 2\n",
 			[]string{`port: mapping key "port" already defined at line 2 (line 3)`}},
+		{"duplicate key in a section skips only that section", "key: ${OVERSTAP_TEST_KEY}\nlog:\n  format: xml\n  format: json\nport: x\n",
+			[]string{
+				`log.format: mapping key "format" already defined at line 3 (line 4)`,
+				"port: wrong type: cannot decode !!str `x` into int (line 5)",
+			}},
+		{"unknown key in a map element", "key: ${OVERSTAP_TEST_KEY}\napps:\n  eloket:\n    upstrem: http://127.0.0.1:9000\n",
+			[]string{
+				"apps.eloket.upstream: required (line 3)",
+				`apps.eloket.upstrem: unknown key; did you mean "upstream"? (line 4)`,
+			}},
+		{"wrong type of a list item", "key: ${OVERSTAP_TEST_KEY}\nproviders:\n  - issuer: https://a.example\n    scopes:\n      - openid\n      - {a: b}\n",
+			[]string{"providers[0].scopes[1]: wrong type: cannot decode !!map into string (line 6)"}},
+		{"long scalar shortened", "key: ${OVERSTAP_TEST_KEY}\nport: eighty-thousand\n",
+			[]string{"port: wrong type: cannot decode !!str `eighty-...` into int (line 2)"}},
+		{"alias into a section is checked where it is used", "key: ${OVERSTAP_TEST_KEY}\nlog: &l {format: json, colour: red}\nlimits: *l\n",
+			[]string{
+				`log.colour: unknown key; known keys here: format, level (line 2)`,
+				`limits.format: unknown key; known keys here: max (line 2)`,
+				`limits.colour: unknown key; known keys here: max (line 2)`,
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,6 +300,9 @@ func TestSecretLiteralRefused(t *testing.T) {
 	if perr == nil || len(perr.Problems) != 1 || perr.Problems[0].Path != "key" {
 		t.Fatalf("problems: %v", summary(perr))
 	}
+	if !errors.Is(perr, ErrSecretLiteral) {
+		t.Errorf("errors.Is(%v, ErrSecretLiteral) = false", perr)
+	}
 	if strings.Contains(perr.Error(), "hunter2") {
 		t.Errorf("error shows the secret: %v", perr)
 	}
@@ -291,7 +314,7 @@ func TestDecodeBounds(t *testing.T) {
 	if perr == nil || !strings.Contains(perr.Error(), "larger than") {
 		t.Errorf("oversized document: %v", perr)
 	}
-	// Alias expansion ("billion laughs") is refused by yaml.v3, not expanded.
+	// Alias expansion ("billion laughs") is refused by yaml, not expanded.
 	bomb := "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" +
 		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
 		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"

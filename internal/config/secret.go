@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Secret is a configuration value that must not sit in the YAML file in
@@ -128,15 +128,26 @@ var ErrSecretLiteral = errors.New(`a secret must be a reference: "${ENV_VAR}" or
 // *yaml.TypeError so that decoding goes on and the loader reports every
 // problem of the file together, each with its key.
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: secret: must be a string: \"${ENV_VAR}\" or \"file:/path\"", n.Line)}}
-	}
-	v, err := ResolveSecret(n.Value, os.LookupEnv, ReadSecretFile)
+	v, err := decodeSecret(n)
 	if err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*s = v
 	return nil
+}
+
+// checkYAML implements nodeChecker: the loader's diagnosis gets the typed
+// error (errors.Is finds [ErrSecretLiteral]) and takes the line from n.
+func (*Secret) checkYAML(n *yaml.Node) error {
+	_, err := decodeSecret(n)
+	return err
+}
+
+func decodeSecret(n *yaml.Node) (Secret, error) {
+	if n.Kind != yaml.ScalarNode {
+		return Secret{}, errors.New(`secret: must be a string: "${ENV_VAR}" or "file:/path"`)
+	}
+	return ResolveSecret(n.Value, os.LookupEnv, ReadSecretFile)
 }
 
 // ResolveSecret turns a reference into a Secret, using lookup and read for

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // maxDepth bounds the reflective walks; configuration types are shallow.
@@ -148,14 +148,14 @@ func problemAt(path string, err error) *Problem {
 	return &Problem{Path: path, Msg: msg, Err: err}
 }
 
-// field is an exported struct field as yaml.v3 sees it.
+// field is an exported struct field as yaml sees it.
 type field struct {
 	key   string
 	index []int
 	typ   reflect.Type
 }
 
-// yamlFields lists the fields yaml.v3 decodes into t, with inline structs
+// yamlFields lists the fields yaml decodes into t, with inline structs
 // flattened, in declaration order.
 func yamlFields(t reflect.Type) []field {
 	var out []field
@@ -184,15 +184,6 @@ func yamlFields(t reflect.Type) []field {
 		out = append(out, field{key: name, index: []int{i}, typ: f.Type})
 	}
 	return out
-}
-
-func fieldByKey(t reflect.Type, key string) (field, bool) {
-	for _, f := range yamlFields(t) {
-		if f.key == key {
-			return f, true
-		}
-	}
-	return field{}, false
 }
 
 func deref(t reflect.Type) reflect.Type {
