@@ -228,6 +228,24 @@ func compileMemberPath(p string) (memberPath, error) {
 	return memberPath{segs: segs}, nil
 }
 
+// claims reports whether a clean path lies in the pattern's member tree:
+// its leading segments equal the literal segments before {member} and a
+// segment follows them. A path that claims but does not match cannot be
+// placed on its route and is denied (fail closed), never taken for the
+// citizen's own.
+func (m memberPath) claims(path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range m.segs {
+		if s == "{member}" {
+			return i < len(parts) && parts[i] != ""
+		}
+		if i >= len(parts) || (s != "*" && !strings.EqualFold(s, parts[i])) {
+			return false
+		}
+	}
+	return false
+}
+
 // match returns the member segment of a clean path, and whether the path
 // matches.
 func (m memberPath) match(path string) (string, bool) {

@@ -589,6 +589,12 @@ func (s *Service) Credential(ctx context.Context, appName, path, ownAccount stri
 		return AccessDenied
 	}
 	memberID, ok := a.member.match(path)
+	if !ok && a.member.claims(path) {
+		// Under the member tree but not on the member pattern: the hook
+		// cannot tell whose credential this is, so it is nobody's.
+		s.record(ctx, "family.credential_blocked", "denied", s.ref(requester), "", appName, map[string]string{"reason": "unplaced_path"})
+		return AccessDenied
+	}
 	if !ok {
 		return AccessNoMatch
 	}

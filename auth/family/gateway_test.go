@@ -100,7 +100,7 @@ func newGateway(t *testing.T) *gwFixture {
 		PublicURL: "http://gw.example", DevInsecureCookies: true, NRNRefKey: config.NewSecret(refKey),
 		AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
 		Apps: []gateway.AppConfig{
-			{App: route.App{Name: "other", Hosts: []string{"other.example"}, Rules: rules}, Upstream: up.URL},
+			{App: route.App{Name: "other", Hosts: []string{"other.example"}, Rules: rules, PathPolicy: route.PathNormalize}, Upstream: up.URL},
 			{App: route.App{Name: "eloket", Rules: rules}, Upstream: up.URL},
 		},
 	}
@@ -282,6 +282,32 @@ func TestGatewayCredentialAndForwardAuth(t *testing.T) {
 		}
 	}
 	if got := f.app.all(); len(got) != 1 || !strings.HasPrefix(got[0], "POST /password") {
+		t.Fatalf("the app got %q", got)
+	}
+}
+
+// TestGatewayCredentialPathVariants: written any way a servlet container
+// or IIS reads as /family/minor/password, another person's password is
+// never forwarded: refused as ambiguous (path_policy refuse, app eloket)
+// or judged on the canonical path the app gets (normalize, app other).
+func TestGatewayCredentialPathVariants(t *testing.T) {
+	f := newGateway(t)
+	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	variants := []string{"/family;x=1/minor/password", "/family./minor/password", "/family%20/minor/password",
+		"/family..;/minor/password", "/family;jsessionid=0/minor/password", "/x/..;/family/minor/password",
+		"/family/minor;x/password", "/family/minor/password;x", "/family/minor./password", "//family/minor/password",
+		"/family/./minor/password", "/FAMILY/minor/password.", "/family/minor/password/"}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			if resp, _ := f.do(t, "POST", "", v, parent, "application/x-www-form-urlencoded", "nieuw=x"); resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("eloket (refuse): %d", resp.StatusCode)
+			}
+			if resp, _ := f.do(t, "POST", "other.example", v, parent, "application/x-www-form-urlencoded", "nieuw=x"); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("other (normalize): %d", resp.StatusCode)
+			}
+		})
+	}
+	if got := f.app.all(); len(got) != 0 {
 		t.Fatalf("the app got %q", got)
 	}
 }

@@ -458,7 +458,10 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	rawPath, rawQuery, _ := strings.Cut(uri, "?")
 	p, err := route.Normalize(rawPath)
-	if err != nil {
+	if err != nil || p.Ambiguous {
+		// The proxy in front forwards its own reading of the path, not our
+		// canonical one: an ambiguous path is refused whatever the app's
+		// path policy.
 		jsonError(w, http.StatusBadRequest, "bad_request")
 		return
 	}

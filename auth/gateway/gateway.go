@@ -308,7 +308,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
 		return
 	}
-	if strings.HasPrefix(p.Clean, Prefix) || p.Clean == upstream.JWKSPath {
+	if strings.HasPrefix(p.Match, Prefix) || p.Match == upstream.JWKSPath {
+		if p.Ambiguous {
+			// The gateway's own paths are never written ambiguously.
+			g.errorPage(w, r, http.StatusBadRequest, "bad_request", route.ErrAmbiguousPath)
+			return
+		}
 		g.serveOwn(w, r, p)
 		return
 	}
@@ -389,6 +394,10 @@ func (g *Gateway) loadSession(r *http.Request) (*Session, error) {
 // serveApp handles a request for a legacy app (reverse-proxy mode).
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path) {
 	d, err := g.table.MatchPath(route.HostOnly(r.Host), r.Method, p)
+	if errors.Is(err, route.ErrAmbiguousPath) {
+		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
+		return
+	}
 	if err != nil {
 		g.errorPage(w, r, http.StatusNotFound, "not_found", err)
 		return
@@ -477,7 +486,8 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), identityKey{}, idh))
-	// The app gets the clean path, never one it could read differently.
+	// The app gets the canonical path the route and the hooks judged,
+	// never one it could read differently.
 	r.URL.RawPath = p.Clean
 	r.URL.Path, _ = url.PathUnescape(p.Clean)
 	a.proxy.ServeHTTP(w, r)

@@ -138,7 +138,10 @@ func TestProxyBasics(t *testing.T) {
 		want               int
 		body               string
 	}{
-		{"authenticated", "GET", "/a/./b//c", map[string]string{"Cookie": f.cookie}, 200, "user=acc-42 path=/a/b/c"},
+		{"authenticated", "GET", "/a/b/c", map[string]string{"Cookie": f.cookie}, 200, "user=acc-42 path=/a/b/c"},
+		{"ambiguous path refused by default", "GET", "/a/./b//c", map[string]string{"Cookie": f.cookie}, 400, ""},
+		{"path parameter refused by default", "GET", "/a;jsessionid=1/b", map[string]string{"Cookie": f.cookie}, 400, ""},
+		{"ambiguous own path refused", "GET", "/.overstap/./login", nil, 400, ""},
 		{"identity survives a hostile Connection header", "GET", "/x", map[string]string{"Cookie": f.cookie,
 			"Connection": "X-Overstap-Account, keep-alive", "X-Overstap-Account": "forged"}, 200, "user=acc-42 path=/x"},
 		{"forged identity on public route", "GET", "/static/x", map[string]string{"X-Overstap-Account": "forged"}, 200, "user= path"},
@@ -261,7 +264,8 @@ func TestForwardAuthModes(t *testing.T) {
 		{"traefik browser no session", traefik("GET", "/x?y=1", map[string]string{"Accept": "text/html"}), 302, "", "/.overstap/login?return_to=%2Fx%3Fy%3D1"},
 		{"traefik api no session", traefik("GET", "/x", map[string]string{"Accept": "application/json"}), 401, "", ""},
 		{"traefik step-up", traefik("GET", "/bank", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}), 302, "", "/.overstap/stepup?return_to=%2Fbank"},
-		{"traefik blocked", traefik("POST", "/ADMIN/./x", map[string]string{"Cookie": f.cookie}), 403, "", ""},
+		{"traefik blocked", traefik("POST", "/ADMIN/x", map[string]string{"Cookie": f.cookie}), 403, "", ""},
+		{"traefik dot segment refused", traefik("POST", "/ADMIN/./x", map[string]string{"Cookie": f.cookie}), 400, "", ""},
 		{"traefik public", traefik("GET", "/static/a", nil), 200, "", ""},
 		{"traefik ambiguous", traefik("GET", "/a/..%2fadmin", map[string]string{"Cookie": f.cookie}), 400, "", ""},
 		{"nginx browser gets 401", map[string]string{"X-Original-URI": "/x", "X-Original-Method": "GET", "Accept": "text/html"}, 401, "", ""},
@@ -628,5 +632,36 @@ func TestTLS(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPathPolicyNormalize: an app with path_policy normalize gets the
+// canonical path, the one its route was judged on; encodings no two
+// servers read alike stay refused.
+func TestPathPolicyNormalize(t *testing.T) {
+	f := newFixture(t, nil, func(c *gateway.Config) { c.Apps[0].PathPolicy = route.PathNormalize })
+	cases := []struct {
+		path string
+		want int
+		body string
+	}{
+		{"/a/./b//c", 200, "path=/a/b/c"},
+		{"/a;jsessionid=1/b", 200, "path=/a/b"},
+		{"/a./b%20", 200, "path=/a/b"},
+		{"/x/..;/admin/x", 403, ""},
+		{"/admin;x=1/x", 403, ""},
+		{"/ADMIN./x", 403, ""},
+		{"/a%2fb", 400, ""},
+		{"/a%252fb", 400, ""},
+		{"/%c0%ae%c0%ae/admin", 400, ""},
+		{"/%C5%BFtatic/x", 400, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			resp, b := f.do(t, "GET", c.path, map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil)
+			if resp.StatusCode != c.want || !strings.Contains(b, c.body) {
+				t.Fatalf("%d %q", resp.StatusCode, b)
+			}
+		})
 	}
 }

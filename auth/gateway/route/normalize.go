@@ -3,7 +3,10 @@ package route
 import (
 	"errors"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrAmbiguousPath is returned by Normalize for a path the gateway refuses
@@ -13,38 +16,53 @@ var ErrAmbiguousPath = errors.New("route: ambiguous request path")
 // MaxPathLen bounds the raw path Normalize accepts.
 const MaxPathLen = 8192
 
-// Path is a request path in the two forms the gateway needs.
+// Path is the canonical request path: computed once per request by
+// Normalize and used, unchanged, by route matching, by every hook and as
+// the path forwarded to the app, so the gateway judges exactly the path
+// the app routes.
 type Path struct {
-	// Clean is the path sent to the legacy app: percent-decoding undone
-	// only where it is unambiguous and re-encoded, dot segments resolved,
-	// repeated slashes collapsed, case and ";params" preserved.
+	// Clean is the canonical path, the one the app receives: each segment
+	// cut at its first ';' (path parameters), percent-decoded once, dot
+	// segments resolved, empty segments dropped, trailing '.' and ' '
+	// removed from every segment, and re-escaped so that every server reads
+	// it the same way. Case and a final slash are kept.
 	Clean string
-	// Match is the form rules are matched against: Clean, lower-cased,
-	// with ";params" removed from every segment, trailing dots and spaces
-	// removed from every segment, and no trailing slash (except "/").
+	// Match is Clean decoded and lower-cased, without a final slash (except
+	// "/"): the form route patterns are compared with (case-insensitive, so
+	// a path differing only in case gets the same, never a weaker, class).
 	Match string
+	// Ambiguous reports that the raw path was not already in canonical
+	// form in a way that servers read differently: path parameters, dot
+	// segments, repeated slashes, or trailing dots or spaces on a segment.
+	// An app whose path_policy is refuse (the default) answers such
+	// requests with 400; with normalize they are forwarded as Clean.
+	Ambiguous bool
 }
 
 // Normalize turns the raw (still percent-encoded) path of a request into
-// its canonical forms. The steps, in order:
+// its canonical form. The steps, in order:
 //
 //  1. The raw path must start with "/", be at most MaxPathLen bytes and
-//     contain no control byte, space, backslash, '#' or non-ASCII byte
-//     (clients must percent-encode those).
-//  2. Percent-escapes are decoded exactly once. An invalid escape ("%zz",
-//     a lone "%"), or an escape that decodes to '/', '\\', '%', ';', '?',
+//     contain no control byte, space, backslash, '#', '?' or non-ASCII
+//     byte (clients must percent-encode those).
+//  2. The path is split at '/' and each raw segment cut at its first ';'
+//     (servlet path parameters like ";jsessionid=x": Tomcat removes them
+//     before decoding, so "..;" is a dot segment there, and here).
+//  3. Percent-escapes are decoded exactly once. An invalid escape ("%zz",
+//     a lone "%"), or an escape that decodes to '/', '\', '%', ';', '?',
 //     '#', a control byte or NUL is refused: such a path means something
 //     different to different servers (encoded slash, double encoding).
-//  3. The decoded bytes must be valid UTF-8 (refuses overlong encodings
-//     such as %c0%af).
-//  4. The path is split at '/'; empty segments (from "//") and "." are
-//     dropped; ".." removes the previous segment (and is refused above the
-//     root, rather than silently clamped).
-//  5. For matching only: each segment is cut at its first ';' (servlet
-//     path parameters like ";jsessionid=x"), trailing '.' and ' ' are
-//     removed (IIS ignores them), and the result is lower-cased. A
-//     segment that becomes empty is refused.
+//  4. The decoded bytes must be valid UTF-8 (refuses overlong encodings
+//     such as %c0%af), and no character may fold or normalise (NFKC, case
+//     mapping) to an ASCII one other than itself ("ſ", the Kelvin sign,
+//     full-width letters): servers that fold them would route elsewhere.
+//  5. Empty segments (from "//") and "." are dropped; ".." removes the
+//     previous segment (and is refused above the root, rather than
+//     silently clamped).
+//  6. Trailing '.' and ' ' are removed from every segment (IIS and
+//     Windows ignore them); a segment that becomes empty is refused.
 //
+// Steps 2, 5 and 6 mark the path Ambiguous when they change anything.
 // Anything refused returns ErrAmbiguousPath.
 func Normalize(raw string) (Path, error) {
 	if !precheck(raw) {
@@ -100,53 +118,62 @@ func fastPath(raw string) (Path, bool) {
 func normalizeSlow(raw string) (Path, error) {
 	var segs []string
 	var b strings.Builder
+	ambiguous := false
 	start := 1
 	for i := 1; i <= len(raw); i++ {
 		if i < len(raw) && raw[i] != '/' {
 			continue
 		}
-		seg, err := decodeSegment(raw[start:i], &b)
+		rs := raw[start:i]
+		last := i == len(raw)
+		start = i + 1
+		if j := strings.IndexByte(rs, ';'); j >= 0 {
+			rs, ambiguous = rs[:j], true
+		}
+		seg, err := decodeSegment(rs, &b)
 		if err != nil {
 			return Path{}, err
 		}
-		start = i + 1
 		switch seg {
-		case "", ".":
+		case "":
+			// Only a final slash ("/a/") is an empty segment that every
+			// server reads the same way.
+			ambiguous = ambiguous || !last
+			continue
+		case ".":
+			ambiguous = true
 			continue
 		case "..":
 			if len(segs) == 0 {
 				return Path{}, ErrAmbiguousPath
 			}
-			segs = segs[:len(segs)-1]
+			segs, ambiguous = segs[:len(segs)-1], true
 			continue
+		}
+		if t := strings.TrimRight(seg, ". "); t != seg {
+			if t == "" {
+				return Path{}, ErrAmbiguousPath
+			}
+			seg, ambiguous = t, true
 		}
 		segs = append(segs, seg)
 	}
-	trailing := len(raw) > 1 && raw[len(raw)-1] == '/'
+	if len(segs) == 0 {
+		return Path{Clean: "/", Match: "/", Ambiguous: ambiguous}, nil
+	}
 	var clean, match strings.Builder
 	clean.Grow(len(raw))
 	match.Grow(len(raw))
 	for _, s := range segs {
 		clean.WriteByte('/')
 		writeEscaped(&clean, s)
-		m := s
-		if j := strings.IndexByte(m, ';'); j >= 0 {
-			m = m[:j]
-		}
-		m = strings.TrimRight(m, ". ")
-		if m == "" {
-			return Path{}, ErrAmbiguousPath
-		}
 		match.WriteByte('/')
-		match.WriteString(strings.ToLower(m))
+		match.WriteString(strings.ToLower(s))
 	}
-	if len(segs) == 0 {
-		return Path{Clean: "/", Match: "/"}, nil
-	}
-	if trailing {
+	if raw[len(raw)-1] == '/' {
 		clean.WriteByte('/')
 	}
-	return Path{Clean: clean.String(), Match: match.String()}, nil
+	return Path{Clean: clean.String(), Match: match.String(), Ambiguous: ambiguous}, nil
 }
 
 // decodeSegment percent-decodes one raw segment, refusing escapes that
@@ -179,10 +206,36 @@ func decodeSegment(s string, b *strings.Builder) (string, error) {
 		i += 2
 	}
 	out := b.String()
-	if !utf8.ValidString(out) {
+	if !utf8.ValidString(out) || foldsToASCII(out) {
 		return "", ErrAmbiguousPath
 	}
 	return out, nil
+}
+
+// foldsToASCII reports whether s holds a non-ASCII character that a
+// server could read as a different ASCII one: its NFKC form or a case
+// mapping of it contains ASCII ("ſ" upper-cases to "S", the Kelvin sign
+// lower-cases to "k", "ｆ" is NFKC "f").
+func foldsToASCII(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		if unicode.ToUpper(r) < utf8.RuneSelf || unicode.ToLower(r) < utf8.RuneSelf {
+			return true
+		}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < utf8.RuneSelf {
+				return true
+			}
+		}
+		for _, n := range norm.NFKC.String(string(r)) {
+			if n < utf8.RuneSelf {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func unhex(c byte) (byte, bool) {

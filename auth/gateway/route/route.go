@@ -126,7 +126,24 @@ type App struct {
 	MinLevel string `yaml:"min_level"`
 	// Rules of the app; when several match, the most restrictive wins.
 	Rules []Rule `yaml:"rules"`
+	// PathPolicy for request paths that are not in canonical form (path
+	// parameters such as ";jsessionid=", dot segments, repeated slashes,
+	// trailing dots or spaces on a segment; see Normalize): "refuse"
+	// (default) answers 400, "normalize" forwards the canonical form.
+	// Encodings no two servers read alike (encoded slash or backslash,
+	// double encoding, NUL, overlong UTF-8, characters that fold to ASCII)
+	// are refused whatever the policy.
+	PathPolicy PathPolicy `yaml:"path_policy"`
 }
+
+// PathPolicy says what an app does with an ambiguous request path.
+type PathPolicy string
+
+// The path policies.
+const (
+	PathRefuse    PathPolicy = "refuse"    // answer 400 (the default)
+	PathNormalize PathPolicy = "normalize" // forward the canonical form
+)
 
 // Validate reports every problem of the app, keys relative to the app.
 func (a *App) Validate() error {
@@ -143,6 +160,11 @@ func (a *App) Validate() error {
 		if p, err := Normalize(a.PathPrefix); err != nil || (a.PathPrefix != "/" && p.Clean != strings.TrimSuffix(a.PathPrefix, "/")) {
 			errs = append(errs, errors.New("path_prefix: must be a clean absolute path like /eloket"))
 		}
+	}
+	switch a.PathPolicy {
+	case "", PathRefuse, PathNormalize:
+	default:
+		errs = append(errs, fmt.Errorf("path_policy: unknown policy %q (refuse or normalize)", a.PathPolicy))
 	}
 	if a.Default != "" && a.Default.rank() == 0 {
 		errs = append(errs, fmt.Errorf("default: unknown class %q", a.Default))
@@ -208,6 +230,8 @@ type app struct {
 	def      Class
 	minLevel Level
 	rules    []rule
+	// normalize: forward ambiguous paths in canonical form (else refuse).
+	normalize bool
 }
 
 // Table matches requests to apps and route classes. It is immutable and
@@ -232,7 +256,7 @@ func New(apps []App) (*Table, error) {
 	}
 	t := &Table{}
 	for _, a := range apps {
-		c := app{name: a.Name, def: a.Default, minLevel: LevelLow}
+		c := app{name: a.Name, def: a.Default, minLevel: LevelLow, normalize: a.PathPolicy == PathNormalize}
 		if c.def == "" {
 			c.def = Protected
 		}
@@ -308,7 +332,8 @@ func (t *Table) Match(host, method, rawPath string) (Decision, error) {
 }
 
 // MatchPath is Match for a path already normalised and a host already
-// passed through HostOnly.
+// passed through HostOnly. An ambiguous path (Path.Ambiguous) is refused
+// with ErrAmbiguousPath unless the app's path policy is normalize.
 func (t *Table) MatchPath(host, method string, p Path) (Decision, error) {
 	best := -1
 	for i := range t.apps {
@@ -324,6 +349,9 @@ func (t *Table) MatchPath(host, method string, p Path) (Decision, error) {
 		return Decision{}, ErrNoApp
 	}
 	a := &t.apps[best]
+	if p.Ambiguous && !a.normalize {
+		return Decision{}, ErrAmbiguousPath
+	}
 	rest := p.Match[len(a.prefix):]
 	d := Decision{App: best, AppName: a.name, Class: a.def, Path: p}
 	matched := false

@@ -113,29 +113,54 @@ func TestBlockedNeverBypassed(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	cases := []struct{ in, clean, match string }{
-		{"/", "/", "/"},
-		{"/a/b/", "/a/b/", "/a/b"},
-		{"/A/./B//c/../d", "/A/B/d", "/a/b/d"},
-		{"/%6cogin", "/login", "/login"},
-		{"/caf%C3%A9", "/caf%C3%A9", "/café"},
-		{"/login;jsessionid=x", "/login;jsessionid=x", "/login"},
-		{"/a%20b", "/a%20b", "/a b"},
-		{"/x.", "/x.", "/x"},
+	cases := []struct {
+		in, clean, match string
+		ambiguous        bool
+	}{
+		{"/", "/", "/", false},
+		{"/a/b/", "/a/b/", "/a/b", false},
+		{"/A/./B//c/../d", "/A/B/d", "/a/b/d", true},
+		{"/%6cogin", "/login", "/login", false},
+		{"/caf%C3%A9", "/caf%C3%A9", "/café", false},
+		{"/a%2eb", "/a.b", "/a.b", false},
+		{"/login;jsessionid=x", "/login", "/login", true},
+		{"/a%20b", "/a%20b", "/a b", false},
+		{"/x.", "/x", "/x", true},
+		{"/x%20", "/x", "/x", true},
+		{"/x.%20.", "/x", "/x", true},
+		// Tomcat cuts ";params" before it resolves dots: "..;" is "..".
+		{"/x/..;/family/3/password", "/family/3/password", "/family/3/password", true},
+		{"/family..;/3/password", "/family/3/password", "/family/3/password", true},
+		{"/;x/a/..", "/", "/", true},
+		{"/family;x=1/3/password", "/family/3/password", "/family/3/password", true},
+		{"/family./3/password", "/family/3/password", "/family/3/password", true},
+		{"/family%20/3/password", "/family/3/password", "/family/3/password", true},
+		{"/family;jsessionid=0/3/password", "/family/3/password", "/family/3/password", true},
+		{"/%2e%2e;/x", "", "", false}, // ".." above the root: refused below
+		{"/a/%2e%2e/b", "/b", "/b", true},
+		{"//a", "/a", "/a", true},
+		{"/a/", "/a/", "/a", false},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
 			p, err := Normalize(c.in)
+			if c.clean == "" {
+				if !errors.Is(err, ErrAmbiguousPath) {
+					t.Fatalf("want ErrAmbiguousPath, got %+v %v", p, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Clean != c.clean || p.Match != c.match {
+			if p.Clean != c.clean || p.Match != c.match || p.Ambiguous != c.ambiguous {
 				t.Fatalf("got %+v", p)
 			}
 		})
 	}
 	bad := []string{"", "x", "/a%2fb", "/a%2Fb", "/%5c", "/a\\b", "/%00", "/%25", "/%252f", "/%zz",
 		"/%", "/%a", "/%c0%af", "/%ff", "/..", "/a/../..", "/...", "/a%3bb", "/a b", "/\x80",
+		"/%c0%ae%c0%ae/x", "/%e0%80%af", "/%C5%BFtatic", "/%E2%84%AAey", "/%EF%BD%86amily", "/%C4%B1d", "/a/.%20/b",
 		"/" + strings.Repeat("a", MaxPathLen)}
 	for _, b := range bad {
 		t.Run("bad "+b, func(t *testing.T) {

@@ -73,13 +73,14 @@ func TestReverseProxyDevIdP(t *testing.T) {
 
 	t.Run("classes", func(t *testing.T) {
 		before := sh.upHits.Load()
-		for _, p := range []string{"/admin/users", "/ADMIN/x", "/x/../admin/y", "/admin;x=1/", "/%61dmin/", "/family/add"} {
+		for _, p := range []string{"/admin/users", "/ADMIN/x", "/%61dmin/", "/family/add"} {
 			resp, body := get(t, c, g.url+p, nil)
 			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "<h1>") {
 				t.Fatalf("%s: %d", p, resp.StatusCode)
 			}
 		}
-		for _, p := range []string{"/admin%2fusers", "/a/%2e%2e%2fadmin", "/%252e%252e/admin"} {
+		// Ambiguous forms are refused (path_policy refuse, the default).
+		for _, p := range []string{"/admin%2fusers", "/a/%2e%2e%2fadmin", "/%252e%252e/admin", "/x/../admin/y", "/admin;x=1/"} {
 			resp, _ := get(t, c, g.url+p, nil)
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Fatalf("%s: %d", p, resp.StatusCode)
