@@ -88,8 +88,8 @@ func Tomcat(t testing.TB) string {
 	}
 	port := FreePort(t)
 	files := map[string]string{
-		"conf/server.xml":                       fmt.Sprintf(tomcatServerXML, port),
-		"webapps/ROOT/WEB-INF/web.xml":          echoWebXML,
+		"conf/server.xml":                        fmt.Sprintf(tomcatServerXML, port),
+		"webapps/ROOT/WEB-INF/web.xml":           echoWebXML,
 		"webapps/ROOT/WEB-INF/classes/Echo.java": echoServlet,
 	}
 	for name, body := range files {
