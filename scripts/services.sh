@@ -2,7 +2,7 @@
 # Installs (Debian packages) and starts what the test suite needs and is not
 # already there: PostgreSQL, MariaDB, Redis (shared services, started only if
 # down), and the binaries tests start privately on loopback ports: slapd,
-# nginx, chromium. Idempotent; safe to run on every `make test`.
+# nginx, chromium, tomcat10 + javac, php-fpm. Idempotent; safe to run on every `make test`.
 set -euo pipefail
 
 need=()
@@ -15,6 +15,10 @@ have ldapadd || need+=(ldap-utils)
 have /usr/sbin/nginx || need+=(nginx)
 have /usr/bin/chromium || need+=(chromium)
 have openssl || need+=(openssl)
+# App servers of the gateway's differential path test (auth/gateway).
+have /usr/share/tomcat10/bin/bootstrap.jar || need+=(tomcat10)
+have javac || need+=(default-jdk-headless)
+compgen -G '/usr/sbin/php-fpm*' >/dev/null || need+=(php-fpm)
 
 if ((${#need[@]})); then
   echo "services: installing ${need[*]}"
