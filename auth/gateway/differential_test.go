@@ -70,10 +70,10 @@ func pathVariants(rules []route.Rule) []string {
 			add(at(func(s string) string { // full-width first letter
 				return url.PathEscape(string(rune(0xFF00+int(s[0])-0x20))) + s[1:]
 			}))
-			add(at(func(s string) string { return strings.ReplaceAll(s, "s", "%C5%BF") }))  // long s
-			add(at(func(s string) string { return strings.ReplaceAll(s, "i", "%C4%B1") }))  // dotless i
-			add(at(func(s string) string { return strings.ReplaceAll(s, "a", "%C3%A0") }))  // a with grave
-			add(at(func(s string) string { return strings.ReplaceAll(s, "o", "%CE%BF") }))  // Greek omicron
+			add(at(func(s string) string { return strings.ReplaceAll(s, "s", "%C5%BF") }))   // long s
+			add(at(func(s string) string { return strings.ReplaceAll(s, "i", "%C4%B1") }))   // dotless i
+			add(at(func(s string) string { return strings.ReplaceAll(s, "a", "%C3%A0") }))   // a with grave
+			add(at(func(s string) string { return strings.ReplaceAll(s, "o", "%CE%BF") }))   // Greek omicron
 			add(at(func(s string) string { return strings.ReplaceAll(s, "a", "\xc3\xa0") })) // raw UTF-8
 		}
 	}
