@@ -123,7 +123,7 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 		return cl, nil
 	case strings.HasPrefix(a.Credential, RevokedPrefix):
 		cl.Flags |= FlagRevoked
-		cl.Scheme, cl.Strength = "revoked", StrengthNone
+		cl.Scheme, cl.Strength = "revoked", StrengthRevoked
 		return cl, nil
 	}
 	info, err := c.hasher.Identify(a.Credential, a.SchemeHint, a.Salt)

@@ -103,7 +103,7 @@ func TestReportGolden(t *testing.T) {
 	if err := rep.WriteCSV(&c); err != nil {
 		t.Fatal(err)
 	}
-	if err := rep.WriteHTML(&h); err != nil {
+	if err := rep.WriteHTML(&h, "en"); err != nil {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{"json": got, "csv": c.String(), "html": h.String()} {

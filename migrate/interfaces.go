@@ -52,6 +52,9 @@ const (
 	StrengthWeak       Strength = "weak"       // salted fast digests, low-cost schemes
 	StrengthAcceptable Strength = "acceptable" // slow schemes below today's cost
 	StrengthStrong     Strength = "strong"     // bcrypt/argon2/scrypt at target cost, wrapped
+	// StrengthRevoked: no credential left to attack — an overstap
+	// revocation marker. Reports show it as fixed, not as "none".
+	StrengthRevoked Strength = "revoked"
 )
 
 // HashInfo is what Hasher.Identify says about a stored value.

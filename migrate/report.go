@@ -2,13 +2,10 @@ package migrate
 
 import (
 	"context"
-	_ "embed"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -115,7 +112,7 @@ func (s Summary) metrics() []metric {
 		{"credentials", "revoked", s.Revoked, nil},
 		{"credentials", "disabled", s.Disabled, nil},
 	}
-	for _, st := range []Strength{StrengthNone, StrengthWeak, StrengthAcceptable, StrengthStrong} {
+	for _, st := range strengthOrder {
 		m = append(m, metric{"strength", string(st), s.ByStrength[string(st)], nil})
 	}
 	for _, c := range s.Schemes {
@@ -165,95 +162,4 @@ func (r Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-//go:embed report.html.tmpl
-var reportHTML string
-
-var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(n, total int64) string {
-		if total == 0 {
-			return "0%"
-		}
-		return fmt.Sprintf("%.1f%%", float64(n)*100/float64(total))
-	},
-	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-}).Parse(reportHTML))
-
-// bar is one bar of an inline SVG chart.
-type bar struct {
-	Label string
-	Value int64
-	Width float64 // 0..230 px, proportional to the largest
-	Class string
-	Y     int
-}
-
-type chart struct {
-	Title  string
-	Bars   []bar
-	Height int
-}
-
-func newChart(title string, bars []bar) chart {
-	var maxV int64
-	for _, b := range bars {
-		maxV = max(maxV, b.Value)
-	}
-	for i := range bars {
-		if maxV > 0 {
-			bars[i].Width = float64(bars[i].Value) * 230 / float64(maxV)
-		}
-		bars[i].Y = i * 26
-	}
-	return chart{Title: title, Bars: bars, Height: len(bars)*26 + 4}
-}
-
-func (s Summary) charts() []chart {
-	var strength []bar
-	for _, st := range []Strength{StrengthNone, StrengthWeak, StrengthAcceptable, StrengthStrong} {
-		strength = append(strength, bar{Label: string(st), Value: s.ByStrength[string(st)], Class: "s-" + string(st)})
-	}
-	var schemes []bar
-	sc := append([]SchemeCount(nil), s.Schemes...)
-	sort.SliceStable(sc, func(i, j int) bool { return sc[i].Accounts > sc[j].Accounts })
-	for i, c := range sc {
-		if i == 12 {
-			break
-		}
-		schemes = append(schemes, bar{Label: c.Scheme + " (" + c.Strength + ")", Value: c.Accounts, Class: "s-" + c.Strength})
-	}
-	nrnBars := []bar{
-		{Label: "NRN login still open", Value: s.NRNLoginOpen, Class: "s-none"},
-		{Label: "NRN as username", Value: s.NRNUsername, Class: "s-none"},
-		{Label: "NRN-derived password", Value: s.Derived, Class: "s-none"},
-		{Label: "NRN column", Value: s.NRNColumn, Class: "s-weak"},
-		{Label: "duplicate NRN accounts", Value: s.DuplicateAccounts, Class: "s-weak"},
-		{Label: "invalid NRN values", Value: s.NRNInvalid, Class: "s-acceptable"},
-	}
-	links := []bar{{Label: "linked", Value: s.Linked, Class: "s-strong"}, {Label: "not linked", Value: s.NotLinked, Class: "s-weak"}}
-	if s.LinkUnknown > 0 {
-		links = append(links, bar{Label: "unknown", Value: s.LinkUnknown, Class: "s-acceptable"})
-	}
-	return []chart{
-		newChart("Accounts by strength", strength),
-		newChart("Accounts by hash scheme", schemes),
-		newChart("National-number exposure", nrnBars),
-		newChart("Federated link", links),
-	}
-}
-
-// WriteHTML writes a self-contained page: inline CSS and SVG, no script,
-// no external asset.
-func (r Report) WriteHTML(w io.Writer) error {
-	data := struct {
-		Report
-		Rows         []metric
-		BeforeCharts []chart
-		AfterCharts  []chart
-	}{Report: r, Rows: r.rows(), BeforeCharts: r.Before.charts()}
-	if r.After != nil {
-		data.AfterCharts = r.After.charts()
-	}
-	return reportTmpl.Execute(w, data)
 }

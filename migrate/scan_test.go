@@ -44,7 +44,8 @@ func TestScanClassifiesAndCounts(t *testing.T) {
 			{"link unknown", s.LinkUnknown, 64},
 			{"duplicate nrns", s.DuplicateNRNs, 1},
 			{"duplicate accounts", s.DuplicateAccounts, 2},
-			{"strength none", s.ByStrength["none"], 21},
+			{"strength none", s.ByStrength["none"], 20},      // empty and unsupported
+			{"strength revoked", s.ByStrength["revoked"], 1}, // fixed, not "none"
 			{"md5", schemeCount(s, "md5"), 30},
 		}
 		for _, c := range checks {

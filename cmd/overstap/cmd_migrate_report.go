@@ -12,13 +12,16 @@ import (
 
 func newMigrateReportCmd(s stdio) *cobra.Command {
 	var f migrateFlags
-	var scanID, runID, afterID, storeName, format, out string
+	var scanID, runID, afterID, storeName, format, out, lang string
 	c := &cobra.Command{
 		Use:   "report --format json|csv|html [--out FILE]",
 		Short: "Exposure report of a scan (and a run with the scan after it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := migrate.CheckReportLanguage(lang); err != nil {
+				return fmt.Errorf("migrate report: --lang: %w", err)
+			}
 			env, err := f.open(ctx, s, false)
 			if err != nil {
 				return err
@@ -50,7 +53,7 @@ func newMigrateReportCmd(s stdio) *cobra.Command {
 			case "csv":
 				return rep.WriteCSV(w)
 			case "html":
-				return rep.WriteHTML(w)
+				return rep.WriteHTML(w, lang)
 			}
 			return fmt.Errorf("migrate report: --format %q is not json, csv or html", format)
 		},
@@ -61,6 +64,7 @@ func newMigrateReportCmd(s stdio) *cobra.Command {
 	c.Flags().StringVar(&runID, "apply-run", "", "apply run to include")
 	c.Flags().StringVar(&afterID, "after", "", "scan made after the run, for before/after figures")
 	c.Flags().StringVar(&format, "format", "html", "json, csv or html")
+	c.Flags().StringVar(&lang, "lang", migrate.ReportLanguages[0], "language of the HTML report: nl, fr, de or en")
 	c.Flags().StringVar(&out, "out", "", "write to this file (default stdout)")
 	return c
 }
