@@ -58,13 +58,16 @@ type Options struct {
 	// GatewayAddr and IdPAddr are loopback listen addresses
 	// (127.0.0.1:8080 and 127.0.0.1:8081 by default; port 0 picks one).
 	GatewayAddr, IdPAddr string
+	// GuideAddr is the loopback address of the demo's start page, which
+	// lists the personas and the steps to try (127.0.0.1:8082 by default).
+	GuideAddr string
 	// RedisURL, when set, keeps sessions, login flows and rate limits in
 	// Redis (redis://127.0.0.1:6379/0), as several gateway nodes would.
 	RedisURL string
 	// RedisPrefix starts every Redis key (default "overstap:demo:<random>:").
 	RedisPrefix string
-	// Dir holds the demo's SQLite files; empty: a temporary directory
-	// removed by Close.
+	// Dir holds the demo's SQLite files (created when missing); empty: a
+	// temporary directory removed by Close.
 	Dir string
 	// Policy is the legacy-login policy for usernames that are not
 	// national numbers (block_all by default).
@@ -81,6 +84,7 @@ type Options struct {
 // Demo is a running demo.
 type Demo struct {
 	GatewayURL string // where citizens go
+	GuideURL   string // the demo's start page: personas and steps to try
 	IdPURL     string // the dev IdP
 	AppURL     string // the e-loket itself, behind the gateway (loopback only)
 	Personas   []devidp.Persona
@@ -159,6 +163,10 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
+	guideAddr, err := loopbackAddr(o.GuideAddr, "127.0.0.1:8082")
+	if err != nil {
+		return nil, err
+	}
 	log := logging.OrDiscard(o.Logger)
 	now := o.Now
 	if now == nil {
@@ -176,6 +184,8 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		d.stop = append(d.stop, func() { _ = os.RemoveAll(dir) })
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("demo: --dir %s: %w", dir, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d.stop = append(d.stop, cancel)
@@ -191,6 +201,12 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		return nil, fmt.Errorf("demo: dev IdP address: %w", err)
 	}
 	d.stop = append(d.stop, func() { _ = idpLn.Close() })
+	guideLn, err := lc.Listen(ctx, "tcp", guideAddr)
+	if err != nil {
+		return nil, fmt.Errorf("demo: start page address: %w", err)
+	}
+	d.stop = append(d.stop, func() { _ = guideLn.Close() })
+	d.GuideURL = "http://" + guideLn.Addr().String()
 	d.GatewayURL = "http://" + gwLn.Addr().String()
 	d.IdPURL = "http://" + idpLn.Addr().String()
 
@@ -252,6 +268,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	d.stop = append(d.stop, func() { _ = d.Server.Close() })
 	d.Parts = ext.parts
 	d.serve(gwLn, d.Server.Gateway, log)
+	d.serve(guideLn, d.guide(o.Policy == legacylogin.PolicyGatewayPassword), log)
 
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()

@@ -28,6 +28,9 @@ func startDemo(t *testing.T, o Options) *Demo {
 	if o.IdPAddr == "" {
 		o.IdPAddr = "127.0.0.1:0"
 	}
+	if o.GuideAddr == "" {
+		o.GuideAddr = "127.0.0.1:0"
+	}
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
