@@ -29,6 +29,11 @@ import (
 // Prefix is the path prefix of the gateway's own endpoints.
 const Prefix = "/.overstap/"
 
+// CallbackPath is the path of provider's redirect URL: the gateway
+// completes that provider's logins there and nowhere else, so the
+// provider's redirect_url must be the public URL with this path.
+func CallbackPath(provider string) string { return Prefix + "callback/" + provider }
+
 // Deps are the collaborators of the gateway.
 type Deps struct {
 	Sessions  Sessions        // required

@@ -45,7 +45,9 @@ type ProviderConfig struct {
 	EncryptionKey config.Secret `yaml:"encryption_key"`
 	// EncryptionKeyID is the kid of EncryptionKey as published in our JWKS.
 	EncryptionKeyID string `yaml:"encryption_key_id"`
-	// RedirectURL is the exact callback URL registered at the provider.
+	// RedirectURL is the exact callback URL registered at the provider: the
+	// gateway's public_url with the path /.overstap/callback/<name>
+	// (checked at load).
 	RedirectURL string `yaml:"redirect_url"`
 	// PostLogoutRedirectURL is the default post_logout_redirect_uri.
 	PostLogoutRedirectURL string `yaml:"post_logout_redirect_url"`

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -132,6 +133,9 @@ func (c Config) Validate() error {
 	if c.Gateway != nil && len(c.Providers) == 0 {
 		errs = append(errs, errors.New("providers: at least one OpenID provider is required with a gateway section"))
 	}
+	if c.Gateway != nil {
+		errs = append(errs, checkRedirectURLs(c.Gateway.PublicURL, c.Providers)...)
+	}
 	stores := map[string]bool{}
 	for _, s := range c.Stores {
 		stores[s.Name] = true
@@ -158,6 +162,37 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkRedirectURLs requires every provider's redirect_url to be the
+// gateway's own callback for that provider: the public URL's scheme and
+// host with the path gateway.CallbackPath(name). Anywhere else the IdP's
+// redirect lands on an app route (the code and state would end up in a
+// return_to parameter) or on another host, and the login never completes.
+// A public_url or redirect_url that does not parse is reported by its own
+// section.
+func checkRedirectURLs(publicURL string, providers []oidc.ProviderConfig) []error {
+	pub, err := url.Parse(publicURL)
+	if err != nil || pub.Host == "" {
+		return nil
+	}
+	var errs []error
+	for i, p := range providers {
+		u, err := url.Parse(p.RedirectURL)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			continue
+		}
+		want := pub.Scheme + "://" + pub.Host + gateway.CallbackPath(p.Name)
+		switch {
+		case u.Scheme != pub.Scheme || !strings.EqualFold(u.Host, pub.Host):
+			errs = append(errs, fmt.Errorf("providers[%d].redirect_url: %s://%s is not the gateway's public_url %s://%s; the provider would send the citizen elsewhere: use %s (and register it at the provider)",
+				i, u.Scheme, u.Host, pub.Scheme, pub.Host, want))
+		case u.EscapedPath() != gateway.CallbackPath(p.Name) || u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, fmt.Errorf("providers[%d].redirect_url: the path must be %s, where the gateway completes the logins of provider %q: use %s (and register it at the provider)",
+				i, gateway.CallbackPath(p.Name), p.Name, want))
+		}
+	}
+	return errs
 }
 
 // Extension adds hooks and endpoints built from the running parts (the
