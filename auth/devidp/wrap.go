@@ -306,9 +306,13 @@ func (p *profileState) wrapEndSession(next http.Handler) http.Handler {
 	})
 }
 
-// wrapDiscovery adds what op does not advertise: encryption algorithms
-// (itsme), signed userinfo, acr values, the claims parameter and the
-// back-channel logout support.
+// wrapDiscovery makes the discovery document say what this profile serves
+// and nothing else (a relying party plans its requests by it): it adds
+// what op does not advertise (encryption algorithms for itsme, signed
+// userinfo, acr values, the claims parameter, back-channel logout), puts
+// the profile's own scopes and claims instead of op's defaults (op reads
+// them only from an unwrapped *op.Provider), and drops the device
+// authorization endpoint (the device flow is refused).
 func (p *profileState) wrapDiscovery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		buf := newBuffered()
@@ -326,6 +330,9 @@ func (p *profileState) wrapDiscovery(next http.Handler) http.Handler {
 			acrs = append(acrs, l.AMR...)
 		}
 		d["acr_values_supported"] = acrs
+		d["scopes_supported"] = p.spec.scopes
+		d["claims_supported"] = supportedClaims(p.spec)
+		delete(d, "device_authorization_endpoint")
 		d["claims_parameter_supported"] = p.spec.name == ProfileITSME
 		d["userinfo_signing_alg_values_supported"] = []string{"RS256"}
 		d["code_challenge_methods_supported"] = []string{"S256"}
