@@ -2,7 +2,9 @@
 # Installs (Debian packages) and starts what the test suite needs and is not
 # already there: PostgreSQL, MariaDB, Redis (shared services, started only if
 # down), and the binaries tests start privately on loopback ports: slapd,
-# nginx, chromium, tomcat10 + javac, php-fpm. Idempotent; safe to run on every `make test`.
+# nginx, chromium, tomcat10 + javac, php-fpm; and Ory Hydra for the OpenID
+# interop suite, built once from its pinned tools module and cached
+# (scripts/hydra.sh). Idempotent; safe to run on every `make test`.
 set -euo pipefail
 
 need=()
@@ -19,6 +21,7 @@ have openssl || need+=(openssl)
 have /usr/share/tomcat10/bin/bootstrap.jar || need+=(tomcat10)
 have javac || need+=(default-jdk-headless)
 compgen -G '/usr/sbin/php-fpm*' >/dev/null || need+=(php-fpm)
+have gcc || need+=(gcc libc6-dev) # cgo SQLite of the Hydra build (scripts/hydra.sh)
 
 if ((${#need[@]})); then
   echo "services: installing ${need[*]}"
@@ -58,4 +61,5 @@ if ! mysql -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
 fi
 mysql -h 127.0.0.1 -uroot -e 'create database if not exists test' >/dev/null 2>&1 || true
 "$(dirname "$0")/axe.sh"
+"$(dirname "$0")/hydra.sh"
 echo "services: ready"
