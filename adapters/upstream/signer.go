@@ -194,7 +194,7 @@ func (s *Signer) Sign(audience string, id Identity, withNRN bool, now time.Time,
 			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
 		},
 		Name:         id.Name,
-		Level:        id.Level,
+		Level:        id.Level.String(),
 		Registration: id.Registering,
 	}
 	if withNRN && !id.NRN.IsZero() {

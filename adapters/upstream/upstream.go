@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // Profiles.
@@ -22,12 +22,14 @@ const (
 // would be sent to the app.
 var ErrNoAccount = errors.New("upstream: identity has no legacy account id")
 
-// Identity is what the app is told about the citizen.
+// Identity is what the app is told about the citizen: the login's
+// identity as the relying party produced it, and the legacy account.
+// Only what the profile asks for leaves: the account (or the registration
+// mark), the NRN where configured, the display name (Name) and the eIDAS
+// level (Level).
 type Identity struct {
-	Account string     // the legacy account id (required unless Registering)
-	NRN     nrn.Number // sent only where the profile asks for it
-	Name    string     // display name
-	Level   string     // assurance level reached (low, substantial, high)
+	identity.Identity
+	Account string // the legacy account id (required unless Registering)
 	// Registering: a verified citizen without an account yet, sent only to
 	// the app's registration route (app policy no_account: register). No
 	// account id; the NRN is required and must be propagated.
@@ -218,8 +220,8 @@ func (p *Propagator) Apply(h http.Header, id Identity, now time.Time) error {
 	if p.names.Name != "" && id.Name != "" {
 		h[p.names.Name] = []string{url.PathEscape(id.Name)}
 	}
-	if p.names.Level != "" && id.Level != "" && safeValue(id.Level) {
-		h[p.names.Level] = []string{id.Level}
+	if p.names.Level != "" {
+		h[p.names.Level] = []string{id.Level.String()}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -99,7 +100,7 @@ func TestApplyHeaders(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := http.Header{}
-			if err := p.Apply(h, Identity{Account: "acc-1", NRN: n, Name: "Renée Peeters", Level: "high"}, time.Now()); err != nil {
+			if err := p.Apply(h, Identity{Account: "acc-1", Identity: identity.Identity{NRN: n, Name: "Renée Peeters", Level: identity.LevelHigh}}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			for k, v := range c.want {
@@ -161,7 +162,7 @@ func TestAssertion(t *testing.T) {
 				t.Fatal("client Authorization kept")
 			}
 			n, _ := nrn.Synthetic(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), false, 902)
-			if err := p.Apply(h, Identity{Account: "acc-7", NRN: n, Level: "high"}, now); err != nil {
+			if err := p.Apply(h, Identity{Account: "acc-7", Identity: identity.Identity{NRN: n, Level: identity.LevelHigh}}, now); err != nil {
 				t.Fatal(err)
 			}
 			raw := strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
@@ -238,7 +239,7 @@ func BenchmarkStripApply(b *testing.B) {
 // propagates the NRN.
 func TestRegistration(t *testing.T) {
 	n, _ := nrn.Synthetic(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), true, 931)
-	id := Identity{NRN: n, Level: "high", Registering: true}
+	id := Identity{Identity: identity.Identity{NRN: n, Level: identity.LevelHigh}, Registering: true}
 	s, err := NewSigner(SignerConfig{Issuer: "https://gw.example", Keys: []KeyConfig{{ID: "k", PrivateKey: ecPEM(t)}}})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestRegistration(t *testing.T) {
 	if err := plain.Apply(http.Header{}, id, time.Now()); !errors.Is(err, ErrRegistration) {
 		t.Fatalf("headers without NRN: %v", err)
 	}
-	if err := headers.Apply(http.Header{}, Identity{NRN: n, Account: "a", Registering: true}, time.Now()); !errors.Is(err, ErrRegistration) {
+	if err := headers.Apply(http.Header{}, Identity{Identity: identity.Identity{NRN: n}, Account: "a", Registering: true}, time.Now()); !errors.Is(err, ErrRegistration) {
 		t.Fatal("registering with an account id accepted")
 	}
 	// Clients cannot send the marker.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/registry"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // Config is the `family` section of the configuration.
@@ -131,7 +131,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("registry.%w", err))
 	}
 	if c.StepUp.Level != "" {
-		if l, err := route.ParseLevel(c.StepUp.Level); err != nil || l < route.LevelSubstantial {
+		if l, err := identity.ParseLevel(c.StepUp.Level); err != nil || l < identity.LevelSubstantial {
 			errs = append(errs, errors.New("step_up.level: substantial or high"))
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/overstap/overstap/adapters/registry"
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
 )
@@ -55,7 +55,7 @@ type Deps struct {
 // Service decides family links. Safe for concurrent use.
 type Service struct {
 	cfg     Config
-	level   route.Level
+	level   identity.Level
 	apps    map[string]*app
 	store   Store
 	reg     registry.Source
@@ -95,7 +95,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, apps: map[string]*app{}, store: d.Store, reg: d.Registry, limiter: d.Limiter, audit: d.Audit,
 		refKey: d.RefKey, log: d.Logger, now: d.Now, rand: d.Rand}
-	s.level, _ = route.ParseLevel(cfg.StepUp.Level)
+	s.level, _ = identity.ParseLevel(cfg.StepUp.Level)
 	m := hmac.New(sha256.New, d.RefKey)
 	m.Write([]byte("overstap/family-code-key/v1"))
 	s.codeKey = m.Sum(nil)

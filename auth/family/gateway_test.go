@@ -20,6 +20,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -115,11 +116,11 @@ func newGateway(t *testing.T) *gwFixture {
 }
 
 // login makes a session for persona at level, authenticated now.
-func (f *gwFixture) login(t *testing.T, key string, level route.Level) string {
+func (f *gwFixture) login(t *testing.T, key string, level identity.Level) string {
 	t.Helper()
 	n := f.who[key]
-	id, err := f.store.Create(context.Background(), &session.Session{NRN: n, NRNRef: n.Ref(refKey), AccountID: key,
-		Provider: "stub", Issuer: "https://idp.example", Subject: key, Level: int(level), AuthTime: time.Now()})
+	id, err := f.store.Create(context.Background(), &session.Session{NRNRef: n.Ref(refKey), AccountID: key,
+		Identity: identity.Identity{NRN: n, Provider: "stub", Issuer: "https://idp.example", Subject: key, Level: level, AuthTime: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func (f *gwFixture) do(t *testing.T, method, host, path, cookie, ct, body string
 // refused one.
 func TestGatewayForwardsVerifiedBody(t *testing.T) {
 	f := newGateway(t)
-	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	parent := f.login(t, devidp.PersonaParentA, identity.LevelHigh)
 	minor := f.who[devidp.PersonaMinor]
 	resp, _ := f.do(t, "POST", "", "/family/add", parent, "application/x-www-form-urlencoded", "relatie=dochter&rijksregisternummer="+url.QueryEscape(minor.Format()))
 	want := "POST /family/add application/x-www-form-urlencoded relatie=dochter&rijksregisternummer=" + minor.Digits()
@@ -186,7 +187,7 @@ func TestGatewayInvitationJSON(t *testing.T) {
 	req, _ := http.NewRequest("POST", f.srv.URL+"/family/add", strings.NewReader(`{"rijksregisternummer":"`+f.who[devidp.PersonaUnrelated].Digits()+`"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Cookie", f.login(t, devidp.PersonaParentA, route.LevelHigh))
+	req.Header.Set("Cookie", f.login(t, devidp.PersonaParentA, identity.LevelHigh))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func TestGatewayInvitationJSON(t *testing.T) {
 // gateway rule there makes the IdP ask for high within 10 minutes.
 func TestGatewayStepUpAsksFamilyLevel(t *testing.T) {
 	f := newGateway(t)
-	weak := f.login(t, devidp.PersonaParentA, route.LevelLow)
+	weak := f.login(t, devidp.PersonaParentA, identity.LevelLow)
 	resp, body := f.do(t, "POST", "", "/family/add", weak, "application/x-www-form-urlencoded", "rijksregisternummer="+f.who[devidp.PersonaMinor].Digits())
 	if resp.StatusCode != http.StatusUnauthorized || len(f.app.all()) != 0 {
 		t.Fatalf("weak add: %d", resp.StatusCode)
@@ -231,7 +232,7 @@ func TestGatewayStepUpAsksFamilyLevel(t *testing.T) {
 	if (resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther) || len(f.idp.got) != 1 {
 		t.Fatalf("step-up start: %d", resp.StatusCode)
 	}
-	if req := f.idp.got[0]; req.MinLevel != route.LevelHigh || req.MaxAge != 10*time.Minute || req.Prompt != "login" || req.ReturnTo != "/.overstap/family/continue?app=eloket" {
+	if req := f.idp.got[0]; req.MinLevel != identity.LevelHigh || req.MaxAge != 10*time.Minute || req.Prompt != "login" || req.ReturnTo != "/.overstap/family/continue?app=eloket" {
 		t.Fatalf("IdP asked for %+v", req)
 	}
 }
@@ -241,7 +242,7 @@ func TestGatewayStepUpAsksFamilyLevel(t *testing.T) {
 func TestGatewayGrantOnAnotherApp(t *testing.T) {
 	f := newGateway(t)
 	f.approve(t, f.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated), devidp.PersonaUnrelated)
-	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	parent := f.login(t, devidp.PersonaParentA, identity.LevelHigh)
 	if resp, body := f.do(t, "GET", "", "/family/unrelated", parent, "", ""); resp.StatusCode != http.StatusOK || body != "app" {
 		t.Fatalf("e-loket: %d %q", resp.StatusCode, body)
 	}
@@ -257,7 +258,7 @@ func TestGatewayGrantOnAnotherApp(t *testing.T) {
 // one's own after the step-up; forward-auth denies the hooked classes.
 func TestGatewayCredentialAndForwardAuth(t *testing.T) {
 	f := newGateway(t)
-	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	parent := f.login(t, devidp.PersonaParentA, identity.LevelHigh)
 	if res, err := f.svc.RequestLink(context.Background(), "eloket", f.who[devidp.PersonaParentA], f.who[devidp.PersonaMinor]); err != nil || res.Outcome != family.Forward {
 		t.Fatal("no grant")
 	}

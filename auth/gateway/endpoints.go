@@ -113,7 +113,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 		}
 		// Already logged in (nginx sends every 401 here): go on, or step up.
 		if s, err := g.loadSession(r); err == nil {
-			if d, ok := g.decisionFor(r, rt); ok && !g.sufficient(s, d) {
+			if d, ok := g.decisionFor(r, rt); ok && !g.meets(&s.Identity, d) {
 				http.Redirect(w, r, Prefix+"stepup?return_to="+url.QueryEscape(rt), http.StatusFound)
 				return
 			}
@@ -234,8 +234,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	rt := returnTo(l.ReturnTo)
 	if d, ok := g.decisionFor(r, rt); ok {
 		l.App = d.AppName
-		probe := &Session{Level: l.Level, AuthTime: l.AuthTime}
-		if !g.sufficient(probe, d) {
+		if !g.meets(&l.Identity, d) {
 			// Asked for a level (or a fresh authentication) and got less.
 			g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
 			if d.Class == route.StepUp {
@@ -260,10 +259,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 		g.errorPage(w, r, status, kind, err)
 		return
 	}
-	s := &Session{
-		AccountID: account, Provider: a.Name(), Issuer: l.Issuer, Subject: l.Subject, SID: l.SID,
-		NRN: l.NRN, ACR: l.ACR, AMR: l.AMR, Level: l.Level, AuthTime: l.AuthTime, IDToken: l.IDToken,
-	}
+	s := &Session{Identity: l.Identity, AccountID: account, IDToken: l.IDToken}
 	if s.AuthTime.IsZero() {
 		s.AuthTime = g.now()
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -360,22 +361,16 @@ func (g *Gateway) check(r *http.Request, d route.Decision) (*Session, verdict, s
 	case err != nil:
 		return nil, storeDown, ""
 	}
-	if !g.sufficient(s, d) {
+	if !g.meets(&s.Identity, d) {
 		return s, needStepUp, ""
 	}
 	return s, allow, ""
 }
 
-// sufficient reports whether the session meets the level and the
+// meets reports whether the identity meets the level and the
 // authentication age of the decision.
-func (g *Gateway) sufficient(s *Session, d route.Decision) bool {
-	if s.Level < d.MinLevel {
-		return false
-	}
-	if d.MaxAuthAge > 0 && (s.AuthTime.IsZero() || g.now().Sub(s.AuthTime) > d.MaxAuthAge) {
-		return false
-	}
-	return true
+func (g *Gateway) meets(id *identity.Identity, d route.Decision) bool {
+	return id.Meets(d.MinLevel, d.MaxAuthAge, g.now())
 }
 
 // loadSession reads the session cookie and loads the session: one store
@@ -499,7 +494,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 }
 
 func (g *Gateway) identity(s *Session) upstream.Identity {
-	return upstream.Identity{Account: s.AccountID, NRN: s.NRN, Level: s.Level.String(), Registering: s.AccountID == ""}
+	return upstream.Identity{Identity: s.Identity, Account: s.AccountID, Registering: s.AccountID == ""}
 }
 
 // registerPath reports whether the clean path is the app's registration
@@ -546,8 +541,7 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
-	account, err := g.accounts.Resolve(ctx, &Login{Provider: s.Provider, Issuer: s.Issuer, Subject: s.Subject,
-		NRN: s.NRN, Level: s.Level, AuthTime: s.AuthTime, App: d.AppName})
+	account, err := g.accounts.Resolve(ctx, &Login{Identity: s.Identity, App: d.AppName})
 	switch {
 	case err == nil && account != "":
 		ns := *s

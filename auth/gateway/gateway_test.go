@@ -32,6 +32,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -107,8 +108,9 @@ func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Conf
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	n, _ := nrn.Synthetic(time.Date(1980, 3, 4, 0, 0, 0, 0, time.UTC), false, 903)
-	id, err := store.Create(context.Background(), &session.Session{NRN: n, NRNRef: n.Ref([]byte(strings.Repeat("k", 32))),
-		AccountID: "acc-42", Provider: "stub", Issuer: "https://idp.example", Subject: "s1", Level: int(route.LevelSubstantial), AuthTime: time.Now()})
+	id, err := store.Create(context.Background(), &session.Session{NRNRef: n.Ref([]byte(strings.Repeat("k", 32))),
+		AccountID: "acc-42", Identity: identity.Identity{NRN: n, Provider: "stub", Issuer: "https://idp.example", Subject: "s1",
+			Name: "Jan Peeters", Level: identity.LevelSubstantial, AuthTime: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // Hook decides the requests of a hooked route class (route.Class.Hooked:
@@ -38,7 +39,7 @@ type HookRequest struct {
 	// when the session store failed (the hook must fail closed).
 	Session    *Session
 	SessionErr error
-	MinLevel   route.Level // the app's minimum level
+	MinLevel   identity.Level // the app's minimum level
 }
 
 // HookResult is a hook's decision.
@@ -92,8 +93,8 @@ func (g *Gateway) NRNRefKey() []byte { return g.cfg.NRNRefKey.Bytes() }
 
 // Fresh reports whether s meets level and was authenticated within
 // maxAge (0: any age): the step-up test of hooks.
-func (g *Gateway) Fresh(s *Session, level route.Level, maxAge time.Duration) bool {
-	return s != nil && g.sufficient(s, route.Decision{MinLevel: level, MaxAuthAge: maxAge})
+func (g *Gateway) Fresh(s *Session, level identity.Level, maxAge time.Duration) bool {
+	return s != nil && s.Meets(level, maxAge, g.now())
 }
 
 // StartSession stores s as the browser's new session (replacing any old

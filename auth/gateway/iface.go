@@ -6,23 +6,15 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/overstap/overstap/auth/gateway/route"
-	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/identity"
 )
 
-// Session is what the gateway keeps about a login.
+// Session is what the gateway keeps about a login: the identity the login
+// proved, unchanged, and the legacy account it was linked to.
 type Session struct {
-	NRNRef    string     // keyed reference of the NRN (nrn.Number.Ref)
-	NRN       nrn.Number // only inside the sealed record of the store
-	AccountID string     // legacy account id
-	Provider  string
-	Issuer    string
-	Subject   string
-	SID       string
-	ACR       string
-	AMR       []string
-	Level     route.Level // eIDAS level reached
-	AuthTime  time.Time
+	identity.Identity
+	NRNRef    string // keyed reference of the NRN (nrn.Number.Ref)
+	AccountID string // legacy account id ("" while registering)
 	IDToken   string // given to Create only; Load does not return it
 }
 
@@ -59,24 +51,17 @@ type Sessions interface {
 
 // LoginRequest is what the gateway asks of one login.
 type LoginRequest struct {
-	ReturnTo  string        // local path to come back to
-	MinLevel  route.Level   // sent as acr_values and checked on return
-	MaxAge    time.Duration // > 0: max_age, auth_time checked on return
-	Prompt    string        // "login" for step-up
+	ReturnTo  string         // local path to come back to
+	MinLevel  identity.Level // sent as acr_values and checked on return
+	MaxAge    time.Duration  // > 0: max_age, auth_time checked on return
+	Prompt    string         // "login" for step-up
 	UILocales []string
 }
 
-// Login is a successful login.
+// Login is a successful login: the identity the relying party produced,
+// and where the citizen was going.
 type Login struct {
-	Provider string
-	Issuer   string
-	Subject  string
-	SID      string
-	NRN      nrn.Number
-	ACR      string
-	AMR      []string
-	Level    route.Level // eIDAS level reached
-	AuthTime time.Time   // zero when the IdP sent none
+	identity.Identity
 	IDToken  string
 	ReturnTo string
 	App      string // the app of ReturnTo ("" when it matches none)

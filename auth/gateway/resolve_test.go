@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -19,8 +19,8 @@ type loginProvider struct{ stubProvider }
 
 func (loginProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
 	n, _ := nrn.Synthetic(time.Date(1981, 2, 3, 0, 0, 0, 0, time.UTC), true, 907)
-	return &gateway.Login{Provider: "stub", Issuer: "https://idp.example", Subject: "s-9", NRN: n,
-		Level: route.LevelSubstantial, AuthTime: time.Now(), ReturnTo: "/"}, nil
+	return &gateway.Login{Identity: identity.Identity{Provider: "stub", Issuer: "https://idp.example", Subject: "s-9", NRN: n,
+		Level: identity.LevelSubstantial, AuthTime: time.Now()}, ReturnTo: "/"}, nil
 }
 
 type resolverFunc func(ctx context.Context, l *gateway.Login) (string, error)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/pages"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // Hook puts an Interceptor in front of an app's legacy_login routes. No
@@ -60,8 +60,8 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 	case Verified:
 		// The gateway itself is the issuer of a password login; back-channel
 		// logout never matches it (no IdP knows it).
-		s := &gateway.Session{AccountID: res.Account.ID, Provider: "password", Issuer: "urn:overstap:password",
-			Subject: c.App + ":" + res.Account.ID, Level: route.LevelLow, AuthTime: g.Now()}
+		s := &gateway.Session{AccountID: res.Account.ID, Identity: identity.Identity{Provider: "password",
+			Issuer: "urn:overstap:password", Subject: c.App + ":" + res.Account.ID, Level: identity.LevelLow, AuthTime: g.Now()}}
 		if err := g.StartSession(r.Context(), w, r, s); err != nil {
 			g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
 			return done

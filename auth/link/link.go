@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/logging"
 )
@@ -112,13 +113,6 @@ func New(app string, cfg Config, d Deps) (*Linker, error) {
 	return l, nil
 }
 
-// Identity is the verified federated identity.
-type Identity struct {
-	NRN     nrn.Number
-	Issuer  string
-	Subject string
-}
-
 // Kind of a resolution.
 type Kind int
 
@@ -146,7 +140,7 @@ type Resolution struct {
 // Resolve finds or makes the link for a verified identity. An error means
 // the store or the state store is unavailable: nothing is half-linked, and
 // the citizen is asked to retry.
-func (l *Linker) Resolve(ctx context.Context, id Identity) (Resolution, error) {
+func (l *Linker) Resolve(ctx context.Context, id *identity.Identity) (Resolution, error) {
 	if id.NRN.IsZero() {
 		return Resolution{}, errors.New("link: identity without national number")
 	}
@@ -173,7 +167,7 @@ func (l *Linker) Resolve(ctx context.Context, id Identity) (Resolution, error) {
 
 // LinkChosen links the account the citizen chose among several carrying
 // their national number. accountID must be one of them.
-func (l *Linker) LinkChosen(ctx context.Context, id Identity, accountID string) (Resolution, error) {
+func (l *Linker) LinkChosen(ctx context.Context, id *identity.Identity, accountID string) (Resolution, error) {
 	if id.NRN.IsZero() {
 		return Resolution{}, errors.New("link: identity without national number")
 	}
@@ -199,7 +193,7 @@ func disagrees(acc store.Account) bool {
 	return !u.IsZero() && !u.Equal(acc.NRN)
 }
 
-func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Resolution, error) {
+func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Account) (Resolution, error) {
 	ref := id.NRN.Ref(l.refKey)
 	if disagrees(acc) {
 		l.audit(ctx, "link.flagged", ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
@@ -226,7 +220,7 @@ func (l *Linker) link(ctx context.Context, id Identity, acc store.Account) (Reso
 
 // finish completes a recorded link: revoke when still "revoking", then
 // return the account.
-func (l *Linker) finish(ctx context.Context, rec Record, id Identity) (Resolution, error) {
+func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) (Resolution, error) {
 	acc, err := l.accounts.Get(ctx, rec.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
 		l.audit(ctx, "link.account_gone", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID)})

@@ -14,6 +14,7 @@ import (
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/demoapp"
@@ -133,8 +134,8 @@ func (f *fixture) row(t *testing.T, id string) (pw string, federated bool) {
 	return p.String, federated
 }
 
-func ident(n nrn.Number) Identity {
-	return Identity{NRN: n, Issuer: "http://127.0.0.1:8081/fas/oauth2", Subject: "sub-" + n.Ref(refKey)[8:16]}
+func ident(n nrn.Number) *identity.Identity {
+	return &identity.Identity{NRN: n, Issuer: "http://127.0.0.1:8081/fas/oauth2", Subject: "sub-" + n.Ref(refKey)[8:16]}
 }
 
 func TestLink(t *testing.T) {
@@ -264,7 +265,7 @@ func runLinkSuite(t *testing.T, pg bool) {
 	})
 	t.Run("choosing needs a national number", func(t *testing.T) {
 		f := newFixture(t, pg)
-		if _, err := f.linker(t, nil).LinkChosen(ctx, Identity{Issuer: "x", Subject: "y"}, "1"); err == nil {
+		if _, err := f.linker(t, nil).LinkChosen(ctx, &identity.Identity{Issuer: "x", Subject: "y"}, "1"); err == nil {
 			t.Fatal("LinkChosen without NRN succeeded")
 		}
 	})

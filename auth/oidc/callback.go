@@ -8,27 +8,28 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"golang.org/x/oauth2"
 )
 
-// Identity is the outcome of a successful login.
-type Identity struct {
-	Provider string // configured provider name
-	Issuer   string
-	Subject  string
-	SID      string // session id at the IdP (for back-channel logout), may be empty
-	// NRN is the checksum-validated national number; zero when the login
-	// allowed none (LoginOptions.AllowNoNRN).
-	NRN        nrn.Number
-	ACR        string
-	AMR        []string
-	Level      int    // 1-based rank in the provider's level table; 0 = none asserted
-	LevelName  string // canonical name of that level
-	EIDAS      EIDAS
-	AuthTime   time.Time // zero when the IdP sent none
+// Login is the outcome of a successful login: the identity it proved
+// (produced here, once, and consumed unchanged downstream) plus what only
+// the relying party's caller needs.
+type Login struct {
+	// Identity is what the login proved. Its NRN is zero when the login
+	// allowed none (LoginOptions.AllowNoNRN); its Level is the eIDAS level
+	// the provider's level table maps the reached level to; its Name is the
+	// display name (given and family name).
+	identity.Identity
+	// Rank is the 1-based rank of the level reached in the provider's
+	// level table (0: none asserted), and LevelName that level's canonical
+	// name: provider-specific, for logs and tests only.
+	Rank       int
+	LevelName  string
 	GivenName  string
 	FamilyName string
 	Locale     string
@@ -55,7 +56,7 @@ const (
 // the PKCE verifier, decrypts and verifies the ID token, checks level,
 // max_age and nonce, and extracts the national number. Every failure is a
 // *CallbackError.
-func (p *Provider) Callback(w http.ResponseWriter, r *http.Request) (*Identity, error) {
+func (p *Provider) Callback(w http.ResponseWriter, r *http.Request) (*Login, error) {
 	// The callback URL carries a code: never cache the answer.
 	w.Header().Set("Cache-Control", "no-store")
 	id, err := p.callback(r)
@@ -71,7 +72,7 @@ func (p *Provider) Callback(w http.ResponseWriter, r *http.Request) (*Identity, 
 	return id, nil
 }
 
-func (p *Provider) callback(r *http.Request) (*Identity, error) {
+func (p *Provider) callback(r *http.Request) (*Login, error) {
 	if r.Method != http.MethodGet {
 		return nil, cbErr(p, KindBadRequest, "", errors.New("callback must be GET"))
 	}
@@ -152,7 +153,7 @@ func (p *Provider) callback(r *http.Request) (*Identity, error) {
 
 // finish verifies the token response. It is split from callback so the
 // benchmark can measure it without the network.
-func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *oauth2.Token) (*Identity, error) {
+func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *oauth2.Token) (*Login, error) {
 	rt := fs.ReturnTo
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" || len(rawID) > maxIDToken {
@@ -193,9 +194,10 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 		}
 	}
 
-	id := &Identity{
-		Provider: p.name, Issuer: idt.Issuer, Subject: idt.Subject, SID: cl.SID,
-		ACR: cl.ACR.s, AMR: cl.AMR, IDToken: jws, ReturnTo: rt,
+	id := &Login{
+		Identity: identity.Identity{Provider: p.name, Issuer: idt.Issuer, Subject: idt.Subject, SID: cl.SID,
+			ACR: cl.ACR.s, AMR: cl.AMR},
+		IDToken: jws, ReturnTo: rt,
 	}
 	if cl.AuthTime != nil {
 		id.AuthTime = time.Unix(int64(*cl.AuthTime), 0)
@@ -204,10 +206,10 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	idx := p.prof.reached(cl.ACR.s, cl.AMR)
 	if idx >= 0 {
 		lv := p.prof.Levels[idx]
-		id.Level, id.LevelName, id.EIDAS = idx+1, lv.Name, lv.EIDAS
+		id.Rank, id.LevelName, id.Level = idx+1, lv.Name, lv.EIDAS
 	}
-	if id.Level < fs.MinRank {
-		return nil, cbErr(p, KindLevelTooLow, rt, fmt.Errorf("level reached %q (rank %d) below the required rank %d", id.LevelName, id.Level, fs.MinRank))
+	if id.Rank < fs.MinRank {
+		return nil, cbErr(p, KindLevelTooLow, rt, fmt.Errorf("level reached %q (rank %d) below the required rank %d", id.LevelName, id.Rank, fs.MinRank))
 	}
 	if err := p.checkAuthTime(fs, cl.AuthTime); err != nil {
 		return nil, cbErr(p, KindLevelTooLow, rt, err)
@@ -241,6 +243,7 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	id.GivenName = claimString(cl.all, ui, p.prof.GivenNameClaim)
 	id.FamilyName = claimString(cl.all, ui, p.prof.FamilyNameClaim)
 	id.Locale = claimString(cl.all, ui, p.prof.LocaleClaim)
+	id.Name = displayName(id.GivenName, id.FamilyName)
 	return id, nil
 }
 
@@ -426,3 +429,16 @@ func exchangeError(p *Provider, rt string, err error) *CallbackError {
 	}
 	return cbErr(p, KindIdPUnavailable, rt, fmt.Errorf("token endpoint: %w", err))
 }
+
+// displayName is the name shown to the app: given and family name, as the
+// provider wrote them, bounded.
+func displayName(given, family string) string {
+	n := strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))
+	if len(n) > maxDisplayName {
+		return ""
+	}
+	return n
+}
+
+// maxDisplayName bounds the display name (bytes): longer is not a name.
+const maxDisplayName = 256

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/internal/config"
 )
 
@@ -110,7 +111,7 @@ func defaultToken(t *testing.T, profile string) func(t *testing.T, c map[string]
 	}
 }
 
-func runCase(t *testing.T, tc cbCase) (*Identity, error) {
+func runCase(t *testing.T, tc cbCase) (*Login, error) {
 	t.Helper()
 	if tc.profile == "" {
 		tc.profile = "acmidm"
@@ -282,29 +283,29 @@ func TestCallbackAccepts(t *testing.T) {
 	cases := []struct {
 		cbCase
 		wantLevel string
-		wantEIDAS EIDAS
+		wantEIDAS identity.Level
 		wantNRN   bool
 	}{
 		{cbCase: cbCase{name: "acmidm eid", opts: LoginOptions{MinLevel: "substantial"},
-			mutate: func(c map[string]any) { c["acr"] = "urn:be:vlaanderen:authmech:eid" }}, wantLevel: acmHigh, wantEIDAS: EIDASHigh, wantNRN: true},
+			mutate: func(c map[string]any) { c["acr"] = "urn:be:vlaanderen:authmech:eid" }}, wantLevel: acmHigh, wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "acmidm csamtotp meets substantial", opts: LoginOptions{MinLevel: "urn:be:vlaanderen:authmech:eidassubstantial"},
 			mutate: func(c map[string]any) { c["acr"] = "urn:be:vlaanderen:authmech:csamtotp" }},
-			wantLevel: "urn:be:vlaanderen:authmech:eidassubstantial", wantEIDAS: EIDASSubstantial, wantNRN: true},
+			wantLevel: "urn:be:vlaanderen:authmech:eidassubstantial", wantEIDAS: identity.LevelSubstantial, wantNRN: true},
 		{cbCase: cbCase{name: "fas level in amr, acr 0, userinfo JSON", profile: "fas", opts: LoginOptions{MinLevel: "urn:be:fedict:iam:fas:Level450"}},
-			wantLevel: fas500, wantEIDAS: EIDASHigh, wantNRN: true},
+			wantLevel: fas500, wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "fas citizen variant, userinfo JWT", profile: "fas",
 			mutate: func(c map[string]any) { c["amr"] = []string{"urn:be:fedict:iam:fas:citizen:Level450"} },
 			userinfo: func(g *codeGrant) (string, string) {
 				return "application/jwt; charset=utf-8", sign(t, opKey, jose.RS256, "k1", "JWT", map[string]any{"sub": "sub-1", "egovNRN": n.Digits(), "givenName": "Test"})
-			}}, wantLevel: "urn:be:fedict:iam:fas:Level450", wantEIDAS: EIDASHigh, wantNRN: true},
+			}}, wantLevel: "urn:be:fedict:iam:fas:Level450", wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "fas userinfo signed then encrypted", profile: "fas",
 			cfg: func(c *ProviderConfig) { c.EncryptionKey = pemOf(t, rpEncKey) },
 			userinfo: func(g *codeGrant) (string, string) {
 				jws := sign(t, opKey, jose.RS256, "k1", "JWT", map[string]any{"sub": "sub-1", "egovNRN": n.Digits(), "givenName": "Test"})
 				return "application/jwt", encrypt(t, jws, jose.RSA_OAEP_256, &rpEncKey.PublicKey)
-			}}, wantLevel: fas500, wantEIDAS: EIDASHigh, wantNRN: true},
+			}}, wantLevel: fas500, wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "itsme JWE RSA-OAEP-256 + private_key_jwt", profile: "itsme", opts: LoginOptions{MinLevel: "http://itsme.services/v2/claim/acr_advanced"}},
-			wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: EIDASHigh, wantNRN: true},
+			wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "itsme dir A256GCM with the client secret", profile: "itsme",
 			cfg: func(c *ProviderConfig) {
 				c.ClientAuth = ClientSecretPost
@@ -321,11 +322,11 @@ func TestCallbackAccepts(t *testing.T) {
 			token: func(t *testing.T, c map[string]any) string {
 				key := sha256Sum([]byte("s3cret-for-tests-only-0123456789"))
 				return encrypt(t, sign(t, opKey, jose.RS256, "k1", "", c), jose.DIRECT, key)
-			}}, wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: EIDASHigh, wantNRN: true},
+			}}, wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: identity.LevelHigh, wantNRN: true},
 		{cbCase: cbCase{name: "itsme foreign document allowed by the gateway", profile: "itsme", opts: LoginOptions{AllowNoNRN: true},
-			mutate: func(c map[string]any) { delete(c, itsmeNRN) }}, wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: EIDASHigh},
-		{cbCase: cbCase{name: "iss parameter present and right", issParam: true, query: nil}, wantLevel: acmHigh, wantEIDAS: EIDASHigh, wantNRN: true},
-		{cbCase: cbCase{name: "max_age satisfied", opts: LoginOptions{MaxAge: time.Minute, Prompt: "login"}}, wantLevel: acmHigh, wantEIDAS: EIDASHigh, wantNRN: true},
+			mutate: func(c map[string]any) { delete(c, itsmeNRN) }}, wantLevel: "http://itsme.services/v2/claim/acr_advanced", wantEIDAS: identity.LevelHigh},
+		{cbCase: cbCase{name: "iss parameter present and right", issParam: true, query: nil}, wantLevel: acmHigh, wantEIDAS: identity.LevelHigh, wantNRN: true},
+		{cbCase: cbCase{name: "max_age satisfied", opts: LoginOptions{MaxAge: time.Minute, Prompt: "login"}}, wantLevel: acmHigh, wantEIDAS: identity.LevelHigh, wantNRN: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,8 +337,8 @@ func TestCallbackAccepts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rejected: %v", err)
 			}
-			if id.LevelName != tc.wantLevel || id.EIDAS != tc.wantEIDAS {
-				t.Errorf("level = %q/%q, want %q/%q", id.LevelName, id.EIDAS, tc.wantLevel, tc.wantEIDAS)
+			if id.LevelName != tc.wantLevel || id.Level != tc.wantEIDAS {
+				t.Errorf("level = %q/%q, want %q/%q", id.LevelName, id.Level, tc.wantLevel, tc.wantEIDAS)
 			}
 			if got := !id.NRN.IsZero(); got != tc.wantNRN {
 				t.Fatalf("has NRN = %v, want %v", got, tc.wantNRN)
@@ -357,7 +358,7 @@ func TestCallbackAccepts(t *testing.T) {
 
 // runCaseWithIss is runCase, adding the right iss parameter when the case
 // announces RFC 9207 support.
-func runCaseWithIss(t *testing.T, tc cbCase) (*Identity, error) {
+func runCaseWithIss(t *testing.T, tc cbCase) (*Login, error) {
 	if !tc.issParam {
 		return runCase(t, tc)
 	}

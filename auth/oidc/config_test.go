@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/internal/config"
 	"go.yaml.in/yaml/v3"
 )
@@ -102,9 +103,9 @@ func TestProfilesOrdered(t *testing.T) {
 		}
 	}
 	acm, _ := BuiltinProfile("acmidm")
-	for v, want := range map[string]EIDAS{
-		"csamselfreg": EIDASNone, "csampassword": EIDASLow, "csamtotp": EIDASSubstantial, "csamsms": EIDASSubstantial,
-		"eidassubstantial": EIDASSubstantial, "eid": EIDASHigh, "itsme": EIDASHigh, "eidashigh": EIDASHigh,
+	for v, want := range map[string]identity.Level{
+		"csamselfreg": identity.LevelNone, "csampassword": identity.LevelLow, "csamtotp": identity.LevelSubstantial, "csamsms": identity.LevelSubstantial,
+		"eidassubstantial": identity.LevelSubstantial, "eid": identity.LevelHigh, "itsme": identity.LevelHigh, "eidashigh": identity.LevelHigh,
 	} {
 		i := acm.reached("urn:be:vlaanderen:authmech:"+v, nil)
 		if i < 0 || acm.Levels[i].EIDAS != want {

@@ -100,7 +100,7 @@ func newDevRP(t *testing.T, idp *devidp.Server, profile devidp.Profile, ourProfi
 
 // login plays the whole login in a cookie-jar browser: RP /login → dev IdP
 // picker (answered with choice) → RP /auth/callback.
-func (d *devRP) login(t *testing.T, c *http.Client, opts LoginOptions, choice devidp.Choice) (*Identity, error) {
+func (d *devRP) login(t *testing.T, c *http.Client, opts LoginOptions, choice devidp.Choice) (*Login, error) {
 	t.Helper()
 	d.mu.Lock()
 	d.opts = opts

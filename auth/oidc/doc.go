@@ -11,7 +11,7 @@
 // not usable yet.
 //
 // The gateway calls [Provider.AuthRequest] to start a login and
-// [Provider.Callback] on the redirect URL. Callback returns an [*Identity] or
+// [Provider.Callback] on the redirect URL. Callback returns an [*Login] or
 // a [*CallbackError] whose Kind says which page to show. The national
 // number never appears in logs, errors, URLs or flow-store keys.
 package oidc

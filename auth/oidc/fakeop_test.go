@@ -317,7 +317,7 @@ func (b *browser) start(t testing.TB, p *Provider, opts LoginOptions) string {
 	return u
 }
 
-func (b *browser) callback(p *Provider, query url.Values) (*Identity, error) {
+func (b *browser) callback(p *Provider, query url.Values) (*Login, error) {
 	req := httptest.NewRequest(http.MethodGet, "https://rp.test/auth/callback?"+query.Encode(), nil)
 	for _, c := range b.cookies {
 		req.AddCookie(c)

@@ -3,6 +3,8 @@ package oidc
 import (
 	"fmt"
 	"slices"
+
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // ClaimSource says where a claim is read from.
@@ -35,29 +37,6 @@ const (
 	PrivateKeyJWT     ClientAuth = "private_key_jwt"
 )
 
-// EIDAS is an eIDAS level of assurance, ordered "" < low < substantial < high.
-type EIDAS string
-
-// eIDAS levels.
-const (
-	EIDASNone        EIDAS = ""
-	EIDASLow         EIDAS = "low"
-	EIDASSubstantial EIDAS = "substantial"
-	EIDASHigh        EIDAS = "high"
-)
-
-func (e EIDAS) rank() int {
-	switch e {
-	case EIDASLow:
-		return 1
-	case EIDASSubstantial:
-		return 2
-	case EIDASHigh:
-		return 3
-	}
-	return 0
-}
-
 // Level is one row of a provider's ordered level table.
 type Level struct {
 	// Name is the value sent in acr_values and found in acr/amr.
@@ -66,7 +45,7 @@ type Level struct {
 	// "citizen:" variants).
 	Aliases []string
 	// EIDAS is the eIDAS level of assurance this level counts as.
-	EIDAS EIDAS
+	EIDAS identity.Level
 	// NoNRN marks levels that never yield a national-number identity (FAS
 	// Level100, ACM csamselfreg: self-registered accounts). An NRN claim is
 	// ignored at such a level.
@@ -109,24 +88,24 @@ type Profile struct {
 var (
 	fasLevels = []Level{
 		{Name: "urn:be:fedict:iam:fas:Level100", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level100"}, NoNRN: true},
-		{Name: "urn:be:fedict:iam:fas:Level200", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level200"}, EIDAS: EIDASLow},
-		{Name: "urn:be:fedict:iam:fas:Level300", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level300"}, EIDAS: EIDASLow},
-		{Name: "urn:be:fedict:iam:fas:Level350", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level350"}, EIDAS: EIDASLow},
-		{Name: "urn:be:fedict:iam:fas:Level400", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level400"}, EIDAS: EIDASSubstantial},
-		{Name: "urn:be:fedict:iam:fas:Level450", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level450"}, EIDAS: EIDASHigh},
-		{Name: "urn:be:fedict:iam:fas:Level500", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level500"}, EIDAS: EIDASHigh},
+		{Name: "urn:be:fedict:iam:fas:Level200", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level200"}, EIDAS: identity.LevelLow},
+		{Name: "urn:be:fedict:iam:fas:Level300", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level300"}, EIDAS: identity.LevelLow},
+		{Name: "urn:be:fedict:iam:fas:Level350", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level350"}, EIDAS: identity.LevelLow},
+		{Name: "urn:be:fedict:iam:fas:Level400", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level400"}, EIDAS: identity.LevelSubstantial},
+		{Name: "urn:be:fedict:iam:fas:Level450", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level450"}, EIDAS: identity.LevelHigh},
+		{Name: "urn:be:fedict:iam:fas:Level500", Aliases: []string{"urn:be:fedict:iam:fas:citizen:Level500"}, EIDAS: identity.LevelHigh},
 	}
 	itsmeLevels = []Level{
-		{Name: "http://itsme.services/v2/claim/acr_basic", EIDAS: EIDASSubstantial},
-		{Name: "http://itsme.services/v2/claim/acr_advanced", EIDAS: EIDASHigh},
+		{Name: "http://itsme.services/v2/claim/acr_basic", EIDAS: identity.LevelSubstantial},
+		{Name: "http://itsme.services/v2/claim/acr_advanced", EIDAS: identity.LevelHigh},
 	}
 	acmLevels = []Level{
 		{Name: "urn:be:vlaanderen:authmech:csamselfreg", NoNRN: true},
-		{Name: "urn:be:vlaanderen:authmech:csampassword", EIDAS: EIDASLow},
+		{Name: "urn:be:vlaanderen:authmech:csampassword", EIDAS: identity.LevelLow},
 		{Name: "urn:be:vlaanderen:authmech:eidassubstantial", Aliases: []string{
-			"urn:be:vlaanderen:authmech:csamtotp", "urn:be:vlaanderen:authmech:csamsms"}, EIDAS: EIDASSubstantial},
+			"urn:be:vlaanderen:authmech:csamtotp", "urn:be:vlaanderen:authmech:csamsms"}, EIDAS: identity.LevelSubstantial},
 		{Name: "urn:be:vlaanderen:authmech:eidashigh", Aliases: []string{
-			"urn:be:vlaanderen:authmech:eid", "urn:be:vlaanderen:authmech:itsme"}, EIDAS: EIDASHigh},
+			"urn:be:vlaanderen:authmech:eid", "urn:be:vlaanderen:authmech:itsme"}, EIDAS: identity.LevelHigh},
 	}
 )
 
@@ -194,9 +173,9 @@ func (p *Profile) MinRank(min string) (int, error) {
 	if i := p.levelIndex(min); i >= 0 {
 		return i + 1, nil
 	}
-	if e := EIDAS(min); e.rank() > 0 {
+	if e, err := identity.ParseLevel(min); err == nil {
 		for i, l := range p.Levels {
-			if l.EIDAS.rank() >= e.rank() {
+			if l.EIDAS >= e {
 				return i + 1, nil
 			}
 		}
@@ -257,7 +236,7 @@ func (p *Profile) validate() []error {
 		if l.Name == "" {
 			errs = append(errs, fmt.Errorf("levels[%d]: name is required", i))
 		}
-		if r := l.EIDAS.rank(); r < prev {
+		if r := int(l.EIDAS); r < prev {
 			errs = append(errs, fmt.Errorf("levels[%d]: eIDAS level %q is lower than a weaker row's", i, l.EIDAS))
 		} else {
 			prev = r

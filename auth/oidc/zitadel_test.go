@@ -28,7 +28,7 @@ type rpServer struct {
 
 	mu        sync.Mutex
 	lastQuery url.Values
-	lastID    *Identity
+	lastID    *Login
 	lastErr   error
 	opts      LoginOptions
 	logouts   []*LogoutClaims
@@ -93,7 +93,7 @@ func (rp *rpServer) browserClient(t *testing.T) *http.Client {
 	return c
 }
 
-func (rp *rpServer) result() (url.Values, *Identity, error) {
+func (rp *rpServer) result() (url.Values, *Login, error) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
 	return rp.lastQuery, rp.lastID, rp.lastErr

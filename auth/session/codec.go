@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -14,19 +15,24 @@ import (
 //	format (1 byte = 1)
 //	uvarint generation
 //	varint  CreatedAt, LastSeen, AuthTime, AbsoluteExpiry (unix ms, 0 = zero time)
-//	uvarint Level
+//	uvarint Level (the eIDAS level, identity.Level)
 //	string  NRNRef, NRN digits, AccountID, Provider, Issuer, Subject, SID, ACR
 //	uvarint len(AMR), then each AMR string
+//	string  Name (format 2; format 1 records, written before the display
+//	        name was kept, end after AMR and are still read)
 //
 // where a string is a uvarint length followed by its bytes. IdleExpiry is
 // derived from LastSeen, and IDToken is sealed in a record of its own.
-const recordFormat = 1
+const (
+	recordFormat   = 2
+	recordFormatV1 = 1
+)
 
 var errDecode = errors.New("session: malformed record")
 
 func encodeRecord(s *Session, gen uint64) []byte {
 	n := 1 + 6*binary.MaxVarintLen64 + len(s.AMR)*binary.MaxVarintLen16
-	for _, v := range [...]string{s.NRNRef, s.NRN.Digits(), s.AccountID, s.Provider, s.Issuer, s.Subject, s.SID, s.ACR} {
+	for _, v := range [...]string{s.NRNRef, s.NRN.Digits(), s.AccountID, s.Provider, s.Issuer, s.Subject, s.SID, s.ACR, s.Name} {
 		n += binary.MaxVarintLen16 + len(v)
 	}
 	for _, a := range s.AMR {
@@ -46,7 +52,7 @@ func encodeRecord(s *Session, gen uint64) []byte {
 	for _, a := range s.AMR {
 		b = appendString(b, a)
 	}
-	return b
+	return appendString(b, s.Name)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -117,7 +123,7 @@ func (d *decoder) str() string {
 // decodeRecord is the inverse of encodeRecord. It never panics and refuses
 // anything encodeRecord would not have produced for a valid session.
 func decodeRecord(b []byte) (*Session, uint64, error) {
-	if len(b) == 0 || b[0] != recordFormat {
+	if len(b) == 0 || (b[0] != recordFormat && b[0] != recordFormatV1) {
 		return nil, 0, errDecode
 	}
 	d := &decoder{b: b[1:]}
@@ -127,7 +133,7 @@ func decodeRecord(b []byte) (*Session, uint64, error) {
 	s.LastSeen = fromMilli(d.varint())
 	s.AuthTime = fromMilli(d.varint())
 	s.AbsoluteExpiry = fromMilli(d.varint())
-	s.Level = int(d.uvarint(1 << 16))
+	s.Level = identity.Level(d.uvarint(uint64(identity.LevelHigh)))
 	s.NRNRef = d.str()
 	digits := d.str()
 	s.AccountID = d.str()
@@ -141,6 +147,9 @@ func decodeRecord(b []byte) (*Session, uint64, error) {
 		for range n {
 			s.AMR = append(s.AMR, d.str())
 		}
+	}
+	if b[0] == recordFormat {
+		s.Name = d.str()
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return nil, 0, errDecode

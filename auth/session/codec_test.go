@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -34,7 +35,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		{"empty optional strings", func(s *Session) { s.SID, s.ACR, s.AccountID, s.Provider, s.AMR = "", "", "", "", nil }},
 		{"max amr", func(s *Session) { s.AMR = make([]string, maxAMR); fill(s.AMR, "urn:x") }},
 		{"unicode", func(s *Session) { s.AccountID = "gebruiker-é-ü-ß"; s.Subject = "sub\x00with-nul" }},
-		{"high level", func(s *Session) { s.Level = 1 << 16 }},
+		{"no level", func(s *Session) { s.Level = identity.LevelNone }},
+		{"no display name", func(s *Session) { s.Name = "" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := storedSession(t)
@@ -54,6 +56,27 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordReadsFormat1: records written before the display name was kept
+// (format 1: no Name after AMR) still load, with an empty name.
+func TestRecordReadsFormat1(t *testing.T) {
+	s := storedSession(t)
+	v2 := encodeRecord(s, 5)
+	name := appendString(nil, s.Name)
+	if !bytes.HasSuffix(v2, name) {
+		t.Fatal("format 2 record does not end with the name")
+	}
+	v1 := append([]byte{recordFormatV1}, v2[1:len(v2)-len(name)]...)
+	got, gen, err := decodeRecord(v1)
+	if err != nil || gen != 5 {
+		t.Fatalf("decode format 1 = %v, %d", err, gen)
+	}
+	want := *s
+	want.Name = ""
+	if d := cmp.Diff(&want, got, cmp.Comparer(func(a, b nrn.Number) bool { return a.Equal(b) })); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
 func TestRecordRejectsMalformed(t *testing.T) {
 	good := encodeRecord(storedSession(t), 3)
 	bad := func(f func([]byte) []byte) []byte { return f(append([]byte(nil), good...)) }
@@ -69,7 +92,8 @@ func TestRecordRejectsMalformed(t *testing.T) {
 		b    []byte
 	}{
 		{"empty", nil},
-		{"wrong format", bad(func(b []byte) []byte { b[0] = 2; return b })},
+		{"wrong format", bad(func(b []byte) []byte { b[0] = 3; return b })},
+		{"level beyond high", encodeRecord(func() *Session { s := storedSession(t); s.Level = identity.LevelHigh + 1; return s }(), 1)},
 		{"truncated", good[:len(good)-1]},
 		{"trailing byte", append(append([]byte(nil), good...), 0)},
 		{"only the format", good[:1]},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
 )
@@ -19,13 +20,16 @@ func ExampleNewMemory() {
 	}
 	person := nrn.NewGenerator(7).Next() // a synthetic number
 	id, err := st.Create(ctx, &session.Session{
-		NRNRef:   person.Ref([]byte("reference-key-from-the-config...")),
-		NRN:      person,
-		Provider: "fas",
-		Issuer:   "https://idp.iamfas.belgium.be/fas/oauth2",
-		Subject:  "b3f2...",
-		SID:      "sid-42",
-		AMR:      []string{"urn:be:fedict:iam:fas:Level500"},
+		NRNRef: person.Ref([]byte("reference-key-from-the-config...")),
+		Identity: identity.Identity{ // as auth/oidc produced it
+			NRN:      person,
+			Provider: "fas",
+			Issuer:   "https://idp.iamfas.belgium.be/fas/oauth2",
+			Subject:  "b3f2...",
+			SID:      "sid-42",
+			AMR:      []string{"urn:be:fedict:iam:fas:Level500"},
+			Level:    identity.LevelHigh,
+		},
 	})
 	if err != nil {
 		panic(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -34,17 +35,20 @@ func testSession(t testing.TB, i int) *Session {
 	t.Helper()
 	n := nrn.NewGenerator(uint64(i) + 1).Next()
 	return &Session{
+		Identity: identity.Identity{
+			NRN:      n,
+			Provider: "fas",
+			Issuer:   "https://idp.iamfas.int.belgium.be/fas/oauth2",
+			Subject:  fmt.Sprintf("a3c1f0e2-7d44-4b0e-9d1f-%012d", i),
+			SID:      fmt.Sprintf("6d3b0f7e-1c2a-4e5f-8a9b-%012d", i),
+			Name:     "Jan Peeters",
+			ACR:      "0",
+			AMR:      []string{"urn:be:fedict:iam:fas:Level500"},
+			Level:    identity.LevelHigh,
+			AuthTime: time.Date(2026, 3, 2, 8, 59, 30, 0, time.UTC),
+		},
 		NRNRef:    n.Ref(refKey),
-		NRN:       n,
 		AccountID: fmt.Sprintf("acct-%06d", i),
-		Provider:  "fas",
-		Issuer:    "https://idp.iamfas.int.belgium.be/fas/oauth2",
-		Subject:   fmt.Sprintf("a3c1f0e2-7d44-4b0e-9d1f-%012d", i),
-		SID:       fmt.Sprintf("6d3b0f7e-1c2a-4e5f-8a9b-%012d", i),
-		ACR:       "0",
-		AMR:       []string{"urn:be:fedict:iam:fas:Level500"},
-		Level:     7,
-		AuthTime:  time.Date(2026, 3, 2, 8, 59, 30, 0, time.UTC),
 		IDToken:   "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
 	}
 }

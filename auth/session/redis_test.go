@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -222,18 +223,18 @@ func profileSessions(t testing.TB, n nrn.Number) []*Session {
 	tok := realisticIDToken(t, n)
 	at := time.Date(2026, 3, 2, 8, 59, 50, 0, time.UTC)
 	return []*Session{
-		{NRNRef: ref, NRN: n, AccountID: "burger-0001234567", Provider: "fas",
+		{NRNRef: ref, AccountID: "burger-0001234567", IDToken: tok, Identity: identity.Identity{NRN: n, Provider: "fas",
 			Issuer: "http://idp.iamfas.int.belgium.be:80/fas/oauth2", Subject: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
 			SID: "Ux1X4tWbKk3NQ2yFvD1fM0aR9sE7cH5g", ACR: "0", AMR: []string{"urn:be:fedict:iam:fas:Level500"},
-			Level: 7, AuthTime: at, IDToken: tok},
-		{NRNRef: ref, NRN: n, AccountID: "burger-0001234567", Provider: "itsme",
+			Name: "Jan Peeters", Level: identity.LevelHigh, AuthTime: at}},
+		{NRNRef: ref, AccountID: "burger-0001234567", IDToken: tok, Identity: identity.Identity{NRN: n, Provider: "itsme",
 			Issuer: "https://idp.prd.itsme.services/v2", Subject: "7y4ne1ca3hq1ue0k6ux0xmxnpi0p5fh3a8zk",
 			SID: "5c0a4c7e-8b1d-4f6e-9a2b-3c4d5e6f7a8b", ACR: "http://itsme.services/v2/claim/acr_advanced",
-			AMR: []string{"http://itsme.services/v2/claim/amr_mobile"}, Level: 2, AuthTime: at, IDToken: tok},
-		{NRNRef: ref, NRN: n, AccountID: "burger-0001234567", Provider: "acmidm",
+			AMR: []string{"http://itsme.services/v2/claim/amr_mobile"}, Level: identity.LevelHigh, AuthTime: at}},
+		{NRNRef: ref, AccountID: "burger-0001234567", IDToken: tok, Identity: identity.Identity{NRN: n, Provider: "acmidm",
 			Issuer: "https://authenticatie.vlaanderen.be/op", Subject: "2c7c6f0e-4b2a-4d61-9e5b-0f3a1d8c7b64",
 			SID: "b1f0c4d2-8e7a-4c3b-9d6e-5f4a3b2c1d0e", ACR: "urn:be:vlaanderen:authmech:eidassubstantial",
-			AMR: []string{"urn:be:vlaanderen:authmech:itsme", "mfa"}, Level: 2, AuthTime: at, IDToken: tok},
+			AMR: []string{"urn:be:vlaanderen:authmech:itsme", "mfa"}, Level: identity.LevelSubstantial, AuthTime: at}},
 	}
 }
 

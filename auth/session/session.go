@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -32,30 +33,18 @@ var (
 // normalises AbsoluteExpiry on Create; times come back in UTC, truncated to
 // the millisecond.
 type Session struct {
+	// Identity is what the login proved, kept unchanged (auth/identity).
+	// Issuer and Subject are required. Its NRN is stored only inside the
+	// sealed record; it never appears in a key, a log or an error. Its
+	// AuthTime is when the user authenticated at the provider (auth_time,
+	// or the callback time when the provider does not send it).
+	identity.Identity
 	// NRNRef is the keyed reference of the national number, made with
 	// nrn.Number.Ref; RevokePerson finds sessions by it. Empty only for a
 	// login without a national number.
 	NRNRef string
-	// NRN is the national number itself. It is stored only inside the
-	// sealed record; it never appears in a key, a log or an error.
-	NRN nrn.Number
 	// AccountID is the legacy application's account id, if linked.
 	AccountID string
-	// Provider is the name of the provider profile used to log in.
-	Provider string
-	// Issuer and Subject are the ID token's iss and sub. Both required.
-	Issuer  string
-	Subject string
-	// SID is the ID token's sid (OIDC Front/Back-Channel Logout), if any.
-	SID string
-	// ACR and AMR are the ID token's acr and amr as received.
-	ACR string
-	AMR []string
-	// Level is the rank of the level reached in the provider's level table.
-	Level int
-	// AuthTime is when the user authenticated at the provider (auth_time,
-	// or the callback time when the provider does not send it).
-	AuthTime time.Time
 	// CreatedAt is when the session was created (set by the store).
 	CreatedAt time.Time
 	// LastSeen is the last time the store recorded activity (set by the
@@ -201,6 +190,7 @@ func validate(s *Session) error {
 	field("AccountID", s.AccountID, false)
 	field("SID", s.SID, false)
 	field("ACR", s.ACR, false)
+	field("Name", s.Name, false)
 	if s.NRNRef != "" && !nrn.IsRef(s.NRNRef) {
 		errs = append(errs, errors.New("NRNRef is not a reference made by nrn.Number.Ref"))
 	}
@@ -215,8 +205,8 @@ func validate(s *Session) error {
 	if len(s.IDToken) > maxIDToken {
 		errs = append(errs, fmt.Errorf("IDToken is longer than %d bytes", maxIDToken))
 	}
-	if s.Level < 0 || s.Level > 1<<16 {
-		errs = append(errs, errors.New("Level is out of range"))
+	if !s.Level.Valid() {
+		errs = append(errs, errors.New("Level is not an eIDAS level"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))

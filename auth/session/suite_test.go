@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -181,7 +182,7 @@ func runStoreSuite(t *testing.T, h harness) {
 			{"empty amr entry", func(s *Session) { s.AMR = []string{""} }},
 			{"long amr entry", func(s *Session) { s.AMR = []string{long} }},
 			{"huge id token", func(s *Session) { s.IDToken = strings.Repeat("a", maxIDToken+1) }},
-			{"negative level", func(s *Session) { s.Level = -1 }},
+			{"level beyond high", func(s *Session) { s.Level = identity.LevelHigh + 1 }},
 			{"absolute expiry passed", func(s *Session) { s.AbsoluteExpiry = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

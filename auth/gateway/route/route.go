@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // Class is the protection a route gets.
@@ -55,43 +57,6 @@ func (c Class) rank() int {
 		return 8
 	}
 	return 0
-}
-
-// Level is an authentication assurance level (eIDAS-like), ordered.
-type Level int
-
-// The levels a route can require.
-const (
-	LevelNone Level = iota
-	LevelLow
-	LevelSubstantial
-	LevelHigh
-)
-
-// ParseLevel reads "low", "substantial" or "high".
-func ParseLevel(s string) (Level, error) {
-	switch strings.ToLower(s) {
-	case "low":
-		return LevelLow, nil
-	case "substantial":
-		return LevelSubstantial, nil
-	case "high":
-		return LevelHigh, nil
-	}
-	return LevelNone, fmt.Errorf("route: unknown level %q (want low, substantial or high)", s)
-}
-
-// String returns the level's name.
-func (l Level) String() string {
-	switch l {
-	case LevelLow:
-		return "low"
-	case LevelSubstantial:
-		return "substantial"
-	case LevelHigh:
-		return "high"
-	}
-	return "none"
 }
 
 // Rule is one route rule of an app.
@@ -170,7 +135,7 @@ func (a *App) Validate() error {
 		errs = append(errs, fmt.Errorf("default: unknown class %q", a.Default))
 	}
 	if a.MinLevel != "" {
-		if _, err := ParseLevel(a.MinLevel); err != nil {
+		if _, err := identity.ParseLevel(a.MinLevel); err != nil {
 			errs = append(errs, fmt.Errorf("min_level: %w", err))
 		}
 	}
@@ -188,7 +153,7 @@ func (a *App) Validate() error {
 			}
 		}
 		if r.Class == StepUp {
-			if _, err := ParseLevel(r.MinLevel); err != nil {
+			if _, err := identity.ParseLevel(r.MinLevel); err != nil {
 				errs = append(errs, fmt.Errorf("%smin_level: %w", k, err))
 			}
 			if r.MaxAuthAge < 0 {
@@ -206,9 +171,9 @@ type Decision struct {
 	App        int    // index of the app in the table's configuration
 	AppName    string // the app's name
 	Class      Class
-	MinLevel   Level         // minimum level (protected and step_up)
-	MaxAuthAge time.Duration // step_up: 0 means no limit
-	Path       Path          // the normalised path
+	MinLevel   identity.Level // minimum level (protected and step_up)
+	MaxAuthAge time.Duration  // step_up: 0 means no limit
+	Path       Path           // the normalised path
 }
 
 // ErrNoApp is returned by Match when no app serves the host and path.
@@ -218,7 +183,7 @@ type rule struct {
 	methods  []string
 	pattern  []string
 	class    Class
-	level    Level
+	level    identity.Level
 	maxAge   time.Duration
 	original string
 }
@@ -228,7 +193,7 @@ type app struct {
 	hosts    []string // exact lower-case names, or ".suffix" for "*.suffix"
 	prefix   string   // lower-case match form, "" for root
 	def      Class
-	minLevel Level
+	minLevel identity.Level
 	rules    []rule
 	// normalize: forward ambiguous paths in canonical form (else refuse).
 	normalize bool
@@ -256,12 +221,12 @@ func New(apps []App) (*Table, error) {
 	}
 	t := &Table{}
 	for _, a := range apps {
-		c := app{name: a.Name, def: a.Default, minLevel: LevelLow, normalize: a.PathPolicy == PathNormalize}
+		c := app{name: a.Name, def: a.Default, minLevel: identity.LevelLow, normalize: a.PathPolicy == PathNormalize}
 		if c.def == "" {
 			c.def = Protected
 		}
 		if a.MinLevel != "" {
-			c.minLevel, _ = ParseLevel(a.MinLevel)
+			c.minLevel, _ = identity.ParseLevel(a.MinLevel)
 		}
 		for _, h := range a.Hosts {
 			h = strings.ToLower(strings.TrimSuffix(h, "."))
@@ -275,7 +240,7 @@ func New(apps []App) (*Table, error) {
 			pat, _ := compilePattern(r.Path)
 			cr := rule{methods: r.Methods, pattern: pat, class: r.Class, maxAge: r.MaxAuthAge, original: r.Path}
 			if r.Class == StepUp {
-				cr.level, _ = ParseLevel(r.MinLevel)
+				cr.level, _ = identity.ParseLevel(r.MinLevel)
 				cr.level = max(cr.level, c.minLevel)
 			}
 			c.rules = append(c.rules, cr)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/overstap/overstap/auth/identity"
 )
 
 func testTable(t *testing.T) *Table {
@@ -38,18 +40,18 @@ func TestMatchClasses(t *testing.T) {
 		host, method, path string
 		app                string
 		class              Class
-		level              Level
+		level              identity.Level
 		age                time.Duration
 	}{
-		{"eloket.gemeente.be", "GET", "/", "eloket", Protected, LevelLow, 0},
+		{"eloket.gemeente.be", "GET", "/", "eloket", Protected, identity.LevelLow, 0},
 		{"ELOKET.gemeente.be:443", "GET", "/static/a.css", "eloket", Public, 0, 0},
 		{"eloket.gemeente.be", "GET", "/static", "eloket", Public, 0, 0},
 		{"eloket.gemeente.be", "POST", "/login", "eloket", Blocked, 0, 0},
-		{"eloket.gemeente.be", "GET", "/bank", "eloket", StepUp, LevelSubstantial, 10 * time.Minute},
-		{"eloket.gemeente.be", "POST", "/bank", "eloket", StepUp, LevelHigh, time.Minute},
-		{"eloket.gemeente.be", "GET", "/family/add", "eloket", FamilyLink, LevelLow, 0},
+		{"eloket.gemeente.be", "GET", "/bank", "eloket", StepUp, identity.LevelSubstantial, 10 * time.Minute},
+		{"eloket.gemeente.be", "POST", "/bank", "eloket", StepUp, identity.LevelHigh, time.Minute},
+		{"eloket.gemeente.be", "GET", "/family/add", "eloket", FamilyLink, identity.LevelLow, 0},
 		{"eloket.gemeente.be", "GET", "/users/42/password", "eloket", Blocked, 0, 0},
-		{"eloket.gemeente.be", "GET", "/users/42/profile", "eloket", Protected, LevelLow, 0},
+		{"eloket.gemeente.be", "GET", "/users/42/profile", "eloket", Protected, identity.LevelLow, 0},
 		{"x.example.be", "GET", "/app/x", "other", Public, 0, 0},
 		{"x.example.be", "GET", "/app", "other", Public, 0, 0},
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/session"
 )
 
@@ -323,10 +322,7 @@ func (c *CachedSessions) Load(ctx context.Context, id string) (*gateway.Session,
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	s := &gateway.Session{
-		NRNRef: x.NRNRef, NRN: x.NRN, AccountID: x.AccountID, Provider: x.Provider, Issuer: x.Issuer,
-		Subject: x.Subject, SID: x.SID, ACR: x.ACR, AMR: x.AMR, Level: route.Level(x.Level), AuthTime: x.AuthTime,
-	}
+	s := fromStore(x)
 	until := now.Add(c.cfg.TTL)
 	for _, t := range []time.Time{x.IdleExpiry, x.AbsoluteExpiry} {
 		if !t.IsZero() && t.Before(until) {

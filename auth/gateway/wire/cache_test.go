@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -65,9 +65,9 @@ func (e *cacheEnv) create(t *testing.T, sid string) (string, *gateway.Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway.Session{NRN: n, NRNRef: n.Ref([]byte("cache-test-reference-key-32bytes")), AccountID: fmt.Sprint(e.seq), Provider: "p",
-		Issuer: "https://idp.test", Subject: fmt.Sprintf("sub-%d", e.seq), SID: sid, AMR: []string{"pwd"},
-		Level: route.LevelSubstantial, AuthTime: e.clk.Now()}
+	g := &gateway.Session{NRNRef: n.Ref([]byte("cache-test-reference-key-32bytes")), AccountID: fmt.Sprint(e.seq),
+		Identity: identity.Identity{NRN: n, Provider: "p", Issuer: "https://idp.test", Subject: fmt.Sprintf("sub-%d", e.seq), SID: sid,
+			AMR: []string{"pwd"}, Level: identity.LevelSubstantial, AuthTime: e.clk.Now()}}
 	id, err := Sessions{S: e.store}.Create(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)

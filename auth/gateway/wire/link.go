@@ -34,7 +34,7 @@ func (a Linked) Resolve(ctx context.Context, l *gateway.Login) (string, error) {
 	if l.NRN.IsZero() {
 		return "", fmt.Errorf("%w: login without national number", gateway.ErrNoAccount)
 	}
-	res, err := lk.Resolve(ctx, link.Identity{NRN: l.NRN, Issuer: l.Issuer, Subject: l.Subject})
+	res, err := lk.Resolve(ctx, &l.Identity)
 	if err != nil {
 		return "", err // a store is down: the gateway answers with a retry page
 	}

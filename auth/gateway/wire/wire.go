@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 )
@@ -35,7 +35,7 @@ func (p Provider) BrowserOrigins() []string { return p.P.BrowserOrigins() }
 // AuthRequest starts a login.
 func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
 	opts := oidc.LoginOptions{ReturnTo: req.ReturnTo, MaxAge: req.MaxAge, Prompt: req.Prompt, UILocales: req.UILocales}
-	if req.MinLevel > route.LevelNone {
+	if req.MinLevel > identity.LevelNone {
 		opts.MinLevel = req.MinLevel.String()
 	}
 	return p.P.AuthRequest(w, r, opts)
@@ -61,11 +61,7 @@ func (p Provider) Callback(w http.ResponseWriter, r *http.Request) (*gateway.Log
 		}
 		return nil, &gateway.LoginError{Kind: kind, Err: err}
 	}
-	lvl, _ := route.ParseLevel(string(id.EIDAS)) // "" → LevelNone
-	return &gateway.Login{
-		Provider: id.Provider, Issuer: id.Issuer, Subject: id.Subject, SID: id.SID, NRN: id.NRN,
-		ACR: id.ACR, AMR: id.AMR, Level: lvl, AuthTime: id.AuthTime, IDToken: id.IDToken, ReturnTo: id.ReturnTo,
-	}, nil
+	return &gateway.Login{Identity: id.Identity, IDToken: id.IDToken, ReturnTo: id.ReturnTo}, nil
 }
 
 // LogoutURL builds the RP-initiated logout URL.
@@ -86,9 +82,8 @@ func (p Provider) ValidateLogoutToken(ctx context.Context, raw string) (*gateway
 	return &gateway.LogoutToken{Issuer: c.Issuer, Subject: c.Subject, SID: c.SID}, nil
 }
 
-// Sessions adapts a session.Store. The gateway stores the eIDAS level
-// (1 low, 2 substantial, 3 high) in session.Session.Level, so levels of
-// different providers compare.
+// Sessions adapts a session.Store. Both sides keep the login's
+// identity.Identity unchanged; only the store's bookkeeping differs.
 type Sessions struct{ S session.Store }
 
 var _ gateway.Sessions = Sessions{}
@@ -102,11 +97,7 @@ func mapErr(err error) error {
 
 // Create stores a new session.
 func (s Sessions) Create(ctx context.Context, g *gateway.Session) (string, error) {
-	return s.S.Create(ctx, &session.Session{
-		NRNRef: g.NRNRef, NRN: g.NRN, AccountID: g.AccountID, Provider: g.Provider, Issuer: g.Issuer,
-		Subject: g.Subject, SID: g.SID, ACR: g.ACR, AMR: g.AMR, Level: int(g.Level), AuthTime: g.AuthTime,
-		IDToken: g.IDToken,
-	})
+	return s.S.Create(ctx, &session.Session{Identity: g.Identity, NRNRef: g.NRNRef, AccountID: g.AccountID, IDToken: g.IDToken})
 }
 
 // Load reads a session.
@@ -115,10 +106,12 @@ func (s Sessions) Load(ctx context.Context, id string) (*gateway.Session, error)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return &gateway.Session{
-		NRNRef: x.NRNRef, NRN: x.NRN, AccountID: x.AccountID, Provider: x.Provider, Issuer: x.Issuer,
-		Subject: x.Subject, SID: x.SID, ACR: x.ACR, AMR: x.AMR, Level: route.Level(x.Level), AuthTime: x.AuthTime,
-	}, nil
+	return fromStore(x), nil
+}
+
+// fromStore is the gateway's view of a stored session (no ID token).
+func fromStore(x *session.Session) *gateway.Session {
+	return &gateway.Session{Identity: x.Identity, NRNRef: x.NRNRef, AccountID: x.AccountID}
 }
 
 // IDToken returns the session's ID token.

@@ -31,6 +31,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/gateway/wire"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -153,8 +154,8 @@ func run(redisURL string, d time.Duration, connList string) error {
 	}
 	defer stopGW()
 	n, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 901)
-	id, err := store.Create(ctx, &session.Session{NRN: n, NRNRef: n.Ref(refKey), AccountID: n.Digits(), Provider: "bench",
-		Issuer: "https://idp.example", Subject: "bench-sub", Level: int(route.LevelHigh), AuthTime: time.Now()})
+	id, err := store.Create(ctx, &session.Session{NRNRef: n.Ref(refKey), AccountID: n.Digits(), Identity: identity.Identity{
+		NRN: n, Provider: "bench", Issuer: "https://idp.example", Subject: "bench-sub", Level: identity.LevelHigh, AuthTime: time.Now()}})
 	if err != nil {
 		return err
 	}
