@@ -293,7 +293,7 @@ func TestGatewayCredentialAndForwardAuth(t *testing.T) {
 // or judged on the canonical path the app gets (normalize, app other).
 func TestGatewayCredentialPathVariants(t *testing.T) {
 	f := newGateway(t)
-	parent := f.login(t, devidp.PersonaParentA, route.LevelHigh)
+	parent := f.login(t, devidp.PersonaParentA, identity.LevelHigh)
 	variants := []string{"/family;x=1/minor/password", "/family./minor/password", "/family%20/minor/password",
 		"/family..;/minor/password", "/family;jsessionid=0/minor/password", "/x/..;/family/minor/password",
 		"/family/minor;x/password", "/family/minor/password;x", "/family/minor./password", "//family/minor/password",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/demo"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -167,8 +168,8 @@ func TestDifferentialAppServers(t *testing.T) {
 			f := newFixtureDeps(t, nil, func(c *gateway.Config) { c.Apps = apps }, func(d *gateway.Deps) {
 				d.Hooks = map[route.Class]gateway.Hook{route.FamilyLink: hook, route.FamilyData: hook, route.Credential: hook, route.LegacyLogin: hook}
 			})
-			id, err := f.store.Create(context.Background(), &session.Session{NRN: f.n, NRNRef: f.n.Ref([]byte(strings.Repeat("k", 32))), AccountID: "acc-42", Provider: "stub",
-				Issuer: "https://idp.example", Subject: "s1", Level: int(route.LevelHigh), AuthTime: time.Now()})
+			id, err := f.store.Create(context.Background(), &session.Session{NRNRef: f.n.Ref([]byte(strings.Repeat("k", 32))), AccountID: "acc-42",
+				Identity: identity.Identity{NRN: f.n, Provider: "stub", Issuer: "https://idp.example", Subject: "s1", Level: identity.LevelHigh, AuthTime: time.Now()}})
 			if err != nil {
 				t.Fatal(err)
 			}
