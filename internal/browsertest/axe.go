@@ -135,3 +135,13 @@ func AxeAll(t testing.TB, base string, paths []string) (pages, passes int) {
 	}
 	return pages, passes
 }
+
+// AxeClean runs axe-core on the page loaded now and fails the test (without
+// stopping it) for every violation, naming state: a flow test calls it at
+// each page a citizen sees.
+func (b *Browser) AxeClean(state string) {
+	b.t.Helper()
+	for _, v := range b.Axe().Violations {
+		b.t.Errorf("axe-core: %s: %s", state, v)
+	}
+}

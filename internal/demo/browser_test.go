@@ -58,6 +58,7 @@ func TestBrowserMigration(t *testing.T) {
 		t.Fatal("the old login reached the e-loket")
 	}
 	b.Screenshot("explanation")
+	b.AxeClean("refusal (nl)")
 	b.Do(
 		chromedp.Click("main form button"),
 		chromedp.WaitVisible(`input[name="persona"][value="`+p.Key+`"]`),

@@ -70,6 +70,7 @@ func TestBrowserFamily(t *testing.T) {
 			t.Fatal("the add reached the e-loket before the step-up")
 		}
 		parent.Screenshot("family-stepup")
+		parent.AxeClean("step-up")
 		parent.Do(chromedp.Click(`form[action="/.overstap/stepup"] button`))
 		idpLogin(parent, devidp.PersonaParentA, "500")
 		parent.Do(chromedp.WaitVisible("#lid"))
@@ -88,6 +89,7 @@ func TestBrowserFamily(t *testing.T) {
 		if h1 := parent.Text("main h1"); h1 != "Not allowed" {
 			t.Fatalf("password change page: %q", h1)
 		}
+		parent.AxeClean("credential refused")
 		if n := d.AppSaw("POST", "/family/"+minorID+"/password"); n != 0 {
 			t.Fatalf("the e-loket saw %d password changes", n)
 		}
@@ -99,6 +101,7 @@ func TestBrowserFamily(t *testing.T) {
 			t.Fatalf("invitation for %q", got)
 		}
 		parent.Screenshot("family-invitation")
+		parent.AxeClean("family invitation")
 		if d.AppSaw("POST", "/family/add") != 1 {
 			t.Fatal("the stranger's add reached the e-loket")
 		}
@@ -127,6 +130,7 @@ func TestBrowserFamily(t *testing.T) {
 			t.Fatalf("requester shown as %q", got)
 		}
 		member.Screenshot("family-approve")
+		member.AxeClean("family consent")
 		member.Do(chromedp.Click("#family-approve"), chromedp.WaitVisible("#family-done"))
 		addInBrowser(parent, d, stranger.NRN.Format())
 		parent.Do(chromedp.WaitVisible(`#leden a[href="/family/` + strangerID + `"]`))
@@ -137,10 +141,12 @@ func TestBrowserFamily(t *testing.T) {
 	})
 	t.Run("member revokes, next family-data request blocked", func(t *testing.T) {
 		member.Do(chromedp.Navigate(d.GatewayURL+"/.overstap/family/"), chromedp.WaitVisible("#family-member-grants .revoke"))
+		member.AxeClean("family grants")
 		if got := member.Text("#family-member-grants .grant"); !strings.HasPrefix(got, parentA.NRN.Mask()) {
 			t.Fatalf("grant listed as %q", got)
 		}
 		member.Do(chromedp.Click("#family-member-grants .revoke"), chromedp.WaitVisible("#family-done"))
+		member.AxeClean("family revoked")
 		before := d.AppSaw("GET", "/family/"+strangerID)
 		parent.Do(chromedp.Navigate(d.GatewayURL+"/family/"+strangerID), chromedp.WaitVisible("main.error h1"))
 		if h1 := parent.Text("main h1"); h1 != "No access to this person" {
