@@ -18,7 +18,7 @@ have /usr/sbin/nginx || need+=(nginx)
 have /usr/bin/chromium || need+=(chromium)
 have openssl || need+=(openssl)
 # App servers of the gateway's differential path test (auth/gateway).
-have /usr/share/tomcat10/bin/bootstrap.jar || need+=(tomcat10)
+[[ -f /usr/share/tomcat10/bin/bootstrap.jar ]] || need+=(tomcat10) # a jar: not executable, so not `have`
 have javac || need+=(default-jdk-headless)
 compgen -G '/usr/sbin/php-fpm*' >/dev/null || need+=(php-fpm)
 have gcc || need+=(gcc libc6-dev) # cgo SQLite of the Hydra build (scripts/hydra.sh)
