@@ -3,8 +3,10 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,10 +53,12 @@ type Config struct {
 	Apps []AppConfig `yaml:"apps"`
 	// Assertion holds the signing keys of the assertion profile.
 	Assertion upstream.SignerConfig `yaml:"assertion"`
-	// MetricsListen serves /metrics, /healthz and /readyz (default
-	// 127.0.0.1:9090; "" disables).
+	// MetricsListen serves /metrics, /healthz and /readyz, e.g.
+	// 127.0.0.1:9090 (configs/gateway.yaml, the container image). Empty:
+	// off (serve warns). No port is bound unless written here.
 	MetricsListen string `yaml:"metrics_listen"`
-	// AdminListen serves the admin API (default 127.0.0.1:9091; "" disables).
+	// AdminListen serves the admin API, e.g. 127.0.0.1:9091; needs
+	// admin_token. Empty: off.
 	AdminListen string `yaml:"admin_listen"`
 	// AdminToken is the bearer token of the admin API (at least 32 bytes).
 	AdminToken config.Secret `yaml:"admin_token"`
@@ -140,6 +144,11 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && c.DevInsecureCookies)) || (u.Path != "" && u.Path != "/") {
 		errs = append(errs, errors.New("public_url: must be the gateway's https origin, e.g. https://eloket.gemeente.be (http only with dev_insecure_cookies)"))
 	}
+	for _, l := range []struct{ key, addr string }{{"listen", c.Listen}, {"metrics_listen", c.MetricsListen}, {"admin_listen", c.AdminListen}} {
+		if err := checkListen(l.addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.key, err))
+		}
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("tls_cert_file: set both tls_cert_file and tls_key_file, or neither"))
 	}
@@ -205,6 +214,26 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("limits.max_body_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkListen checks a listen address ("" is allowed: default or off)
+// without binding it: host:port, the host an IP address or a name, the
+// port a number up to 65535.
+func checkListen(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:8080)", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return fmt.Errorf("%q: port must be a number from 1 to 65535", addr)
+	}
+	if host != "" && strings.ContainsAny(host, " /\\?#@") {
+		return fmt.Errorf("%q: host must be an IP address or a host name", addr)
+	}
+	return nil
 }
 
 // parsePrefixes parses CIDR prefixes (or single addresses) once.

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/logging"
 )
 
 // Prefix is the path prefix of the gateway's own endpoints.
@@ -648,9 +647,7 @@ func noReturn(here string) bool {
 // errorPage renders an error page (HTML for browsers, JSON otherwise) and
 // logs the cause with a reference shown to the citizen.
 func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, kind string, cause error) {
-	var ref [6]byte
-	_, _ = rand.Read(ref[:])
-	refs := hex.EncodeToString(ref[:])
+	refs := logging.NewRef() // letters only: the masker never touches it
 	if cause != nil || status >= 500 {
 		msg := ""
 		if cause != nil {

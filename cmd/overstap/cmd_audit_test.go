@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -115,7 +117,7 @@ func TestAuditVerifyErrors(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"no config flag", []string{"audit", "verify"}, []string{"--config is required"}},
+		{"no config flag", []string{"audit", "verify"}, []string{"--config or --state is required"}},
 		{"config file missing", []string{"audit", "verify", "--config", filepath.Join(dir, "nope.yaml")}, []string{"no such file"}},
 		{"bad config lists every problem", []string{"audit", "verify", "--config", writeConfig(t, "nrn_ref_key: insecure-literal:x\nstate: {driver: oracle}\nextra: 1\n")},
 			[]string{"3 problems", "nrn_ref_key: must be at least 32 bytes", `state.driver: unknown driver "oracle"`, "extra: unknown key"}},
@@ -170,5 +172,115 @@ func TestAuditVerifyEmptyDatabase(t *testing.T) {
 	var n int
 	if err := pg.DB.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("verify created %d tables in the fresh schema (%v)", n, err)
+	}
+}
+
+// TestAuditStateFlag: verify and export need no configuration file, only
+// --state (a SQLite path or a PostgreSQL DSN).
+func TestAuditStateFlag(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "state.db")
+	es := seedAudit(t, state.Config{Path: dbPath}, 3)
+	out, _, err := runCmd("audit", "verify", "--state", dbPath)
+	if want := fmt.Sprintf("audit chain ok: 3 entries\nhead: 3 %s\n", es[2].Hash); err != nil || out != want {
+		t.Fatalf("verify --state sqlite: %q %v, want %q", out, err, want)
+	}
+	pg := testsvc.Postgres(t)
+	seedAudit(t, state.Config{Driver: "postgres", DSN: pg.DSN}, 2)
+	out, _, err = runCmd("audit", "verify", "--state", pg.DSN)
+	if err != nil || !strings.HasPrefix(out, "audit chain ok: 2 entries\n") {
+		t.Fatalf("verify --state postgres: %q %v", out, err)
+	}
+	if _, _, err := runCmd("audit", "verify", "--state", dbPath, "--config", "x.yaml"); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both flags: %v", err)
+	}
+	if _, _, err := runCmd("audit", "verify", "--state", "postgres://u@127.0.0.1:5432/x?sslmode=disable&password=p"); err == nil || !strings.Contains(err.Error(), "--state: dsn") {
+		t.Fatalf("password in --state: %v", err)
+	}
+}
+
+// seedAuditAt writes entries at given times, one with details.
+func seedAuditAt(t *testing.T, cfg state.Config, times []time.Time) {
+	t.Helper()
+	st, err := state.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i, at := range times {
+		p, _ := nrn.Synthetic(time.Date(1990, 3, 4, 0, 0, 0, 0, time.UTC), false, 900+i)
+		if _, err := st.Append(context.Background(), state.Event{Time: at, Type: "legacy_login.refused", Target: p.Ref([]byte(testRefKey)),
+			App: "eloket", Outcome: "denied", Details: map[string]string{"form": "dotted", "ip": "127.0.0.1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAuditExport: the period's entries as JSON lines and CSV, references
+// only, and an export of a tampered log stops at the break with exit 1.
+func TestAuditExport(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "state.db")
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, time.UTC) }
+	seedAuditAt(t, state.Config{Path: dbPath}, []time.Time{day(1), day(2), day(3), day(4)})
+
+	out, errOut, err := runCmd("audit", "export", "--state", dbPath, "--since", "2026-03-02", "--until", "2026-03-04")
+	if err != nil {
+		t.Fatalf("export: %v %s", err, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want entries 2 and 3, got %d lines:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["seq"].(float64) != float64(i+2) || rec["type"] != "legacy_login.refused" || !strings.HasPrefix(rec["target"].(string), "nrnref1:") ||
+			rec["details"].(map[string]any)["form"] != "dotted" || rec["hash"] == "" {
+			t.Errorf("line %d: %s", i, l)
+		}
+	}
+	if !strings.Contains(errOut, "2 entries exported; chain ok: 4 entries") {
+		t.Errorf("summary: %q", errOut)
+	}
+
+	out, _, err = runCmd("audit", "export", "--state", dbPath, "--format", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "seq,time,type,actor,target,app,outcome,details,prev_hash,hash" ||
+		rows[1][7] != "form=dotted;ip=127.0.0.1" || rows[4][0] != "4" {
+		t.Fatalf("csv: %v %q", err, out)
+	}
+	for _, r := range rows[1:] {
+		for _, v := range r {
+			if nrn.Contains(v) {
+				t.Fatalf("national number in export: %q", r)
+			}
+		}
+	}
+
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE audit_log SET app = 'other' WHERE seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err = runCmd("audit", "export", "--state", dbPath)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("export of a tampered log: %v", err)
+	}
+	if n := strings.Count(out, "\n"); n != 2 || !strings.Contains(errOut, "chain BROKEN at entry 3: modified") {
+		t.Fatalf("tampered export: %d lines, stderr %q", n, errOut)
+	}
+
+	for _, bad := range [][]string{{"--format", "xml"}, {"--since", "yesterday"}, {"--since", "2026-03-04", "--until", "2026-03-01"}} {
+		if _, _, err := runCmd(append([]string{"audit", "export", "--state", dbPath}, bad...)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }

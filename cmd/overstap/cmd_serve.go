@@ -2,32 +2,47 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/overstap/overstap/auth/ratelimit"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/internal/server"
+	"github.com/overstap/overstap/migrate/hash"
 )
 
 func newServeCmd(s stdio) *cobra.Command {
 	var cfgPath string
+	var check bool
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the gateway in front of the legacy apps (reverse proxy and forward-auth)",
 		Long: `Runs the gateway: OpenID Connect login through the configured providers,
 route policy, identity propagation to the legacy apps, step-up, logout,
 back-channel logout; /metrics, /healthz, /readyz and the admin API on their own
-listeners. See docs/gateway.md and configs/gateway.yaml.`,
+listeners. See docs/gateway.md and configs/gateway.yaml.
+
+With --check it only checks the configuration, without side effects: the
+file (every key, secret and key file), the sections serve needs, the listen
+addresses, the TLS key pair, the hash and rate-limit settings. It opens no
+database, binds no port and calls no provider; exit status 0 when the file
+would start, 1 with every problem otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if check {
+				return checkServe(s, cfgPath)
+			}
 			return runServe(cmd.Context(), s, cfgPath)
 		},
 	}
 	c.Flags().StringVar(&cfgPath, "config", "", "YAML configuration file (required)")
+	c.Flags().BoolVar(&check, "check", false, "check the configuration without side effects and exit (0 ok, 1 problems)")
 	_ = c.MarkFlagRequired("config")
 	return c
 }
@@ -41,8 +56,13 @@ func runServe(ctx context.Context, s stdio, path string) error {
 	if err != nil {
 		return err
 	}
-	for _, sec := range insecureSecrets(cfg) {
-		log.Warn("serve: secret given as insecure-literal: use ${ENV_VAR} or file:/path in production", slog.String("key", sec))
+	// Everything checkable without side effects is checked before any
+	// database is opened or migrated and before any port is bound.
+	if err := serveProblems(cfg); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	for _, w := range serveWarnings(cfg) {
+		log.Warn("serve: "+w.msg, slog.String("key", w.key))
 	}
 	srv, err := server.Build(ctx, cfg, server.Options{Logger: log, Extensions: extensions()})
 	if err != nil {
@@ -80,6 +100,66 @@ func runServe(ctx context.Context, s stdio, path string) error {
 // extensions are the optional parts serve adds (family protections).
 func extensions() []server.Extension { return nil }
 
+// checkServe is `serve --check`: load, then serveProblems, and say so.
+func checkServe(s stdio, path string) error {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return err
+	}
+	if err := serveProblems(cfg); err != nil {
+		return fmt.Errorf("serve --check: %s: %w", path, err)
+	}
+	for _, w := range serveWarnings(cfg) {
+		fmt.Fprintf(s.out, "warning: %s: %s\n", w.key, w.msg)
+	}
+	_, err = fmt.Fprintf(s.out, "configuration ok: %s\n", path)
+	return err
+}
+
+// serveProblems checks, without side effects, what the loader's per-section
+// validation cannot: the sections serve needs, the TLS key pair, and the
+// settings only their constructors check. Every problem is reported, each
+// with its key.
+func serveProblems(cfg fileConfig) error {
+	if cfg.Gateway == nil {
+		return errors.New("gateway: the gateway section is required to serve (apps, public_url, listen; see configs/gateway.yaml and docs/gateway.md)")
+	}
+	var errs []error
+	if len(cfg.Providers) == 0 {
+		errs = append(errs, errors.New("providers: at least one OpenID provider is required to serve"))
+	}
+	g := cfg.Gateway
+	if g.TLSCertFile != "" && g.TLSKeyFile != "" {
+		if _, err := tls.LoadX509KeyPair(g.TLSCertFile, g.TLSKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("gateway.tls_cert_file: %w", err))
+		}
+	}
+	if _, err := hash.New(cfg.Hash); err != nil {
+		errs = append(errs, fmt.Errorf("hash: %w", err))
+	}
+	if cfg.LoginStarts != (ratelimit.Rule{}) {
+		if err := (ratelimit.Config{IP: cfg.LoginStarts}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("login_starts: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// warning is something serve starts with but an operator should know.
+type warning struct{ key, msg string }
+
+// serveWarnings lists the insecure literals and the listeners left off.
+func serveWarnings(cfg fileConfig) []warning {
+	var out []warning
+	for _, k := range insecureSecrets(cfg) {
+		out = append(out, warning{k, "secret given as insecure-literal: use ${ENV_VAR} or file:/path in production"})
+	}
+	if cfg.Gateway != nil && cfg.Gateway.MetricsListen == "" {
+		out = append(out, warning{"gateway.metrics_listen", "not set: no /metrics, /healthz or /readyz (e.g. metrics_listen: 127.0.0.1:9090)"})
+	}
+	return out
+}
+
 // insecureSecrets lists the keys whose secret is an insecure-literal.
 func insecureSecrets(cfg fileConfig) []string {
 	var out []string
@@ -89,8 +169,10 @@ func insecureSecrets(cfg fileConfig) []string {
 		}
 	}
 	check("nrn_ref_key", cfg.NRNRefKey)
-	check("gateway.nrn_ref_key", cfg.Gateway.NRNRefKey)
-	check("gateway.admin_token", cfg.Gateway.AdminToken)
+	if cfg.Gateway != nil {
+		check("gateway.nrn_ref_key", cfg.Gateway.NRNRefKey)
+		check("gateway.admin_token", cfg.Gateway.AdminToken)
+	}
 	for i, k := range cfg.Sessions.Keys {
 		check(fmt.Sprintf("sessions.keys[%d]", i), k)
 	}

@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +91,16 @@ gateway:
 	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", mport))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	// The container image's HEALTHCHECK: the binary asks itself.
+	if out, _, err := runCmd("healthcheck", "--addr", fmt.Sprintf("127.0.0.1:%d", mport)); err != nil || !strings.Contains(out, `{"status":"ok"}`) {
+		t.Fatalf("healthcheck: %q %v", out, err)
+	}
+	if out, _, err := runCmd("healthcheck", "--config", path); err != nil || !strings.Contains(out, "/healthz") {
+		t.Fatalf("healthcheck --config: %q %v", out, err)
+	}
+	if _, _, err := runCmd("healthcheck", "--addr", fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t))); err == nil {
+		t.Fatal("healthcheck of a closed port succeeded")
 	}
 	// Upstream down: 502 page.
 	resp, err = c.Get(base + "/static/x.css")
@@ -170,5 +183,104 @@ func TestServeExampleConfig(t *testing.T) {
 	}
 	if cfg.Gateway == nil || len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 8 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
 		t.Fatalf("decoded %+v", cfg.Gateway.Apps)
+	}
+}
+
+// TestServeSmallestFile: the "smallest useful file" of
+// docs/configuration.md (nrn_ref_key and state only) used to panic in
+// insecureSecrets; serve and serve --check now say the gateway section is
+// missing, and nothing was created.
+func TestServeSmallestFile(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "state.db")
+	cfg := writeConfig(t, "nrn_ref_key: "+testRefKey+"\nstate:\n  path: "+dbPath+"\n")
+	for _, args := range [][]string{{"serve", "--config", cfg}, {"serve", "--check", "--config", cfg}} {
+		_, _, err := runCmd(args...)
+		if err == nil || !strings.Contains(err.Error(), "gateway: the gateway section is required to serve") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the state database was created: %v", err)
+	}
+}
+
+// TestServeCheck: --check validates without side effects (no database
+// file, no port bound) and reports every problem with its key path, the
+// listen addresses included, before any migration.
+func TestServeCheck(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "state.db")
+	good := fmt.Sprintf(`
+nrn_ref_key: %s
+state: {path: %s}
+providers:
+  - {name: fas, profile: fas, issuer: "https://127.0.0.1:1/fas", client_id: c, client_secret: "insecure-literal:s", redirect_url: "https://127.0.0.1:8443/.overstap/callback/fas"}
+gateway:
+  listen: %s
+  public_url: https://127.0.0.1:8443
+  apps: [{name: eloket, upstream: "http://127.0.0.1:1"}]
+`, testRefKey, dbPath, "%s")
+	port := testsvc.FreePort(t)
+	out, _, err := runCmd("serve", "--check", "--config", writeConfig(t, fmt.Sprintf(good, fmt.Sprintf("127.0.0.1:%d", port))))
+	if err != nil || !strings.Contains(out, "configuration ok") || !strings.Contains(out, "warning: providers[0].client_secret") ||
+		!strings.Contains(out, "warning: gateway.metrics_listen") {
+		t.Fatalf("good config: %q %v", out, err)
+	}
+	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("--check created the state database: %v", err)
+	}
+	// The port was not bound: it is still free.
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatalf("--check left the port bound: %v", err)
+	}
+	l.Close()
+
+	bad := strings.Replace(fmt.Sprintf(good, "127.0.0.1:80800"), "public_url:", "metrics_listen: localhost\n  tls_cert_file: /nonexistent/cert.pem\n  tls_key_file: /nonexistent/key.pem\n  public_url:", 1)
+	for _, args := range [][]string{{"serve", "--check", "--config"}, {"serve", "--config"}} {
+		_, _, err := runCmd(append(args, writeConfig(t, bad))...)
+		if err == nil {
+			t.Fatalf("%v: bad config accepted", args)
+		}
+		for _, want := range []string{"gateway.listen: \"127.0.0.1:80800\": port", "(line 8)", "gateway.metrics_listen: \"localhost\" is not host:port"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: missing %q in:\n%v", args, want, err)
+			}
+		}
+		if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%v: state database created before the listen check", args)
+		}
+	}
+	tlsBad := strings.Replace(fmt.Sprintf(good, "127.0.0.1:8443"), "public_url:", "tls_cert_file: /nonexistent/cert.pem\n  tls_key_file: /nonexistent/key.pem\n  public_url:", 1)
+	if _, _, err := runCmd("serve", "--check", "--config", writeConfig(t, tlsBad)); err == nil || !strings.Contains(err.Error(), "gateway.tls_cert_file") {
+		t.Fatalf("missing TLS files: %v", err)
+	}
+}
+
+// TestVersion: `overstap version` and `overstap --version` print the same
+// version, commit and build date; -ldflags -X stamps them (make build).
+func TestVersion(t *testing.T) {
+	a, _, err := runCmd("version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := runCmd("--version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || !strings.HasPrefix(a, "overstap ") || !strings.Contains(a, "\ncommit: ") || !strings.Contains(a, "\nbuilt: ") {
+		t.Fatalf("version %q, --version %q", a, b)
+	}
+	if testing.Short() {
+		return
+	}
+	bin := filepath.Join(t.TempDir(), "overstap")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123abc -X main.buildDate=2026-12-06T00:00:00Z", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if want := "overstap v9.8.7\ncommit: 0123abc\nbuilt: 2026-12-06T00:00:00Z\ngo: " + runtime.Version() + "\n"; err != nil || string(out) != want {
+		t.Fatalf("stamped binary: %q %v, want %q", out, err, want)
 	}
 }

@@ -19,7 +19,10 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Move citizens off national-number logins onto federated login",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `overstap version` prints.
+		Version: readBuildInfo().Version,
 	}
+	root.SetVersionTemplate(readBuildInfo().String())
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -33,5 +36,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAuditCmd(s))
 	root.AddCommand(newStoreCmd(s))
 	root.AddCommand(newServeCmd(s))
+	root.AddCommand(newHealthcheckCmd(s))
 	return root
 }
