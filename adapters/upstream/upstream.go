@@ -72,7 +72,9 @@ type Config struct {
 	AssertionLifetime time.Duration `yaml:"assertion_lifetime"`
 	// AssertionNRN adds the national number (claim "nrn") to the JWT.
 	AssertionNRN bool `yaml:"assertion_nrn"`
-	// StripHeaders are further header names to delete from every request.
+	// StripHeaders are further header names to delete from every request,
+	// on top of the built-in identity-header families (IdentityHeaders); a
+	// final "*" makes a prefix ("X-Legacy-*").
 	StripHeaders []string `yaml:"strip_headers"`
 }
 
@@ -95,6 +97,9 @@ func (c *Config) Validate() error {
 	check("headers.level", c.Headers.Level)
 	check("assertion_header", c.AssertionHeader)
 	for i, h := range c.StripHeaders {
+		if p, ok := strings.CutSuffix(h, "*"); ok && p != "" {
+			h = p
+		}
 		check(fmt.Sprintf("strip_headers[%d]", i), h)
 	}
 	if c.AssertionLifetime < 0 || c.AssertionLifetime > MaxLifetime {

@@ -51,12 +51,37 @@ var identityNames = []string{
 	"x_remote_user", "Remote-User", "REMOTE_USER", "remote-user", "X-Auth-Request-User",
 	"X-Auth-Request-Email", "x-auth-request-access-token", "X_AUTH_REQUEST_GROUPS",
 	"X-Forwarded-Email", "X-Forwarded-Groups", "X-Pomerium-Jwt-Assertion", "X-Custom-Id",
+	// The identity-header families of issue 15's attack: every one reached
+	// the app before.
+	"Remote-Email", "Remote-Groups", "Remote-Name", "Cf-Access-Authenticated-User-Email", "Cf-Access-Jwt-Assertion",
+	"X-Amzn-Oidc-Identity", "X-Amzn-Oidc-Data", "x-amzn-oidc-accesstoken", "X-Goog-Authenticated-User-Email",
+	"X-Goog-Authenticated-User-Id", "X-Goog-Iap-Jwt-Assertion", "Oidc-Claim-Sub", "OIDC_CLAIM_email", "OIDC_access_token",
+	"X-Forwarded-Client-Cert", "Ssl-Client-Cert", "SSL_CLIENT_S_DN", "X-Ssl-Client-Cert", "X-Authenticated-User",
+	"X-Authenticated-Userid", "X-Remote-User", "X-Remote-Email", "X-Pomerium-Claim-Email", "X-Ms-Client-Principal",
+	"X-MS-CLIENT-PRINCIPAL-NAME", "X-Ms-Token-Aad-Id-Token", "Shib-Identity-Provider", "Mellon-NameID",
+	"X-Authentik-Username", "X-Vouch-User", "X-Consumer-Username", "X-Userinfo", "X-Jwt-Assertion", "X-Webauth-User",
+	"X-Client-Cert", "X-Arr-ClientCert", "X-User-Id", "X-Forwarded-Tls-Client-Cert", "X-Legacy-Extra",
+}
+
+// TestIdentityHeadersList: every entry is lower case, unique, has a
+// source, and a prefix ends in '-'.
+func TestIdentityHeadersList(t *testing.T) {
+	seen := map[string]bool{}
+	for _, h := range IdentityHeaders {
+		if h.Name == "" || h.Name != strings.ToLower(h.Name) || strings.Contains(h.Name, "_") || h.Source == "" || seen[h.Name] {
+			t.Errorf("bad entry %+v", h)
+		}
+		seen[h.Name] = true
+	}
+	if len(builtinStrip)+len(stripPrefixes) != len(IdentityHeaders) {
+		t.Fatal("split lost entries")
+	}
 }
 
 func TestStripHeadersProfile(t *testing.T) {
 	p, err := New(Config{
 		Headers:      HeaderNames{Account: "X-Legacy-User", NRN: "X-Legacy-NRN", Name: "X-Legacy-Name", Level: "X-Legacy-Level"},
-		StripHeaders: []string{"X-Custom-Id"},
+		StripHeaders: []string{"X-Custom-Id", "X-Legacy-*"},
 	}, "eloket", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -234,6 +234,7 @@ func (g *Gateway) newProxy(target *url.URL, rewriteHost bool, prop *upstream.Pro
 			// and hop-by-hop headers the stdlib already removed. Every
 			// client-supplied identity header goes, then ours are set.
 			prop.Strip(pr.Out.Header)
+			stripOwnCookies(pr.Out.Header)
 			if idh, ok := pr.In.Context().Value(identityKey{}).(http.Header); ok {
 				for k, v := range idh {
 					pr.Out.Header[k] = v
@@ -308,6 +309,10 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 // /.overstap/, the JWKS, and every other request through the route policy
 // to an app.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headerBytes(r) > g.cfg.Limits.MaxHeaderBytes {
+		g.errorPage(w, r, http.StatusRequestHeaderFieldsTooLarge, "too_large", nil)
+		return
+	}
 	p, err := route.Normalize(r.URL.EscapedPath())
 	if err != nil || (r.URL.Host != "" && r.URL.Host != r.Host) {
 		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)

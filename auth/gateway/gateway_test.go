@@ -667,3 +667,58 @@ func TestPathPolicyNormalize(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnCookiesNeverReachApp: the session, CSRF and pre-auth cookies are
+// the gateway's bearer tokens; the app's cookies pass byte for byte, in
+// order, with duplicates and odd spellings.
+func TestOwnCookiesNeverReachApp(t *testing.T) {
+	var seen []string
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append([]string(nil), r.Header["Cookie"]...)
+	}), nil)
+	id := strings.TrimPrefix(f.cookie, "overstap_session=")
+	cases := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"mixed", []string{`a=1; overstap_session=` + id + `; b=2; a=3; __Host-overstap-login=x; Weird Name=v;  c="q"; overstap-login=y; e=`},
+			[]string{`a=1; b=2; a=3; Weird Name=v;  c="q"; e=`}},
+		{"own first", []string{`overstap_session=` + id + `;JSESSIONID=AbC.n1;PHPSESSID=x`}, []string{`JSESSIONID=AbC.n1;PHPSESSID=x`}},
+		{"two headers, one only ours", []string{`overstap_session=` + id, `overstap_csrf=z; lang=nl`}, []string{`lang=nl`}},
+		{"only ours", []string{`overstap_session=` + id + `; __Host-overstap-csrf=1; __Secure-overstap-x=2`}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			seen = nil
+			req, _ := http.NewRequest("GET", f.srv.URL+"/x", nil)
+			req.Header["Cookie"] = c.in
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if fmt.Sprintf("%q", seen) != fmt.Sprintf("%q", c.want) {
+				t.Fatalf("app got %q, want %q", seen, c.want)
+			}
+		})
+	}
+}
+
+// TestHeaderLimitAsConfigured: limits.max_header_bytes holds to the byte
+// in the handler, whatever server runs it (httptest's allows 1 MiB).
+func TestHeaderLimitAsConfigured(t *testing.T) {
+	f := newFixture(t, nil, func(c *gateway.Config) { c.Limits.MaxHeaderBytes = 8 << 10 })
+	for _, c := range []struct {
+		size int
+		want int
+	}{{6 << 10, 200}, {9 << 10, 431}, {512 << 10, 431}} {
+		resp, _ := f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie, "X-Big": strings.Repeat("a", c.size)}, nil)
+		if resp.StatusCode != c.want {
+			t.Errorf("%d bytes: %d, want %d", c.size, resp.StatusCode, c.want)
+		}
+	}
+}
