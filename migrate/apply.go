@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/migrate/hash"
 )
 
 // Errors of apply.
@@ -48,6 +50,10 @@ type ApplyResult struct {
 	Conflicts int64            `json:"conflicts"`
 	Skipped   int64            `json:"skipped"`
 	Actions   map[string]int64 `json:"actions"` // applied changes per action
+	// NeedAttention counts accounts left unchanged with a reason (too
+	// long, refused by the store, unclassifiable on an NRN account, over
+	// the cost budget); AttentionList lists them.
+	NeedAttention int64 `json:"need_attention"`
 }
 
 // startRun creates the run or loads it for a resume.
@@ -186,7 +192,7 @@ func (e *Engine) finishApply(ctx context.Context, run Run, resumed bool, runErr 
 		cp, cerr := e.db.LoadCheckpoint(fctx, run.ID)
 		if cerr == nil {
 			res.Seen = cp.Seen
-			res.Skipped = max(0, cp.Seen-res.Changed-res.Conflicts)
+			res.Skipped = max(0, cp.Seen-res.Changed-res.Conflicts-res.NeedAttention)
 		}
 		fr := Run{ID: run.ID, Status: status, Total: res.Seen, Changed: res.Changed, Conflicts: res.Conflicts, Skipped: res.Skipped}
 		if status == StatusDone {
@@ -214,6 +220,7 @@ func (e *Engine) applyResult(ctx context.Context, run string) (ApplyResult, erro
 	for action, byState := range counts {
 		res.Changed += byState[StateApplied] + byState[StateRolledBack]
 		res.Conflicts += byState[StateConflict]
+		res.NeedAttention += byState[StateAttention]
 		res.Actions[action] += byState[StateApplied] + byState[StateRolledBack]
 	}
 	if r, err := e.db.GetRun(ctx, run); err == nil {
@@ -227,11 +234,18 @@ type batchStats struct {
 	outcome   map[string][]string // state -> account IDs to settle
 	changed   int64
 	conflicts int64
+	// attention: planned entries whose swap the store refused for this
+	// account alone; settled as attention entries with the reason.
+	attention []Entry
+	// needAttention counts the batch's attention entries (refused up
+	// front and at the swap).
+	needAttention int64
 }
 
 func (s *batchStats) add(o batchStats) {
 	s.changed += o.changed
 	s.conflicts += o.conflicts
+	s.needAttention += o.needAttention
 }
 
 // batchProcessor applies one run's policy to batches of accounts; the
@@ -301,38 +315,72 @@ func createdMillis(ctx context.Context, cd CreationDates, accts []store.Account)
 	return out, nil
 }
 
-// decide classifies an account and returns the policy's action. The
-// derived check (expensive on slow schemes) runs only when it can change
-// the outcome.
-func (bp *batchProcessor) decide(ctx context.Context, a store.Account, created int64) (string, error) {
+// Reasons of attention entries (reports group by them; they never hold a
+// credential or a national number).
+const (
+	ReasonTooLong      = "credential longer than the store adapter accepts (64 KiB): left unchanged, change it by hand"
+	ReasonIDTooLong    = "account id longer than the store adapter accepts (64 KiB)"
+	ReasonUnknownRisk  = "unknown risk: account with a national number whose credential could not be classified (unsupported scheme, garbage, or over the cost caps): left unchanged"
+	ReasonUnverified   = "unknown risk: account with a national number whose NRN-derived check could not run (over the cost budget or unverifiable): left to upgrade-on-login"
+	ReasonCannotWrap   = "weak hash that cannot be wrapped (unsupported parameters): left unchanged"
+	reasonStorePrefix  = "the store refused the swap: "
+	maxReasonFromStore = 200
+)
+
+// refused says why a swap cannot be offered to the store at all (the
+// adapters' per-value bound, store.MaxValue): such an account is listed,
+// never sent, so one value cannot fail its whole batch.
+func refused(a store.Account, nv string) string {
+	switch {
+	case len(a.ID) > store.MaxValue:
+		return ReasonIDTooLong
+	case len(a.Credential) > store.MaxValue || len(nv) > store.MaxValue:
+		return ReasonTooLong
+	}
+	return ""
+}
+
+// decide classifies an account and returns the policy's action, or the
+// reason it needs an admin's attention. The derived check (expensive on
+// slow schemes) runs only when it can change the outcome.
+func (bp *batchProcessor) decide(ctx context.Context, a store.Account, created int64) (act, attention string, err error) {
 	c, err := bp.cl.classify(ctx, a)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	c.Created = created
 	if !bp.filter.match(c) {
-		return "", nil
+		return "", "", nil
 	}
-	act := bp.policy.Action(c)
-	if act != "" || !bp.derived || c.Flags&(FlagNRNColumn|FlagNRNUsername) == 0 || c.Flags&(FlagEmpty|FlagRevoked|FlagUnsupported) != 0 {
-		return act, nil
+	act = bp.policy.Action(c)
+	hasNRN := c.Flags&(FlagNRNColumn|FlagNRNUsername) != 0
+	if act != "" || !bp.derived || !hasNRN || c.Flags&(FlagEmpty|FlagRevoked) != 0 {
+		return act, "", nil
+	}
+	if c.Has(FlagUnsupported) {
+		// It may well be the citizen's national number under a scheme we
+		// cannot read: never counted as safe.
+		return "", ReasonUnknownRisk, nil
+	}
+	if c.Has(FlagDerived) {
+		return bp.policy.Action(c), "", nil
 	}
 	n, _ := accountNRN(a)
 	d, err := bp.e.hasher.IsDerived(ctx, a.Credential, a.SchemeHint, a.Salt, n)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		}
-		return "", nil // unverifiable: never guessed at
+		return "", ReasonUnverified, nil // unverifiable: never guessed at, listed
 	}
 	if d {
 		c.Flags |= FlagDerived
 	}
-	return bp.policy.Action(c), nil
+	return bp.policy.Action(c), "", nil
 }
 
 type prepared struct {
-	ok    bool // the account has an action
+	ok    bool // the account has an action (or an attention entry)
 	entry Entry
 	swap  store.Swap
 }
@@ -359,6 +407,7 @@ type preparedBatch struct {
 	st      batchStats // outcome so far: planned entries found applied
 	entries []Entry    // to journal as planned before the swap
 	swaps   []store.Swap
+	acts    []string // action of swaps[i]
 	drop    []string // planned entries of an earlier attempt that are void
 }
 
@@ -418,9 +467,16 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	preps := make([]prepared, len(todo))
 	if err := bp.e.parallel(ctx, len(todo), func(ctx context.Context, i int) error {
 		a := todo[i]
-		act, err := bp.decide(ctx, a, created[a.ID])
-		if err != nil || act == "" {
+		act, why, err := bp.decide(ctx, a, created[a.ID])
+		if err != nil {
 			return err
+		}
+		if why != "" {
+			preps[i] = prepared{ok: true, entry: attentionEntry(a.ID, ActionRevoke, why)}
+			return nil
+		}
+		if act == "" {
+			return nil
 		}
 		var nv string
 		switch act {
@@ -432,10 +488,17 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				bp.e.log.Warn("migrate: cannot wrap, skipped", "run", bp.run.ID, "account", safeID(a.ID), "err", err)
+				if errors.Is(err, hash.ErrNotWrappable) {
+					return nil // a slow scheme: rehashed on the next login, nothing to do
+				}
+				preps[i] = prepared{ok: true, entry: attentionEntry(a.ID, act, ReasonCannotWrap)}
 				return nil
 			}
 			nv = w
+		}
+		if why := refused(a, nv); why != "" {
+			preps[i] = prepared{ok: true, entry: attentionEntry(a.ID, act, why)}
+			return nil
 		}
 		sealed, err := sealer.seal(bp.run.ID, a.ID, a.Credential, a.CredentialNull)
 		if err != nil {
@@ -458,10 +521,17 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	}
 	entries := make([]Entry, 0, n)
 	swaps := make([]store.Swap, 0, n)
+	acts := make([]string, 0, n)
 	for _, p := range preps {
-		if p.ok {
+		switch {
+		case !p.ok:
+		case p.entry.State == StateAttention:
+			entries = append(entries, p.entry)
+			st.needAttention++
+		default:
 			entries = append(entries, p.entry)
 			swaps = append(swaps, p.swap)
+			acts = append(acts, p.entry.Action)
 		}
 	}
 	if len(stale) > 0 {
@@ -475,7 +545,7 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 			}
 		}
 	}
-	pb.st, pb.entries, pb.swaps = st, entries, swaps
+	pb.st, pb.entries, pb.swaps, pb.acts = st, entries, swaps, acts
 	return pb, nil
 }
 
@@ -500,10 +570,24 @@ func (bp *batchProcessor) swap(ctx context.Context, pb *preparedBatch) (batchSta
 			st.outcome[StateConflict] = append(st.outcome[StateConflict], id)
 			st.conflicts++
 		default:
-			return st, fmt.Errorf("store %s: swap %s: %w", bp.e.store.Name(), safeID(id), r)
+			// This account alone: listed with the store's reason, the run
+			// goes on.
+			st.attention = append(st.attention, attentionEntry(id, pb.acts[i], storeReason(r)))
+			st.needAttention++
 		}
 	}
 	return st, nil
+}
+
+// storeReason turns a per-swap store error into an attention reason:
+// adapter errors never hold a credential and mask national numbers; the
+// text is bounded.
+func storeReason(err error) string {
+	s := safeID(err.Error())
+	if len(s) > maxReasonFromStore {
+		s = s[:maxReasonFromStore] + "..."
+	}
+	return reasonStorePrefix + strings.ToValidUTF8(s, "?")
 }
 
 // swapParallel splits a batch's swaps into Config.SwapStreams

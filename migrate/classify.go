@@ -126,7 +126,19 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 		cl.Scheme, cl.Strength = "revoked", StrengthRevoked
 		return cl, nil
 	}
+	// The citizen's own national number in clear, in any written form, is
+	// NRN-derived whatever the scheme hint says: a mixed column of hashes
+	// and plaintext has no right hint, and no hash is written like a
+	// national number.
+	clearNRN := hasNRN && plaintextNRN(a.Credential, n)
 	info, err := c.hasher.Identify(a.Credential, a.SchemeHint, a.Salt)
+	if (err != nil || !info.Usable) && clearNRN {
+		// Not readable under the hint: plaintext by its content. Not
+		// FlagWeak: without a plaintext hint it cannot be wrapped.
+		cl.Flags |= FlagDerived
+		cl.Scheme, cl.Strength = "plaintext", StrengthNone
+		return cl, nil
+	}
 	if err != nil || !info.Usable {
 		cl.Flags |= FlagUnsupported
 		cl.Scheme, cl.Strength = "unsupported", StrengthNone
@@ -140,6 +152,8 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 		cl.Flags |= FlagWeak
 	}
 	switch {
+	case clearNRN:
+		cl.Flags |= FlagDerived
 	case !c.checkDerived || !hasNRN:
 		cl.Flags |= FlagDerivedUnchecked
 	default:
@@ -157,6 +171,13 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 		}
 	}
 	return cl, nil
+}
+
+// plaintextNRN reports whether a stored credential is the national number n
+// itself, written in any form (nrn.Shaped).
+func plaintextNRN(credential string, n nrn.Number) bool {
+	p, _ := nrn.Shaped(credential)
+	return !p.IsZero() && p.Equal(n)
 }
 
 // safeID returns an account ID fit for errors and logs: stores that key

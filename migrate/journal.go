@@ -33,6 +33,9 @@ const (
 	StateApplied    = "applied"
 	StateConflict   = "conflict"
 	StateRolledBack = "rolled-back"
+	// StateAttention: the account was left unchanged and needs an admin's
+	// attention; the entry's New holds the reason (never a credential).
+	StateAttention = "attention"
 )
 
 // Actions recorded in the journal.
@@ -83,8 +86,46 @@ type Entry struct {
 	Account string
 	Action  string
 	Sealed  string // old value sealed to the admin key
-	New     string // revoke marker, or "sha256:<hex>" of a new hash
+	New     string // revoke marker, "sha256:<hex>" of a new hash, or the reason of an attention entry
 	State   string
+}
+
+// Attention is one account a run left unchanged because it needs an
+// admin: its id and the reason (never a credential or a national number).
+type Attention struct {
+	Account string `json:"account"`
+	Reason  string `json:"reason"`
+}
+
+// attentionEntry records an account left alone with its reason.
+func attentionEntry(account, action, reason string) Entry {
+	return Entry{Account: account, Action: action, New: reason, State: StateAttention}
+}
+
+// AttentionList returns up to limit of a run's attention entries in account
+// order, and how many there are in all.
+func (m *DB) AttentionList(ctx context.Context, run string, limit int) ([]Attention, int64, error) {
+	var total int64
+	if err := m.db.QueryRowContext(ctx, m.q(`SELECT COUNT(*) FROM migrate_journal WHERE run_id = ? AND state = 'attention'`), run).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
+	}
+	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, new_value FROM migrate_journal WHERE run_id = ? AND state = 'attention' ORDER BY account_id LIMIT ?`), run, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
+	}
+	defer rows.Close()
+	var out []Attention
+	for rows.Next() {
+		var a Attention
+		if err := rows.Scan(&a.Account, &a.Reason); err != nil {
+			return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
+	}
+	return out, total, nil
 }
 
 // newRef is how the journal refers to a new credential: markers in clear
@@ -256,9 +297,10 @@ func (m *DB) writePlanned(ctx context.Context, run string, es []Entry, now time.
 	return m.journalStep(ctx, run, nil, es, nil, nil, now)
 }
 
-// plannedTx inserts planned entries. An existing planned entry is replaced
-// (a resumed batch re-seals the value it will now swap); a settled one is
-// never touched.
+// plannedTx inserts planned entries (and attention entries: State set).
+// An existing planned entry is replaced (a resumed batch re-seals the value
+// it will now swap, or a swap refused per account turns it into an
+// attention entry); a settled one is never touched.
 func (m *DB) plannedTx(ctx context.Context, tx *sql.Tx, run string, es []Entry, now time.Time) error {
 	for chunk := range chunks(es, 500) {
 		var b strings.Builder
@@ -269,9 +311,13 @@ func (m *DB) plannedTx(ctx context.Context, tx *sql.Tx, run string, es []Entry, 
 				b.WriteByte(',')
 			}
 			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, run, e.Account, e.Action, e.Sealed, e.New, StatePlanned, millis(now))
+			state := e.State
+			if state == "" {
+				state = StatePlanned
+			}
+			args = append(args, run, e.Account, e.Action, e.Sealed, e.New, state, millis(now))
 		}
-		b.WriteString(` ON CONFLICT (run_id, account_id) DO UPDATE SET action = excluded.action, old_sealed = excluded.old_sealed, new_value = excluded.new_value, updated_at = excluded.updated_at WHERE migrate_journal.state = 'planned'`)
+		b.WriteString(` ON CONFLICT (run_id, account_id) DO UPDATE SET action = excluded.action, old_sealed = excluded.old_sealed, new_value = excluded.new_value, state = excluded.state, updated_at = excluded.updated_at WHERE migrate_journal.state = 'planned'`)
 		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
 			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
@@ -492,12 +538,15 @@ func (m *DB) batchCounts(ctx context.Context, run string) (open, doneAccounts in
 
 // settleBatch settles a worker's batch and marks it done, in one
 // transaction.
-func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker string, outcome map[string][]string, now time.Time) error {
+func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker string, outcome map[string][]string, attention []Entry, now time.Time) error {
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%w: journal: %w", ErrState, err)
 	}
 	defer tx.Rollback()
+	if err := m.plannedTx(ctx, tx, run, attention, now); err != nil {
+		return err
+	}
 	for state, ids := range outcome {
 		for chunk := range chunks(ids, 500) {
 			args := make([]any, 0, len(chunk)+3)

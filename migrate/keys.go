@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,13 +196,59 @@ func readSmall(path string) ([]byte, error) {
 	return b, nil
 }
 
-// sealedValue is what gets sealed: the credential bound to its run and
-// account, so a sealed value copied onto another journal row is refused.
+// sealedValue is what box1 journals sealed: JSON, whose strings turn
+// invalid UTF-8 into U+FFFD. Only read now, for journals written before
+// box2; a box1 value that does not round-trip is refused at rollback.
 type sealedValue struct {
 	Run     string `json:"r"`
 	Account string `json:"a"`
 	Null    bool   `json:"n,omitempty"`
 	Value   string `json:"v"`
+}
+
+// box2 plaintext: the credential bound to its run and account, so a sealed
+// value copied onto another journal row is refused, as bytes, whatever
+// their encoding:
+//
+//	uvarint(len(run)) run uvarint(len(account)) account null(0|1) value
+func encodeSealed(run, account, value string, null bool) []byte {
+	b := make([]byte, 0, 2*binary.MaxVarintLen64+len(run)+len(account)+1+len(value))
+	b = binary.AppendUvarint(b, uint64(len(run)))
+	b = append(b, run...)
+	b = binary.AppendUvarint(b, uint64(len(account)))
+	b = append(b, account...)
+	if null {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return append(b, value...)
+}
+
+func decodeSealed(b []byte) (run, account, value string, null bool, ok bool) {
+	field := func() (string, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return "", false
+		}
+		f := string(b[k : k+int(n)])
+		b = b[k+int(n):]
+		return f, true
+	}
+	if run, ok = field(); !ok {
+		return
+	}
+	if account, ok = field(); !ok {
+		return
+	}
+	if len(b) < 1 || b[0] > 1 {
+		return "", "", "", false, false
+	}
+	null, value = b[0] == 1, string(b[1:])
+	if null && value != "" {
+		return "", "", "", false, false
+	}
+	return run, account, value, null, true
 }
 
 // sealer encrypts old credentials to the admin's public key with NaCl box
@@ -217,8 +264,13 @@ type sealer struct {
 	shared [32]byte
 }
 
-// sealedPrefix versions the sealed format: base64(epub || nonce || box).
-const sealedPrefix = "box1:"
+// Sealed formats: prefix + base64(epub || nonce || box). box2 seals the
+// binary plaintext (encodeSealed); box1, the JSON one (sealedValue), is
+// still opened.
+const (
+	sealedPrefix   = "box2:"
+	sealedPrefixV1 = "box1:"
+)
 
 func newSealer(pub PublicKey) (*sealer, error) {
 	epub, epriv, err := box.GenerateKey(rand.Reader)
@@ -234,10 +286,7 @@ func newSealer(pub PublicKey) (*sealer, error) {
 
 // seal encrypts one old credential, bound to its run and account.
 func (s *sealer) seal(run, account, value string, null bool) (string, error) {
-	pt, err := json.Marshal(sealedValue{Run: run, Account: account, Null: null, Value: value})
-	if err != nil {
-		return "", fmt.Errorf("migrate: seal: %w", err)
-	}
+	pt := encodeSealed(run, account, value, null)
 	out := make([]byte, 0, 32+24+len(pt)+box.Overhead)
 	out = append(out, s.epub[:]...)
 	var nonce [24]byte
@@ -249,12 +298,27 @@ func (s *sealer) seal(run, account, value string, null bool) (string, error) {
 	return sealedPrefix + base64.StdEncoding.EncodeToString(out), nil
 }
 
+// ErrSealed is returned for a journal entry that cannot be opened although
+// the key is right: damaged, malformed, or belonging to another entry.
+var ErrSealed = errors.New("migrate: journal entry")
+
+// ErrForeignEntry is the ErrSealed of an entry that opens but was sealed for
+// another account or run (copied onto this row).
+var ErrForeignEntry = fmt.Errorf("%w (foreign)", ErrSealed)
+
 // open decrypts a sealed credential and checks it belongs to run/account.
+// A damaged entry is ErrSealed, not ErrKey: the key is checked separately
+// (verifyKey) and a right key must not be blamed for one bad entry.
 func (k *PrivateKey) open(run, account, sealed string) (value string, null bool, err error) {
+	v1 := false
 	rest, ok := strings.CutPrefix(sealed, sealedPrefix)
+	if !ok {
+		rest, ok = strings.CutPrefix(sealed, sealedPrefixV1)
+		v1 = ok
+	}
 	ct, derr := base64.StdEncoding.DecodeString(rest)
 	if !ok || derr != nil || len(ct) < 32+24+box.Overhead {
-		return "", false, fmt.Errorf("%w: journal entry %s: malformed sealed value", ErrKey, safeID(account))
+		return "", false, fmt.Errorf("%w %s: malformed sealed value", ErrSealed, safeID(account))
 	}
 	var epub [32]byte
 	var nonce [24]byte
@@ -262,14 +326,20 @@ func (k *PrivateKey) open(run, account, sealed string) (value string, null bool,
 	copy(nonce[:], ct[32:56])
 	pt, ok := box.Open(nil, ct[56:], &nonce, &epub, &k.priv)
 	if !ok {
-		return "", false, fmt.Errorf("%w: journal entry %s: cannot open with this key (wrong key?)", ErrKey, safeID(account))
+		return "", false, fmt.Errorf("%w %s: does not open with this key (damaged, or sealed to another key)", ErrSealed, safeID(account))
 	}
-	var v sealedValue
-	if err := json.Unmarshal(pt, &v); err != nil {
-		return "", false, fmt.Errorf("%w: journal entry %s: malformed plaintext", ErrKey, safeID(account))
+	var r, a string
+	if v1 {
+		var v sealedValue
+		if err := json.Unmarshal(pt, &v); err != nil {
+			return "", false, fmt.Errorf("%w %s: malformed plaintext", ErrSealed, safeID(account))
+		}
+		r, a, value, null = v.Run, v.Account, v.Value, v.Null
+	} else if r, a, value, null, ok = decodeSealed(pt); !ok {
+		return "", false, fmt.Errorf("%w %s: malformed plaintext", ErrSealed, safeID(account))
 	}
-	if v.Run != run || v.Account != account {
-		return "", false, fmt.Errorf("%w: journal entry %s: sealed value belongs to another entry", ErrKey, safeID(account))
+	if r != run || a != account {
+		return "", false, fmt.Errorf("%w %s: sealed value belongs to another entry", ErrForeignEntry, safeID(account))
 	}
-	return v.Value, v.Null, nil
+	return value, null, nil
 }

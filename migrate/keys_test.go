@@ -99,7 +99,7 @@ func TestSealOpen(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := c.key.open(c.run, c.acct, c.val); !errors.Is(err, ErrKey) {
+			if _, _, err := c.key.open(c.run, c.acct, c.val); !errors.Is(err, ErrSealed) || errors.Is(err, ErrKey) {
 				t.Errorf("open succeeded or wrong error: %v", err)
 			}
 		})

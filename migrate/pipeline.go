@@ -26,8 +26,9 @@ type applyPipe struct {
 	sum   batchStats
 
 	// settled-next: the outcome and checkpoint of the last swapped batch.
-	pendOutcome map[string][]string
-	pendCP      *Checkpoint
+	pendOutcome   map[string][]string
+	pendAttention []Entry
+	pendCP        *Checkpoint
 
 	// pages is the read-ahead: the store's pages in key order, read by a
 	// goroutine while earlier pages are prepared and swapped.
@@ -110,10 +111,10 @@ func (p *applyPipe) flush(ctx context.Context) error {
 	if p.pendCP == nil {
 		return nil
 	}
-	if err := p.e.db.journalStep(context.WithoutCancel(ctx), p.run.ID, nil, nil, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
+	if err := p.e.db.journalStep(context.WithoutCancel(ctx), p.run.ID, nil, p.pendAttention, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
 		return fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
 	}
-	p.pendOutcome, p.pendCP = nil, nil
+	p.pendOutcome, p.pendAttention, p.pendCP = nil, nil, nil
 	return nil
 }
 
@@ -131,10 +132,14 @@ func (p *applyPipe) next(ctx context.Context) (*preparedBatch, Checkpoint, error
 		return nil, p.cp, p.stopped(pg.err)
 	}
 	pb, next := pg.pb, pg.next
-	if err := p.e.db.journalStep(ctx, p.run.ID, pb.drop, pb.entries, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
+	entries := pb.entries
+	if len(p.pendAttention) > 0 {
+		entries = append(p.pendAttention[:len(p.pendAttention):len(p.pendAttention)], pb.entries...)
+	}
+	if err := p.e.db.journalStep(ctx, p.run.ID, pb.drop, entries, p.pendOutcome, p.pendCP, p.e.now()); err != nil {
 		return nil, p.cp, fmt.Errorf("%w (run %s): %w", ErrStopped, p.run.ID, err)
 	}
-	p.pendOutcome, p.pendCP = nil, nil
+	p.pendOutcome, p.pendAttention, p.pendCP = nil, nil, nil
 	cp := p.cp
 	cp.Batches++
 	cp.Seen += int64(pg.n)
@@ -177,11 +182,12 @@ func (p *applyPipe) loop(ctx context.Context) error {
 		// are settled together: the checkpoint must not pass it.
 		c := cp
 		if p.pendCP == nil {
-			p.pendOutcome = map[string][]string{}
+			p.pendOutcome, p.pendAttention = map[string][]string{}, nil
 		}
 		for state, ids := range r.st.outcome {
 			p.pendOutcome[state] = append(p.pendOutcome[state], ids...)
 		}
+		p.pendAttention = append(p.pendAttention, r.st.attention...)
 		p.pendCP = &c
 		p.sum.add(r.st)
 		p.e.progress.Update(ProgressUpdate{Run: p.run.ID, Phase: KindApply, Done: cp.Seen, Total: p.total, Changed: p.sum.changed, Conflicts: p.sum.conflicts})

@@ -338,7 +338,7 @@ func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm re
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
-	if err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, e.now()); err != nil {
+	if err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, st.attention, e.now()); err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
 	stop()

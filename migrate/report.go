@@ -96,6 +96,7 @@ func (s Summary) metrics() []metric {
 	m := []metric{
 		{"accounts", "total", s.Accounts, nil},
 		{"nrn", "nrn_login_open", s.NRNLoginOpen, nil},
+		{"nrn", "nrn_unknown_risk", s.NRNUnknownRisk, nil},
 		{"nrn", "nrn_username", s.NRNUsername, nil},
 		{"nrn", "nrn_column", s.NRNColumn, nil},
 		{"nrn", "nrn_invalid", s.NRNInvalid, nil},

@@ -230,7 +230,7 @@ func (r Report) WriteHTML(w io.Writer, lang string) error {
 	if last.LinkUnknown == 0 {
 		d.Summary = append(d.Summary, p.t("sum.linked", last.Linked, last.Accounts))
 	}
-	d.Closed = last.NRNLoginOpen == 0 && last.Unsupported == 0
+	d.Closed = last.NRNLoginOpen == 0 && last.Unsupported == 0 && last.NRNUnknownRisk == 0
 	switch {
 	case d.Closed:
 		d.Advice = p.t("advice.closed")
@@ -242,8 +242,17 @@ func (r Report) WriteHTML(w io.Writer, lang string) error {
 
 	b := r.Before
 	openCard := card{Label: p.t("metric.nrn_login_open"), Value: p.Sprintf("%d", b.NRNLoginOpen), Note: p.pct(b.NRNLoginOpen, b.Accounts), Bad: b.NRNLoginOpen > 0}
+	if b.NRNUnknownRisk > 0 {
+		// Never a bare "0 open" while NRN accounts hold values of unknown
+		// risk.
+		openCard.Value += p.Sprintf(" (+%d ?)", b.NRNUnknownRisk)
+		openCard.Bad = true
+	}
 	if r.After != nil {
 		openCard.Note = p.t("card.after", r.After.NRNLoginOpen)
+		if r.After.NRNUnknownRisk > 0 {
+			openCard.Note += p.Sprintf(" (+%d ?)", r.After.NRNUnknownRisk)
+		}
 	}
 	d.Cards = []card{
 		{Label: p.t("metric.total"), Value: p.Sprintf("%d", b.Accounts)},

@@ -31,6 +31,12 @@ type RollbackResult struct {
 	LeftAlone int64 `json:"left_alone"`
 	// LeftAloneIDs lists some of them (up to MaxReported).
 	LeftAloneIDs []string `json:"left_alone_ids"`
+	// NeedAttention counts journal entries that could not be restored
+	// (damaged, foreign, or refused by the store): listed and skipped,
+	// every other account is restored.
+	NeedAttention int64 `json:"need_attention"`
+	// Attention lists some of them (up to MaxReported) with the reason.
+	Attention []Attention `json:"attention,omitempty"`
 }
 
 // Rollback restores every credential the target run changed, by
@@ -87,6 +93,9 @@ func (e *Engine) rollbackResult(ctx context.Context, res RollbackResult, maxIDs 
 	res.Restored = counts[ActionRestore][StateApplied]
 	res.LeftAlone = counts[ActionRestore][StateConflict]
 	res.LeftAloneIDs = nil
+	if res.Attention, res.NeedAttention, err = e.db.AttentionList(ctx, res.Run, maxIDs); err != nil {
+		return res, err
+	}
 	after := ""
 	for len(res.LeftAloneIDs) < maxIDs {
 		es, err := e.db.EntriesAfter(ctx, res.Run, after, 1000)
@@ -159,15 +168,28 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 		if en.State != StateApplied {
 			continue // planned-only, conflict, or rolled back already
 		}
-		old, null, err := key.open(target.ID, en.Account, en.Sealed)
-		if err != nil {
-			return nil, err
-		}
-		restoreRef := newRef(ActionRestore, old)
 		prev, hasPrev := mine[en.Account]
 		if hasPrev && prev.State != StatePlanned {
 			continue
 		}
+		old, null, err := key.open(target.ID, en.Account, en.Sealed)
+		if err != nil {
+			// The key was checked against the run: this one entry is
+			// damaged or foreign. Listed, skipped; the others go on.
+			reason := "journal entry cannot be opened: damaged or copied from another entry (the key is right); the account keeps the value the run wrote"
+			if errors.Is(err, ErrForeignEntry) {
+				reason = "journal entry belongs to another account or run (foreign entry): not restored; the account keeps the value the run wrote"
+			}
+			planned = append(planned, attentionEntry(en.Account, ActionRestore, reason))
+			continue
+		}
+		if null {
+			// The contract cannot write NULL back; apply never acts on
+			// NULL credentials, so this is a corrupt entry.
+			planned = append(planned, attentionEntry(en.Account, ActionRestore, "journal entry says the old value was NULL, which apply never changes: not restored"))
+			continue
+		}
+		restoreRef := newRef(ActionRestore, old)
 		// Current value: the marker needs no read; a wrapped hash is only
 		// known by digest, and a planned restore must check the store.
 		cur := en.New
@@ -197,11 +219,6 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 			}
 			cur = a.Credential
 		}
-		if null {
-			// The contract cannot write NULL back; apply never acts on
-			// NULL credentials, so this is a corrupt entry.
-			return nil, fmt.Errorf("journal entry %s: old value was NULL", safeID(en.Account))
-		}
 		sealed, err := sealer.seal(run.ID, en.Account, cur, false)
 		if err != nil {
 			return nil, err
@@ -217,6 +234,7 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 	if len(swaps) == 0 {
 		return outcome, nil
 	}
+	var attention []Entry
 	results, err := e.store.SwapBatch(ctx, swaps)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: swap batch: %w", e.store.Name(), err)
@@ -231,7 +249,12 @@ func (e *Engine) rollbackBatch(ctx context.Context, run, target Run, key *Privat
 		case errors.Is(r, store.ErrConflict), errors.Is(r, store.ErrNotFound):
 			outcome[StateConflict] = append(outcome[StateConflict], swaps[i].ID)
 		default:
-			return nil, fmt.Errorf("store %s: swap %s: %w", e.store.Name(), safeID(swaps[i].ID), r)
+			attention = append(attention, attentionEntry(swaps[i].ID, ActionRestore, storeReason(r)))
+		}
+	}
+	if len(attention) > 0 {
+		if err := e.db.writePlanned(ctx, run.ID, attention, e.now()); err != nil {
+			return nil, err
 		}
 	}
 	return outcome, nil

@@ -31,7 +31,12 @@ type Summary struct {
 	// NRNLoginOpen counts accounts with an NRN username or an NRN-derived
 	// password whose credential still works: the exposure the supervisor
 	// asked to end (0 after a revoke-nrn run).
-	NRNLoginOpen     int64 `json:"nrn_login_open"`
+	NRNLoginOpen int64 `json:"nrn_login_open"`
+	// NRNUnknownRisk counts accounts with a national number whose
+	// credential could not be classified (unsupported scheme, garbage, over
+	// the cost caps) or whose NRN-derived check did not run: they may be
+	// open, so a report never shows "0 open" without them.
+	NRNUnknownRisk   int64 `json:"nrn_unknown_risk"`
 	NRNColumn        int64 `json:"nrn_column"`
 	NRNInvalid       int64 `json:"nrn_invalid"`
 	Derived          int64 `json:"nrn_derived_password"`
@@ -84,10 +89,16 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 	for _, fc := range flagColumns {
 		fmt.Fprintf(&b, ", COALESCE(SUM(CASE WHEN (flags & %d) <> 0 THEN 1 ELSE 0 END), 0)", int64(fc.f))
 	}
+	// Unknown risk: an NRN account, credential not empty or revoked, and
+	// either unclassifiable or (not known open) with the derived check not
+	// run.
+	fmt.Fprintf(&b, ", COALESCE(SUM(CASE WHEN (flags & %d) <> 0 AND (flags & %d) = 0 AND ((flags & %d) <> 0 OR ((flags & %d) <> 0 AND (flags & %d) = 0)) THEN 1 ELSE 0 END), 0)",
+		int64(FlagNRNUsername|FlagNRNColumn), int64(FlagEmpty|FlagRevoked), int64(FlagUnsupported),
+		int64(FlagDerivedUnchecked), int64(FlagNRNUsername|FlagDerived))
 	fmt.Fprintf(&b, ", COALESCE(SUM(CASE WHEN (flags & %d) <> 0 AND (flags & %d) = 0 THEN 1 ELSE 0 END), 0)",
 		int64(FlagNRNUsername|FlagDerived), int64(FlagEmpty|FlagRevoked|FlagUnsupported))
 	b.WriteString(" FROM migrate_scan_accounts WHERE run_id = ?")
-	vals := make([]int64, len(flagColumns)+2)
+	vals := make([]int64, len(flagColumns)+3)
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -99,6 +110,7 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 	for i, fc := range flagColumns {
 		fc.set(&s, vals[i+1])
 	}
+	s.NRNUnknownRisk = vals[len(vals)-2]
 	s.NRNLoginOpen = vals[len(vals)-1]
 	if s.LinkUnknown == 0 {
 		s.NotLinked = s.Accounts - s.Linked
@@ -140,7 +152,7 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 
 func (s Summary) auditAttrs() map[string]int64 {
 	return map[string]int64{
-		"accounts": s.Accounts, "nrn_username": s.NRNUsername, "nrn_derived": s.Derived, "nrn_login_open": s.NRNLoginOpen,
+		"accounts": s.Accounts, "nrn_username": s.NRNUsername, "nrn_derived": s.Derived, "nrn_login_open": s.NRNLoginOpen, "nrn_unknown_risk": s.NRNUnknownRisk,
 		"weak": s.Weak, "unsupported": s.Unsupported, "duplicate_nrns": s.DuplicateNRNs,
 	}
 }

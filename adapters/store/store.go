@@ -59,6 +59,11 @@ type Capabilities struct {
 	Transactions bool
 }
 
+// MaxValue bounds the length of any value an adapter accepts from a caller
+// (username, id, credential): 64 KiB. A caller checks it up front (the
+// migration lists longer values instead of sending them).
+const MaxValue = 64 << 10
+
 // Swap is one compare-and-swap request: set the credential of account ID to
 // New only if it still equals Old (and is NULL iff OldNull).
 type Swap struct {

@@ -54,8 +54,8 @@ func Shaped(s string) (Number, bool) {
 		if take(r) {
 			continue
 		}
-		if n == len(d) {
-			return Number{}, false
+		if n == len(d) || r < 0x80 {
+			return Number{}, false // ASCII is its own NFKC form
 		}
 		// Compatibility digits (superscript ², circled ②, ...) become ASCII
 		// digits under NFKC; nothing else does.

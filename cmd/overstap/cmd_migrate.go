@@ -44,7 +44,7 @@ report. See docs/migration.md.`,
 		// environment variable still decides when set).
 		PersistentPreRun: func(*cobra.Command, []string) { migrate.BulkGC() },
 	}
-	c.AddCommand(newMigrateKeygenCmd(s), newMigrateSeedCmd(s), newMigrateScanCmd(s), newMigratePlanCmd(s),
+	c.AddCommand(newMigrateKeygenCmd(s), newMigrateSeedCmd(s), newMigrateScanCmd(s), newMigratePlanCmd(s), newMigrateAttentionCmd(s),
 		newMigrateApplyCmd(s), newMigrateWorkerCmd(s), newMigrateRollbackCmd(s), newMigrateReportCmd(s))
 	return c
 }

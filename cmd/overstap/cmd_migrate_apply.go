@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -98,16 +99,19 @@ run the same command with --run ID to continue; no action is applied twice.`,
 				defer closeQ()
 				res, err = env.engine.ApplyQueued(ctx, q, o)
 				if err != nil {
-					return resumeHint(err, res.Run)
+					return resumeHint(err, "--run", res.Run)
 				}
 			} else if res, err = env.engine.Apply(ctx, o); err != nil {
-				return resumeHint(err, res.Run)
+				return resumeHint(err, "--run", res.Run)
 			}
 			if f.jsonOut {
-				return printJSON(s.out, res)
+				if err := printJSON(s.out, res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(s.out, "run %s: %d accounts, %d changed, %d left alone (changed concurrently), %d need attention, %d without action\n", res.Run, res.Seen, res.Changed, res.Conflicts, res.NeedAttention, res.Skipped)
 			}
-			fmt.Fprintf(s.out, "run %s: %d accounts, %d changed, %d left alone (changed concurrently), %d without action\n", res.Run, res.Seen, res.Changed, res.Conflicts, res.Skipped)
-			return nil
+			return attentionExit(ctx, s, env.db, "migrate apply", res.Run, res.NeedAttention)
 		},
 	}
 	f.register(c, true)
@@ -122,11 +126,32 @@ run the same command with --run ID to continue; no action is applied twice.`,
 	return c
 }
 
-func resumeHint(err error, run string) error {
+// resumeHint adds how to resume a stopped run: the same command with flag
+// (--run for apply, --rollback-run for rollback) naming the run.
+func resumeHint(err error, flag, run string) error {
 	if run == "" || !errors.Is(err, migrate.ErrStopped) {
 		return err
 	}
-	return fmt.Errorf("%w\nresume with the same command and --run %s", err, run)
+	return fmt.Errorf("%w\nresume with the same command and %s %s", err, flag, run)
+}
+
+// attentionExit lists (on stderr) the first accounts a finished run left
+// for an admin, and ends with exit status 2 and "finished with N accounts
+// needing attention" when there are any; the full list is
+// `overstap migrate attention --run ID`.
+func attentionExit(ctx context.Context, s stdio, db *migrate.DB, cmd, run string, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	list, _, err := db.AttentionList(ctx, run, 20)
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		fmt.Fprintf(s.err, "  needs attention: %s: %s\n", logging.Scrub(a.Account), a.Reason)
+	}
+	fmt.Fprintf(s.err, "%s: run %s finished with %d accounts needing attention (all of them: overstap migrate attention --run %s --format csv)\n", cmd, run, n, run)
+	return exitError{code: 2}
 }
 
 func newMigrateWorkerCmd(s stdio) *cobra.Command {
@@ -203,16 +228,19 @@ func newMigrateRollbackCmd(s stdio) *cobra.Command {
 			}
 			res, err := env.engine.Rollback(ctx, migrate.RollbackOptions{Target: target, Key: key, RunID: runID})
 			if err != nil {
-				return resumeHint(err, res.Run)
+				return resumeHint(err, "--rollback-run", res.Run)
 			}
 			if f.jsonOut {
-				return printJSON(s.out, res)
+				if err := printJSON(s.out, res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(s.out, "rollback %s of run %s: %d restored, %d left alone (changed since), %d need attention\n", res.Run, res.Target, res.Restored, res.LeftAlone, res.NeedAttention)
+				for _, id := range res.LeftAloneIDs {
+					fmt.Fprintf(s.out, "  left alone: %s\n", logging.Scrub(id))
+				}
 			}
-			fmt.Fprintf(s.out, "rollback %s of run %s: %d restored, %d left alone (changed since)\n", res.Run, res.Target, res.Restored, res.LeftAlone)
-			for _, id := range res.LeftAloneIDs {
-				fmt.Fprintf(s.out, "  left alone: %s\n", logging.Scrub(id))
-			}
-			return nil
+			return attentionExit(ctx, s, env.db, "migrate rollback", res.Run, res.NeedAttention)
 		},
 	}
 	f.register(c, true)

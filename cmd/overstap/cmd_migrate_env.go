@@ -179,7 +179,7 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 		env.db, env.state, err = openState(ctx, f.state)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("migrate: cannot open the state database: %w\nnothing was changed; fix the cause and run the same command again", err)
 	}
 	if !withStore {
 		return env, nil
@@ -192,10 +192,12 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 	if f.storeName != "" {
 		sc.Name = f.storeName
 	}
-	if env.store, err = storeconfig.Open(ctx, sc, env.logger); err != nil {
+	st, err := storeconfig.Open(ctx, sc, env.logger)
+	if err != nil {
 		env.Close()
-		return nil, fmt.Errorf("migrate: store %s: %w", sc.Name, err)
+		return nil, fmt.Errorf("migrate: cannot open store %q (%s adapter): %w\nnothing was changed; fix the cause and run the same command again (a started run resumes where it stopped)", sc.Name, sc.Type, err)
 	}
+	env.store = st
 	var links migrate.Links
 	switch l, err := migrate.NewStateLinks(ctx, env.db, f.linksAppFor(cfg, sc.Name)); {
 	case err == nil:

@@ -64,18 +64,42 @@ func (c Config) Validate() error {
 }
 
 // Open validates cfg and opens the adapter it selects. logger may be nil.
+// On error the Store is a nil interface (never a nil adapter pointer in a
+// non-nil interface, which a caller's Close would panic on).
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (store.Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("storeconfig: %w", err)
 	}
+	var s store.Store
+	var err error
 	switch cfg.Type {
 	case "sql":
-		return sqlstore.Open(ctx, cfg.Name, *cfg.SQL, logger)
+		s, err = nonNil(sqlstore.Open(ctx, cfg.Name, *cfg.SQL, logger))
 	case "ldap":
-		return ldapstore.Open(ctx, cfg.Name, *cfg.LDAP, logger)
+		s, err = nonNil(ldapstore.Open(ctx, cfg.Name, *cfg.LDAP, logger))
 	case "csv":
-		return csvstore.Open(ctx, cfg.Name, *cfg.CSV, logger)
+		s, err = nonNil(csvstore.Open(ctx, cfg.Name, *cfg.CSV, logger))
 	default:
-		return httphook.Open(ctx, cfg.Name, *cfg.HTTPHook, logger)
+		s, err = nonNil(httphook.Open(ctx, cfg.Name, *cfg.HTTPHook, logger))
 	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// nonNil turns an adapter's (pointer, error) into (interface, error) with
+// a nil interface whenever the pointer is nil.
+func nonNil[S interface {
+	comparable
+	store.Store
+}](s S, err error) (store.Store, error) {
+	var zero S
+	if err != nil || s == zero {
+		if err == nil {
+			err = errors.New("storeconfig: adapter returned no store")
+		}
+		return nil, err
+	}
+	return s, nil
 }

@@ -144,8 +144,8 @@ func CheckLimit(limit int) error {
 const MaxLimit = 100_000
 
 // MaxValue bounds the length of any value an adapter accepts from a caller
-// (username, id, credential).
-const MaxValue = 64 << 10
+// (username, id, credential): store.MaxValue.
+const MaxValue = store.MaxValue
 
 // CheckSwap validates a Swap's sizes.
 func CheckSwap(s store.Swap) error {
