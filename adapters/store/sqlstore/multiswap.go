@@ -158,12 +158,12 @@ func (s *Store) multiSwap(ctx context.Context, tx *sql.Tx, swaps []store.Swap, k
 	return verdicts, nil
 }
 
-// old returns the swap's old value as a parameter (nil for NULL).
-func oldArg(sw store.Swap) any {
+// oldArg returns the swap's old value as a parameter (nil for NULL).
+func (s *Store) oldArg(sw store.Swap) any {
 	if sw.OldNull {
 		return nil
 	}
-	return sw.Old
+	return s.credArg(sw.Old)
 }
 
 // filterClause renders " AND (filter)" with the builder's next
@@ -218,7 +218,20 @@ func (s *Store) returningChunk(ctx context.Context, tx *sql.Tx, swaps []store.Sw
 		ka := b.ph()
 		q.WriteString("unnest(" + ka + "::" + kt + ", " + b.ph() + "::" + pt + ", " + b.ph() + "::" + pt + ") AS v(ovs_id, ovs_old, ovs_new)" +
 			" WHERE ovs_t." + id + " = ANY(" + ka + "::" + kt + ") AND ovs_t." + id + " = v.ovs_id AND ovs_t." + pw + " IS NOT DISTINCT FROM v.ovs_old")
-		args = append(args, s.pgKeyArray(sortedKeys), olds, news)
+		if s.pwBinary {
+			// bytea[] from text[] would read backslashes as escapes: send
+			// the bytes themselves.
+			oldB, newB := make([][]byte, len(order)), make([][]byte, len(order))
+			for i := range order {
+				if olds[i] != nil {
+					oldB[i] = bytesOf(*olds[i])
+				}
+				newB[i] = bytesOf(news[i])
+			}
+			args = append(args, s.pgKeyArray(sortedKeys), oldB, newB)
+		} else {
+			args = append(args, s.pgKeyArray(sortedKeys), olds, news)
+		}
 	} else {
 		q.WriteString("(SELECT column1 AS ovs_id, column2 AS ovs_old, column3 AS ovs_new FROM (VALUES ")
 		for i, j := range order {
@@ -226,7 +239,7 @@ func (s *Store) returningChunk(ctx context.Context, tx *sql.Tx, swaps []store.Sw
 				q.WriteByte(',')
 			}
 			q.WriteString("(" + b.ph() + "," + b.ph() + "," + b.ph() + ")")
-			args = append(args, keys[j], oldArg(swaps[j]), swaps[j].New)
+			args = append(args, keys[j], s.oldArg(swaps[j]), s.credArg(swaps[j].New))
 		}
 		q.WriteString(")) AS v WHERE ovs_t." + id + " = v.ovs_id AND ovs_t." + pw + " IS v.ovs_old")
 	}
@@ -445,9 +458,9 @@ func (s *Store) mysqlChunk(ctx context.Context, tx *sql.Tx, swaps []store.Swap, 
 			verdicts[i] = store.ErrConflict
 		default:
 			setCase.WriteString(" WHEN ? THEN ?")
-			setArgs = append(setArgs, keys[i], sw.New)
+			setArgs = append(setArgs, keys[i], s.credArg(sw.New))
 			oldCase.WriteString(" WHEN ? THEN CAST(? AS BINARY)")
-			whereArgs = append(whereArgs, keys[i], oldArg(sw))
+			whereArgs = append(whereArgs, keys[i], s.oldArg(sw))
 			idArgs = append(idArgs, keys[i])
 		}
 	}

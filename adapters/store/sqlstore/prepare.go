@@ -90,6 +90,7 @@ func (s *Store) probe(ctx context.Context) error {
 		s.intID = isIntType(idType)
 	}
 	s.nrnInt = c.NRN != "" && isIntType(types[4].DatabaseTypeName())
+	s.pwBinary = isBinaryType(types[2].DatabaseTypeName())
 	if c.Federated != "" {
 		ft := types[7].DatabaseTypeName()
 		switch {
@@ -230,4 +231,12 @@ func (s *Store) closeStmts() {
 			st.Close()
 		}
 	}
+}
+
+// isBinaryType reports whether a column type holds bytes rather than text
+// (PostgreSQL bytea, SQLite and MySQL BLOB/BINARY types): credentials are
+// then passed as []byte, so the driver sends them as binary, unchanged.
+func isBinaryType(t string) bool {
+	t = strings.ToUpper(t)
+	return t == "BYTEA" || strings.Contains(t, "BLOB") || strings.Contains(t, "BINARY")
 }

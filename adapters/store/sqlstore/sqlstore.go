@@ -42,6 +42,8 @@ type Store struct {
 	// nrnInt is true when the NRN column is an integer column (leading
 	// zeros lost: 2000s births are left-padded back to 11 digits).
 	nrnInt bool
+	// pwBinary: the password column holds bytes (bytea, BLOB).
+	pwBinary bool
 	// fedArg converts the flag to the federated column's type.
 	fedArg func(bool) any
 	fargs  []any // bound values of the filter, in order
@@ -170,6 +172,24 @@ func (s *Store) args(pre []any, post ...any) []any {
 }
 
 // writeArgs is args for write statements (custom writes take no filter).
+// credArg is a credential as a statement argument: bytes for a binary
+// password column (bytea, BLOB), so no driver or server treats them as
+// text in some encoding; the string otherwise.
+func (s *Store) credArg(v string) any {
+	if s.pwBinary {
+		return bytesOf(v)
+	}
+	return v
+}
+
+// bytesOf copies v into a non-nil slice: a nil []byte would be sent as
+// NULL, and an empty credential is not NULL.
+func bytesOf(v string) []byte {
+	b := make([]byte, len(v))
+	copy(b, v)
+	return b
+}
+
 func (s *Store) writeArgs(pre ...any) []any {
 	if s.cfg.customWrites() {
 		return pre
@@ -367,9 +387,9 @@ func (s *Store) swapIn(ctx context.Context, tx *sql.Tx, sw store.Swap) error {
 	var res sql.Result
 	var err error
 	if sw.OldNull {
-		res, err = tx.StmtContext(ctx, s.st.casNull).ExecContext(ctx, s.writeArgs(sw.New, key)...)
+		res, err = tx.StmtContext(ctx, s.st.casNull).ExecContext(ctx, s.writeArgs(s.credArg(sw.New), key)...)
 	} else {
-		res, err = tx.StmtContext(ctx, s.st.cas).ExecContext(ctx, s.writeArgs(sw.New, key, sw.Old)...)
+		res, err = tx.StmtContext(ctx, s.st.cas).ExecContext(ctx, s.writeArgs(s.credArg(sw.New), key, s.credArg(sw.Old))...)
 	}
 	if err != nil {
 		return err
