@@ -179,6 +179,12 @@ func (i *Interceptor) Decide(ctx context.Context, r *http.Request, clientIP stri
 		return Result{Outcome: BadRequest}, nil
 	}
 	if n, shaped := nrn.Shaped(a.Username); shaped {
+		if i.cfg.Policy == PolicyGatewayPassword {
+			// The gateway checks passwords here: this answer costs what
+			// every other answer of the password path costs.
+			e := i.equaliser(a.Password)
+			defer e.finish(ctx)
+		}
 		ref := "nrn-shaped-invalid"
 		if !n.IsZero() {
 			ref = n.Ref(i.d.RefKey)
@@ -194,20 +200,25 @@ func (i *Interceptor) Decide(ctx context.Context, r *http.Request, clientIP stri
 }
 
 func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP string) (Result, error) {
+	// Every answer below does the same expensive work exactly once: the
+	// real verification when the stored hash is a slow one, a verification
+	// of a dummy bcrypt hash at the target cost otherwise (unknown user,
+	// locked, rate limited, an account with a national number, a disabled
+	// account, a cheap legacy hash), or the rehash of a successful login.
+	e := i.equaliser(a.Password)
+	defer e.finish(ctx)
 	uref := i.userRef(a.Username)
 	dec, err := i.d.Limiter.Check(ctx, clientIP, uref)
 	if err != nil {
 		return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
 	}
 	if !dec.Allowed {
-		i.equalise(ctx, a.Password)
 		i.d.Audit(ctx, "legacy_login.locked", uref, map[string]string{"scope": string(dec.Scope)})
 		return Result{Outcome: Invalid}, nil
 	}
 	acc, err := i.d.Accounts.LookupByUsername(ctx, a.Username)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAmbiguous):
-		i.equalise(ctx, a.Password)
 		return i.fail(ctx, clientIP, uref, "unknown_or_ambiguous")
 	case err != nil:
 		return Result{}, fmt.Errorf("legacylogin: user store: %w", err)
@@ -215,9 +226,8 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 	if !acc.NRN.IsZero() {
 		// This person has a national number: federated login only. The
 		// answer tells a prober that the username exists, so it costs
-		// like a wrong password: same verification time, counted against
-		// the client and the username.
-		i.equalise(ctx, a.Password)
+		// like a wrong password: same verification time (the equaliser),
+		// counted against the client and the username.
 		if err := i.d.Limiter.Fail(ctx, clientIP, uref); err != nil {
 			return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
 		}
@@ -225,11 +235,13 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		return Result{Outcome: UseFederated}, nil
 	}
 	if acc.Disabled || acc.CredentialNull {
-		i.equalise(ctx, a.Password)
 		return i.fail(ctx, clientIP, uref, "disabled")
 	}
 	p := hash.Params{Hint: acc.SchemeHint, Salt: acc.Salt}
 	res, err := i.d.Hasher.Verify(ctx, acc.Credential, a.Password, p)
+	if res.Expensive {
+		e.spend()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
@@ -254,6 +266,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 	}
 	out := Result{Outcome: Verified, Account: acc}
 	if res.NeedsUpgrade {
+		e.spend() // the rehash is this answer's expensive work
 		if nh, err := i.d.Hasher.Hash(ctx, a.Password); err != nil {
 			i.d.Logger.Warn("legacylogin: rehash failed", "account", logging.Scrub(acc.ID), "err", err)
 		} else if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: nh}); err != nil {
@@ -291,10 +304,30 @@ func (i *Interceptor) fail(ctx context.Context, ip, uref, why string) (Result, e
 	return Result{Outcome: Invalid}, nil
 }
 
-// equalise spends the time of one verification, so that "no such user" and
-// "locked" take as long as "wrong password".
-func (i *Interceptor) equalise(ctx context.Context, password string) {
-	_, _ = i.d.Hasher.Verify(ctx, i.dummy, password, hash.Params{})
+// equaliser makes every answer of the password path do the same
+// expensive work once: finish verifies a dummy bcrypt hash at the target
+// cost unless the answer already spent that work (a slow real
+// verification, a rehash). One per request; not safe for concurrent use.
+type equaliser struct {
+	i        *Interceptor
+	password string
+	spent    bool
+}
+
+func (i *Interceptor) equaliser(password string) *equaliser {
+	return &equaliser{i: i, password: password}
+}
+
+// spend records that the answer did its expensive work itself.
+func (e *equaliser) spend() { e.spent = true }
+
+// finish does the expensive work if the answer has not.
+func (e *equaliser) finish(ctx context.Context) {
+	if e.spent {
+		return
+	}
+	e.spent = true
+	_, _ = e.i.d.Hasher.Verify(ctx, e.i.dummy, e.password, hash.Params{})
 }
 
 func reason(err error) string {

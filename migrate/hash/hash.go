@@ -48,6 +48,10 @@ type Result struct {
 	// NeedsUpgrade reports whether the value should be replaced by a fresh
 	// Hash after a successful login (see Hasher.NeedsUpgrade).
 	NeedsUpgrade bool
+	// Expensive reports whether the verification ran the scheme's slow
+	// function (bcrypt, PBKDF2, argon2, ...): callers that equalise timing
+	// count it as their one expensive operation.
+	Expensive bool
 }
 
 // Hasher identifies, verifies and produces password hashes. It is safe for
@@ -111,6 +115,7 @@ func (h *Hasher) Verify(ctx context.Context, stored, password string, p Params) 
 		}
 		defer release()
 	}
+	res.Expensive = d.s.expensive
 	ok, err := h.check(d, []byte(password))
 	if err != nil {
 		return res, err
