@@ -3,10 +3,13 @@ package main
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
@@ -107,5 +111,66 @@ func TestMigrateStartupFailures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrateAttentionExit: one oversized credential does not halt the run:
+// every other account is revoked, the run ends with exit status 2 and
+// "finished with 1 accounts needing attention", and `migrate attention`
+// lists it (CSV and JSON) by id with its reason, an id that is a national
+// number masked.
+func TestMigrateAttentionExit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "legacy.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	gen := nrn.NewGenerator(16)
+	big := gen.Next()
+	if _, err := db.Exec(`CREATE TABLE users (id TEXT PRIMARY KEY, login TEXT, pw BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		n := gen.Next()
+		id, pw := fmt.Sprintf("u%02d", i), []byte(fmt.Sprintf("%x", md5.Sum([]byte(n.Digits()))))
+		if i == 7 { // a store keyed by national number, and a credential over the adapters' limit
+			id, pw = big.Digits(), make([]byte, 70_000)
+		}
+		if _, err := db.Exec(`INSERT INTO users VALUES (?, ?, ?)`, id, n.Format(), pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, dir, "legacy.dsn", path)
+	storeFile := writeFile(t, dir, "legacy.yaml", "driver: sqlite\ndsn: \"file:"+filepath.Join(dir, "legacy.dsn")+"\"\ntable: users\nid_type: text\ncolumns: {id: id, username: login, password: pw}\n")
+	_, pub := keygen(t, dir)
+	state := filepath.Join(dir, "state.db")
+	out, errOut, err := runCLI(t, "migrate", "apply", "--store", storeFile, "--state", state, "--policy", "revoke-nrn", "--yes", "--public-key", pub, "--run", "apply-att", "--batch-size", "5")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("apply: %v\n%s%s", err, out, errOut)
+	}
+	if !strings.Contains(out, "29 changed") || !strings.Contains(out, "1 need attention") ||
+		!strings.Contains(errOut, "run apply-att finished with 1 accounts needing attention") {
+		t.Errorf("summary:\n%s%s", out, errOut)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM users WHERE pw = CAST('!overstap-revoked:apply-att' AS BLOB)`).Scan(&n); err != nil || n != 29 {
+		t.Errorf("revoked %d (%v), want 29", n, err)
+	}
+	csvOut, _, err := runCLI(t, "migrate", "attention", "--state", state, "--run", "apply-att")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonOut, _, err := runCLI(t, "migrate", "attention", "--state", state, "--run", "apply-att", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(csvOut, "apply-att,"+big.Mask()+",\"credential longer than the store adapter accepts") || !strings.Contains(jsonOut, `"total": 1`) {
+		t.Errorf("attention list:\n%s\n%s", csvOut, jsonOut)
+	}
+	if nrn.Contains(out + errOut + csvOut + jsonOut) {
+		t.Error("a national number in the output")
 	}
 }

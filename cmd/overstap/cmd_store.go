@@ -13,7 +13,6 @@ import (
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/storecheck"
 	"github.com/overstap/overstap/adapters/store/storeconfig"
-	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/migrate/hash"
 )
 
@@ -26,7 +25,8 @@ func newStoreCmd(s stdio) *cobra.Command {
 		Use:   "check",
 		Short: "Connect to a user store, read a sample and report mapping problems",
 		Long: `Reads a store configuration (YAML: name, type sql|ldap|csv|httphook and that
-section, see docs/adapters/), connects, reads up to --sample accounts in key
+section, see docs/adapters/; or a bare sqlstore file such as
+configs/stores/seed-sqlite.yaml, as migrate --store takes), connects, reads up to --sample accounts in key
 order and reports, without writing anything:
 
   - where national numbers come from (column, username) and how many are unusable
@@ -47,7 +47,8 @@ be opened or read.`,
 			return storeCheck(ctx, s, file, sample)
 		},
 	}
-	check.Flags().StringVar(&file, "config", "", "store configuration file (YAML)")
+	check.Flags().StringVar(&file, "store", "", "store configuration file (YAML): name/type form, or a bare sqlstore file as migrate --store takes")
+	check.Flags().StringVar(&file, "config", "", "same as --store")
 	check.Flags().IntVar(&sample, "sample", 1000, "number of accounts to read (at most 100000)")
 	check.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
 	c.AddCommand(check)
@@ -56,13 +57,15 @@ be opened or read.`,
 
 func storeCheck(ctx context.Context, s stdio, file string, sample int) error {
 	if file == "" {
-		return errors.New("store check: --config FILE is required")
+		return errors.New("store check: --store FILE is required")
 	}
 	if sample <= 0 || sample > 100_000 {
 		return errors.New("store check: --sample must be between 1 and 100000")
 	}
-	var cfg storeconfig.Config
-	if err := config.Load(file, &cfg); err != nil {
+	// The files migrate --store accepts: the name/type form or a bare
+	// sqlstore configuration named after its file.
+	cfg, err := loadStoreFile(file)
+	if err != nil {
 		return fmt.Errorf("store check: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
