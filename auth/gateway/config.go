@@ -34,6 +34,13 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Brand is the municipality's name on the pages.
 	Brand string `yaml:"brand"`
+	// HomeURL is where "back to the start page" on the gateway's pages
+	// leads: a page that needs no login, such as the municipality's website
+	// (https://www.gemeente.be) or a public path of the app (/welkom).
+	// Default "/", the app's root: when that route is protected, a citizen
+	// whom the login cannot help (no account, no national number) is sent
+	// back to the IdP from there, so set it.
+	HomeURL string `yaml:"home_url"`
 	// ProviderLabels are the labels on the login buttons (e.g. fas: eID);
 	// the provider's name otherwise.
 	ProviderLabels map[string]string `yaml:"provider_labels"`
@@ -149,6 +156,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %w", l.key, err))
 		}
 	}
+	if err := checkHomeURL(c.HomeURL, c.DevInsecureCookies); err != nil {
+		errs = append(errs, fmt.Errorf("home_url: %w", err))
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("tls_cert_file: set both tls_cert_file and tls_key_file, or neither"))
 	}
@@ -252,4 +262,28 @@ func parsePrefixes(ss []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// checkHomeURL accepts an absolute https URL (http only with dev cookies,
+// as the demo on loopback uses), or a local path starting with one slash.
+func checkHomeURL(s string, dev bool) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.ContainsAny(s, "\\ \t\r\n"):
+		return errors.New("must be an https URL or a path like /welkom")
+	case u.Scheme == "" && u.Host == "":
+		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+			return errors.New("a path must start with a single /")
+		}
+	case u.Scheme == "https" || (u.Scheme == "http" && dev):
+		if u.Host == "" || u.User != nil {
+			return errors.New("an absolute URL needs a host and no user info")
+		}
+	default:
+		return errors.New("must be an https URL (http only with dev_insecure_cookies) or a path like /welkom")
+	}
+	return nil
 }

@@ -626,6 +626,9 @@ func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, pag
 	d.Lang = g.lang(r)
 	d.StaticPrefix = Prefix + "static"
 	d.LangAction = Prefix + "lang"
+	if d.HomeURL == "" {
+		d.HomeURL = g.cfg.HomeURL // pages.Render falls back to "/"
+	}
 	if withForm {
 		d.CSRF = g.csrfToken(w, r)
 	}

@@ -722,3 +722,32 @@ func TestHeaderLimitAsConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigHomeURL: home_url ("back to the start page") is an https URL, a
+// local path, or (dev cookies only) an http URL; nothing else.
+func TestConfigHomeURL(t *testing.T) {
+	base := func(home string, dev bool) error {
+		c := gateway.Config{PublicURL: "https://gw.example", HomeURL: home, DevInsecureCookies: dev,
+			Apps: []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "http://127.0.0.1:1"}}}
+		if dev {
+			c.PublicURL = "http://127.0.0.1:8080"
+		}
+		return c.Validate()
+	}
+	for _, tc := range []struct {
+		home string
+		dev  bool
+		ok   bool
+	}{
+		{"", false, true}, {"https://www.gemeente.be", false, true}, {"/welkom", false, true},
+		{"http://127.0.0.1:8082/", true, true},
+		{"http://www.gemeente.be", false, false}, {"//evil.example/", false, false}, {"javascript:alert(1)", false, false},
+		{"welkom", false, false}, {"https://user@www.gemeente.be", false, false}, {"https:///x", false, false},
+		{"/a b", false, false}, {`/\evil.example`, false, false},
+	} {
+		err := base(tc.home, tc.dev)
+		if got := err == nil || !strings.Contains(err.Error(), "home_url:"); got != tc.ok {
+			t.Errorf("home_url %q (dev %v): ok=%v, err %v", tc.home, tc.dev, got, err)
+		}
+	}
+}

@@ -360,6 +360,7 @@ func (d *Demo) config(o Options, dir, appPath string, prov oidc.ProviderConfig) 
 		State:     state.Config{Driver: "sqlite", Path: filepath.Join(dir, "state.db")},
 		Gateway: &gateway.Config{
 			PublicURL: d.GatewayURL, DevInsecureCookies: true, Brand: "Gemeente Voorbeeld (demo)",
+			HomeURL:        d.GuideURL + "/", // "back to the start page" needs no login
 			ProviderLabels: map[string]string{"fas": "eID / itsme (dev IdP)"},
 			TrustedProxies: []string{}, MetricsListen: "", AdminListen: "",
 			AdminToken: config.NewSecret([]byte(random(32))),

@@ -1,0 +1,40 @@
+package demo
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/overstap/overstap/auth/devidp"
+)
+
+var homeLink = regexp.MustCompile(`<p><a href="([^"]+)">[^<]+</a></p>\s*</main>`)
+
+// TestNoDeadEnds: a citizen whom the login cannot help (a BIS number, no
+// account in the e-loket) gets a page whose "back to the start page" leads
+// to a page that needs no login (home_url: here the demo's start page), not
+// to "/", which would send them to the IdP and back to the same error; the
+// gateway's own unknown paths answer with a styled 404 page.
+func TestNoDeadEnds(t *testing.T) {
+	d := startDemo(t, Options{})
+	c := newCitizen(t)
+	resp, body := c.login(d, devidp.PersonaBIS, "/")
+	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("BIS citizen without an account: status %d", resp.StatusCode)
+	}
+	m := homeLink.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no 'back to the start page' link on the error page:\n%s", body)
+	}
+	if m[1] != d.GuideURL+"/" {
+		t.Fatalf("back to start goes to %q, want the demo's start page %q", m[1], d.GuideURL+"/")
+	}
+	if resp, _ := newCitizen(t).get(m[1]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the start page needs something: %d", resp.StatusCode)
+	}
+	resp, body = c.get(d.GatewayURL + "/.overstap/no-such-page")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `<main id="main" class="error">`) || !strings.Contains(body, "overstap.css") {
+		t.Fatalf("gateway's own 404: %d, styled page expected:\n%.300s", resp.StatusCode, body)
+	}
+}
