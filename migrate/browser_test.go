@@ -58,7 +58,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 		w.Write(pages[r.URL.Path])
 	}))
 	defer srv.Close()
-	b := browsertest.New(t, 120*time.Second)
+	b := browsertest.New(t, 5*time.Minute) // a bound against hangs, not a speed check: four languages, axe on each, on a loaded machine
 	for _, lang := range ReportLanguages {
 		b.Do(chromedp.Navigate(srv.URL+"/"+lang), chromedp.WaitVisible("svg rect"))
 		bars, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg rect").length`))

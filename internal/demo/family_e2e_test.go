@@ -57,7 +57,7 @@ func TestBrowserFamily(t *testing.T) {
 	stranger := persona(t, d, devidp.PersonaUnrelated)
 	minorID, strangerID := accountID(t, d, devidp.PersonaMinor), accountID(t, d, devidp.PersonaUnrelated)
 
-	parent := browsertest.New(t, 90*time.Second)
+	parent := browsertest.New(t, 5*time.Minute) // a bound against hangs (the whole flow, axe at each page)
 	// Logged in with a password (low): the family page is open to her.
 	parent.Do(chromedp.Navigate(d.GatewayURL + "/family"))
 	idpLogin(parent, devidp.PersonaParentA, "200")
@@ -121,7 +121,7 @@ func TestBrowserFamily(t *testing.T) {
 			t.Fatalf("third person: %q", h1)
 		}
 	})
-	member := browsertest.New(t, 90*time.Second)
+	member := browsertest.New(t, 5*time.Minute)
 	t.Run("stranger approves with own login", func(t *testing.T) {
 		member.Do(chromedp.Navigate(d.GatewayURL + "/.overstap/family/accept"))
 		idpLogin(member, devidp.PersonaUnrelated, "500")

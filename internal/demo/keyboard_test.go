@@ -74,7 +74,7 @@ func tabCycle(t *testing.T, b *browsertest.Browser, page string) []string {
 func TestKeyboardOnly(t *testing.T) {
 	d := startDemo(t, Options{})
 	p := persona(t, d, devidp.PersonaParentB)
-	b := browsertest.New(t, 90*time.Second)
+	b := browsertest.New(t, 3*time.Minute)
 
 	// The old login's refusal page (what a citizen sees when posting the old
 	// form, and on the gateway's login pages).
