@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
@@ -36,7 +37,7 @@ func clientAssertion(t *testing.T, clientID, aud string) string {
 	}
 	now := time.Now()
 	b, _ := json.Marshal(map[string]any{
-		"iss": clientID, "sub": clientID, "aud": aud, "jti": randomID(12),
+		"iss": clientID, "sub": clientID, "aud": aud, "jti": rand.Text(),
 		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
 	})
 	jws, err := signer.Sign(b)

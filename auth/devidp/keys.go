@@ -205,14 +205,6 @@ func (c *keyCache) get(ctx context.Context, uri string) (*jose.JSONWebKeySet, er
 
 func generateRSAKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 
-func randomID(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("devidp: crypto/rand failed: " + err.Error()) // never on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // maxJTIs caps the client-assertion replay cache.
 const maxJTIs = 100_000
 

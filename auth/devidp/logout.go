@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -135,7 +136,7 @@ func (s *Server) logoutToken(ps *profileState, sess *session, clientID string) (
 	now := s.now().Unix()
 	c := LogoutTokenClaims{
 		Issuer: ps.issuer, Audience: clientID, IssuedAt: now, Expiry: now + logoutTokenTTL,
-		JTI: randomID(18), Subject: sess.subject, SID: sess.sid,
+		JTI: rand.Text(), Subject: sess.subject, SID: sess.sid,
 		Events: map[string]map[string]any{EventBackchannelLogout: {}},
 	}
 	return s.key.sign(c, "logout+jwt")

@@ -1,6 +1,7 @@
 package devidp
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"html/template"
 	"net/http"
@@ -20,6 +21,7 @@ const (
 	FieldLevel     = "level"
 	FieldAction    = "action" // "login" (default), "continue" (SSO), "cancel"
 	csrfCookie     = "devidp_csrf"
+	randLen        = 26 // length of a crypto/rand.Text token (base32, 128 bits)
 )
 
 type pickerPersona struct {
@@ -189,10 +191,10 @@ func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg
 		return
 	}
 	browser := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == randLen {
 		browser = c.Value
 	} else {
-		browser = randomID(24)
+		browser = rand.Text()
 	}
 	d := pickerData{
 		Banner: Banner, Title: p.spec.title, Issuer: p.issuer, ClientID: ar.clientID, ID: ar.id, CSRF: p.srv.csrfToken(browser, ar.id),
@@ -325,7 +327,7 @@ func (p *profileState) newSessionLocked(persona string, now time.Time) *session 
 		delete(p.sessions, oldest.id)
 	}
 	s := &session{
-		id: randomID(32), sid: randomID(16), persona: persona, subject: p.srv.Subject(p.spec.name, persona),
+		id: rand.Text(), sid: rand.Text(), persona: persona, subject: p.srv.Subject(p.spec.name, persona),
 		created: now, clients: map[string]bool{},
 	}
 	p.sessions[s.id] = s

@@ -2,6 +2,7 @@ package devidp
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,7 +195,7 @@ func (p *profileState) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequ
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or acr_values too long")
 	}
 	r := &authRequest{
-		id: randomID(24), created: p.now(), clientID: req.ClientID, redirect: req.RedirectURI,
+		id: rand.Text(), created: p.now(), clientID: req.ClientID, redirect: req.RedirectURI,
 		scopes: slices.Clone(req.Scopes), state: req.State, nonce: req.Nonce, respMode: req.ResponseMode,
 		challenge: oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
 		prompt:    slices.Clone(req.Prompt), maxAge: req.MaxAge, acrValues: slices.Clone(req.ACRValues),
@@ -282,7 +283,7 @@ func (p *profileState) CreateAccessToken(ctx context.Context, tr op.TokenRequest
 	}
 	now := p.now()
 	t := &accessToken{
-		id: randomID(18), clientID: ar.clientID, subject: ar.subject, persona: ar.persona, level: ar.level,
+		id: rand.Text(), clientID: ar.clientID, subject: ar.subject, persona: ar.persona, level: ar.level,
 		scopes: slices.Clone(ar.scopes), claims: ar.claims, sessionID: ar.sessionID, expires: now.Add(p.spec.accessTTL),
 	}
 	p.mu.Lock()

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/url"
@@ -357,7 +358,7 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if s != nil {
 		if a, ok := g.byName[s.Provider]; ok {
-			u, err := a.LogoutURL(tok, strings.TrimSuffix(g.cfg.PublicURL, "/")+done, randomToken())
+			u, err := a.LogoutURL(tok, strings.TrimSuffix(g.cfg.PublicURL, "/")+done, rand.Text())
 			if err == nil {
 				w.Header().Set("Cache-Control", "no-store")
 				http.Redirect(w, r, u, http.StatusSeeOther)

@@ -506,7 +506,7 @@ func TestLoginChoiceAndLanguage(t *testing.T) {
 		r.Header.Get("Location") != "https://idp.example/auth?acr=high" {
 		t.Fatalf("start itsme: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
-	other := strings.Repeat("A", 43)
+	other := strings.Repeat("A", len(csrf))
 	if r := post("provider=itsme&csrf="+other, "overstap_csrf="+csrf); r.StatusCode != 403 {
 		t.Fatalf("wrong token: %d", r.StatusCode)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -101,19 +100,17 @@ func cookieValue(r *http.Request, name string, maxLen int) string {
 	return c.Value
 }
 
-func randomToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// csrfLen is the length of a CSRF token: crypto/rand.Text's 26 base32
+// characters (128 bits, safe in a cookie and a form field).
+const csrfLen = 26
 
 // csrfToken returns the double-submit token, setting the cookie when the
 // browser has none yet.
 func (g *Gateway) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if v := cookieValue(r, g.csrfCookie, 64); len(v) == 43 {
+	if v := cookieValue(r, g.csrfCookie, 64); len(v) == csrfLen {
 		return v
 	}
-	v := randomToken()
+	v := rand.Text()
 	g.setCookie(w, g.csrfCookie, v, 0)
 	return v
 }
@@ -123,7 +120,7 @@ func (g *Gateway) csrfToken(w http.ResponseWriter, r *http.Request) string {
 func (g *Gateway) checkCSRF(r *http.Request) bool {
 	c := cookieValue(r, g.csrfCookie, 64)
 	f := r.PostFormValue("csrf")
-	if len(c) != 43 || len(f) != 43 {
+	if len(c) != csrfLen || len(f) != csrfLen {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(c), []byte(f)) == 1

@@ -2,7 +2,6 @@ package legacylogin
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/overstap/overstap/auth/gateway"
@@ -100,20 +99,15 @@ func (h *Hook) apiError(w http.ResponseWriter, status int) {
 	_, _ = w.Write([]byte(`{"error":"use_federated_login","login":"` + gateway.Prefix + `login"}` + "\n"))
 }
 
-// sameOrigin accepts a post whose Origin (or, without Origin, Referer) is
-// the request's own host, or that carries neither (old clients, curl).
-// Sec-Fetch-Site cross-site is refused.
+// crossOrigin is net/http's login-CSRF check; never changed after start-up.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// sameOrigin reports whether a post may come from the login form itself,
+// as http.CrossOriginProtection decides: Sec-Fetch-Site same-origin or none
+// (typed by the user), else an Origin whose host is the request's own; a
+// request carrying neither header is not a browser's (curl, an old client)
+// and is accepted. Browsers have sent Origin on every POST since 2020, so
+// the Referer is no longer consulted.
 func sameOrigin(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" {
-		o = r.Header.Get("Referer")
-	}
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	return crossOrigin.Check(r) == nil
 }

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -22,7 +23,7 @@ func benchSetup(b *testing.B) (*Provider, *metadata, *flowState, *oauth2.Token, 
 	if err != nil {
 		b.Fatal(err)
 	}
-	fs := &flowState{Provider: p.name, Nonce: randToken(32), ReturnTo: "/", MinRank: 2, Created: time.Now().Unix()}
+	fs := &flowState{Provider: p.name, Nonce: rand.Text(), ReturnTo: "/", MinRank: 2, Created: time.Now().Unix()}
 	now := time.Now()
 	claims := map[string]any{
 		"iss": op.issuer, "sub": "sub-1", "aud": testClientID, "exp": now.Add(5 * time.Minute).Unix(),

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -245,7 +246,7 @@ func TestCallbackRejections(t *testing.T) {
 		{name: "code oversized", query: func(q url.Values) { q.Set("code", strings.Repeat("c", maxCode+1)) }, want: KindBadRequest},
 		{name: "code unknown", query: func(q url.Values) { q.Set("code", "code-forged") }, want: KindCodeInvalid},
 		{name: "state oversized", query: func(q url.Values) { q.Set("state", strings.Repeat("s", 200)) }, want: KindStateInvalid},
-		{name: "state unknown", query: func(q url.Values) { q.Set("state", randToken(32)) }, want: KindStateInvalid},
+		{name: "state unknown", query: func(q url.Values) { q.Set("state", rand.Text()) }, want: KindStateInvalid},
 		{name: "parameter repeated", query: func(q url.Values) { q.Add("code", "again") }, want: KindBadRequest},
 		{name: "private_key_jwt refused", profile: "itsme", cfg: func(c *ProviderConfig) { c.PrivateKey = pemOf(t, otherKey) }, want: KindIdPError},
 	}

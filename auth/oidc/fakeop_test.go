@@ -192,7 +192,7 @@ func (op *fakeOP) authorize(t testing.TB, authURL string) (state, code string) {
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" {
 		t.Fatalf("auth URL lacks PKCE S256 or nonce: %s", authURL)
 	}
-	code = "code-" + randToken(8)
+	code = "code-" + rand.Text()
 	op.mu.Lock()
 	op.codes[code] = &codeGrant{nonce: q.Get("nonce"), challenge: q.Get("code_challenge")}
 	op.mu.Unlock()

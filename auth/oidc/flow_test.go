@@ -130,7 +130,7 @@ func TestAuthRequest(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	if len(q.Get("state")) < 43 || len(q.Get("nonce")) < 43 || len(q.Get("code_challenge")) != 43 {
+	if len(q.Get("state")) < tokenLen || len(q.Get("nonce")) < tokenLen || len(q.Get("code_challenge")) != 43 {
 		t.Errorf("weak state/nonce/challenge: %v", q)
 	}
 	cs := rec.Result().Cookies()

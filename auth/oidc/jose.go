@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func (p *Provider) clientAssertion(tokenURL string) (string, error) {
 	now := p.now()
 	claims := map[string]any{
 		"iss": p.cfg.ClientID, "sub": p.cfg.ClientID, "aud": tokenURL,
-		"jti": randToken(24), "iat": now.Unix(), "exp": now.Add(60 * time.Second).Unix(),
+		"jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(60 * time.Second).Unix(),
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {

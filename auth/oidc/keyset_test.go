@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net/http"
@@ -66,7 +67,7 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 
 	// Within the interval after discovery: no fetch at all.
 	for i := range 20 {
-		reject(token(otherKey, "random-"+randToken(6)+string(rune('a'+i))))
+		reject(token(otherKey, "random-"+rand.Text()+string(rune('a'+i))))
 	}
 	if n := op.jwksHits.Load(); n != 1 {
 		t.Fatalf("JWKS fetched %d times for 20 unknown kids within %s of discovery, want 1", n, jwksMinRefresh)
@@ -83,7 +84,7 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	const flood = 64
 	toks := make([]string, flood)
 	for i := range toks {
-		toks[i] = token(otherKey, "flood-"+randToken(8))
+		toks[i] = token(otherKey, "flood-"+rand.Text())
 	}
 	var wg sync.WaitGroup
 	for i := range flood {

@@ -68,11 +68,9 @@ const (
 	cookieDev    = "overstap-login"
 )
 
-func randToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// tokenLen is the length of a token from crypto/rand.Text: 26 characters
+// of base32 (A–Z, 2–7; safe in cookies and URLs), 128 bits of randomness.
+const tokenLen = 26
 
 func (p *Provider) cookieName() string {
 	if p.insecure {
@@ -158,20 +156,20 @@ func (p *Provider) AuthRequest(w http.ResponseWriter, r *http.Request, opts Logi
 	// Browser binding: reuse a well-formed pre-auth cookie (several tabs may
 	// log in at once), else set a new one.
 	binding := ""
-	if c, err := r.Cookie(p.cookieName()); err == nil && len(c.Value) == 43 && validToken(c.Value, 43) {
+	if c, err := r.Cookie(p.cookieName()); err == nil && len(c.Value) == tokenLen && validToken(c.Value, tokenLen) {
 		binding = c.Value
 	}
 	if binding == "" {
-		binding = randToken(32)
+		binding = rand.Text()
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: p.cookieName(), Value: binding, Path: "/", MaxAge: int(p.ttl / time.Second),
 		Secure: !p.insecure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 
-	state := randToken(32)
+	state := rand.Text()
 	fs := flowState{
-		Provider: p.name, Nonce: randToken(32), Verifier: oauth2.GenerateVerifier(),
+		Provider: p.name, Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier(),
 		Binding: bindingHash(binding), ReturnTo: returnTo, MinRank: minRank,
 		PromptLogin: slices.Contains(strings.Fields(opts.Prompt), "login"),
 		AllowNoNRN:  opts.AllowNoNRN, Created: p.now().Unix(),

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/url"
 	"strings"
@@ -15,7 +16,7 @@ func logoutClaims(op *fakeOP) map[string]any {
 	now := time.Now()
 	return map[string]any{
 		"iss": op.issuer, "aud": testClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
-		"jti": "jti-" + randToken(8), "sub": "sub-1", "sid": "sid-1",
+		"jti": "jti-" + rand.Text(), "sub": "sub-1", "sid": "sid-1",
 		"events": map[string]any{backchannelEvent: map[string]any{}},
 	}
 }

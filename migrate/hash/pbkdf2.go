@@ -1,6 +1,7 @@
 package hash
 
 import (
+	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -10,7 +11,6 @@ import (
 	"math/bits"
 	"strings"
 
-	"golang.org/x/crypto/pbkdf2"
 	"golang.org/x/crypto/scrypt"
 )
 
@@ -53,7 +53,13 @@ func pbkdf2Derive(d *decoded, pw []byte) ([]byte, error) {
 	if newH == nil {
 		return nil, unsupported("pbkdf2", "unknown digest %q", d.alg)
 	}
-	return pbkdf2.Key(pw, d.salt, d.rounds, d.keyLen, newH), nil
+	// crypto/pbkdf2 fails only on limits the decoder already enforces
+	// (key length, and in FIPS mode salt and password sizes).
+	dk, err := pbkdf2.Key(newH, string(pw), d.salt, d.rounds, d.keyLen)
+	if err != nil {
+		return nil, fmt.Errorf("hash: pbkdf2: %w", err)
+	}
+	return dk, nil
 }
 
 func pbkdf2Rebuild(h *Hasher, d *decoded) error {

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
 )
 
 //go:embed templates/*.html
@@ -153,34 +156,46 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, page string, d Data
 	return err
 }
 
+// matcher chooses among Languages, in their order (the first is the
+// fallback when nothing matches).
+var matcher = language.NewMatcher(func() []language.Tag {
+	tags := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		tags[i] = language.MustParse(l)
+	}
+	return tags
+}())
+
+// maxAcceptLanguages bounds the Accept-Language entries looked at.
+const maxAcceptLanguages = 32
+
 // Negotiate picks the page language: the lang cookie value when it is a
-// supported language, else the best supported Accept-Language entry
-// (q-values honoured, "nl-BE" counts as "nl"), else Dutch.
+// supported language, else the best match of the Accept-Language header by
+// golang.org/x/text/language ("nl-BE" is Dutch, "lb" German, q-values
+// honoured; an entry that does not parse or has a weight outside 0–1 is
+// skipped, the others still count), else Dutch.
 func Negotiate(cookie, acceptLanguage string) string {
 	if slices.Contains(Languages, cookie) {
 		return cookie
 	}
-	best, bestQ := "", 0.0
-	for i, part := range strings.Split(acceptLanguage, ",") {
-		if i >= 32 {
-			break
-		}
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
-			}
-			q = f
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-		if slices.Contains(Languages, primary) && q > bestQ {
-			best, bestQ = primary, q
-		}
+	type weighted struct {
+		tag language.Tag
+		q   float32
 	}
-	if best != "" {
-		return best
+	var ws []weighted
+	entries := strings.SplitN(acceptLanguage, ",", maxAcceptLanguages+1)
+	for _, entry := range entries[:min(len(entries), maxAcceptLanguages)] {
+		t, q, err := language.ParseAcceptLanguage(entry)
+		if err != nil || len(t) != 1 || q[0] > 1 {
+			continue
+		}
+		ws = append(ws, weighted{t[0], q[0]})
 	}
-	return Languages[0]
+	slices.SortStableFunc(ws, func(a, b weighted) int { return cmp.Compare(b.q, a.q) })
+	prefs := make([]language.Tag, len(ws))
+	for i, w := range ws {
+		prefs[i] = w.tag
+	}
+	_, i, _ := matcher.Match(prefs...)
+	return Languages[i]
 }

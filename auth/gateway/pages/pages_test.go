@@ -85,6 +85,12 @@ func TestNegotiate(t *testing.T) {
 		{"", "en;q=abc, de;q=0.1", "de"},
 		{"", "EN", "en"},
 		{"", "nl;q=2, en;q=0.3", "en"},
+		{"", "nl-BE;q=0, fr;q=0.1", "fr"},
+		{"", "lb", "de"},
+		{"", "fy", "nl"},
+		{"", "zh, en;q=0.1", "en"},
+		{"", "*", "nl"},
+		{"", strings.Repeat("xx,", 40) + "fr", "nl"},
 	}
 	for _, c := range cases {
 		t.Run(c.cookie+"|"+c.al, func(t *testing.T) {
