@@ -59,38 +59,32 @@ func TestRedisClusterStore(t *testing.T) {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		info, err := c.ClusterInfo(ctx).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			// every node must agree before keys route reliably
-			ok := true
-			for _, a := range addrs {
-				n := redis.NewClient(&redis.Options{Addr: a})
-				i, _ := n.ClusterInfo(ctx).Result()
-				n.Close()
-				ok = ok && strings.Contains(i, "cluster_state:ok")
+	// Every node must agree before keys route reliably, and the client's
+	// slot map must cover all three masters.
+	testsvc.WaitFor(t, "the cluster to become ready", 15*time.Second, func() error {
+		for _, a := range addrs {
+			n := redis.NewClient(&redis.Options{Addr: a})
+			info, err := n.ClusterInfo(ctx).Result()
+			n.Close()
+			if err != nil {
+				return err
 			}
-			if ok {
-				break
+			if !strings.Contains(info, "cluster_state:ok") {
+				return fmt.Errorf("%s: cluster_state not ok", a)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster did not become ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	cc := c.(*redis.ClusterClient)
-	// Wait until the client's slot map covers all masters.
-	for {
+	testsvc.WaitFor(t, "the client to see three masters", 15*time.Second, func() error {
 		var n atomic.Int32
 		cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error { n.Add(1); return nil })
-		if n.Load() == 3 || time.Now().After(deadline) {
-			break
+		if n.Load() == 3 {
+			return nil
 		}
 		cc.ReloadState(ctx)
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("%d masters", n.Load())
+	})
 	r := testsvc.R{Client: c, Prefix: "t_cluster:"}
 	ids := &idSet{}
 	runStoreSuite(t, redisHarness(t, r, ids))
@@ -134,13 +128,7 @@ func TestRedisSentinelStore(t *testing.T) {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(ctx).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("no master through the sentinel: %v", c.Ping(ctx).Err())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testsvc.WaitFor(t, "a master through the sentinel", 10*time.Second, func() error { return c.Ping(ctx).Err() })
 	r := testsvc.R{Client: c, Prefix: "t_sentinel:"}
 	ids := &idSet{}
 	runStoreSuite(t, redisHarness(t, r, ids))

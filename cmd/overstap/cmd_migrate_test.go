@@ -5,18 +5,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	statepkg "github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -326,7 +327,6 @@ func TestDistributedWorkers(t *testing.T) {
 	state := filepath.Join(dir, "state.db")
 	common := []string{"--store", storeFile, "--state", state, "--bcrypt-cost", "7", "--batch-size", "10",
 		"--queue", r.URL, "--queue-prefix", r.Prefix, "--claim-after", "1s"}
-	var wg sync.WaitGroup
 	workers := make([]*exec.Cmd, 3)
 	outs := make([]*bytes.Buffer, 3)
 	for i := range workers {
@@ -343,13 +343,21 @@ func TestDistributedWorkers(t *testing.T) {
 	if err := coord.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill worker 0 once it has some work in flight.
-	wg.Go(func() {
-		time.Sleep(1500 * time.Millisecond)
-		workers[0].Process.Signal(syscall.SIGKILL)
+	// Kill worker 0 once it has a batch in flight: claimed from the queue's
+	// stream ("<prefix>migrate:batches", group "workers") and not yet
+	// acknowledged. The other workers must take it over.
+	testsvc.WaitFor(t, "worker w0 to claim a batch", time.Minute, func() error {
+		p, err := r.Client.XPendingExt(context.Background(), &redis.XPendingExtArgs{
+			Stream: r.Prefix + "migrate:batches", Group: "workers", Start: "-", End: "+", Count: 1, Consumer: "w0"}).Result()
+		if err == nil && len(p) == 0 {
+			err = errors.New("no batch pending for w0")
+		}
+		return err
 	})
+	if err := workers[0].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
 	cerr := coord.Wait()
-	wg.Wait()
 	for i, w := range workers {
 		err := w.Wait()
 		if i > 0 && err != nil {

@@ -191,7 +191,9 @@ func TestStepUpDevIdP(t *testing.T) {
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/.overstap/stepup?return_to=%2Ftransfer" {
 		t.Fatalf("stale auth_time not stepped up: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	time.Sleep(3100 * time.Millisecond) // now really stale, also for the IdP's auth_time
+	// Now really stale, also for the IdP's auth_time: the clock shared by
+	// the IdP, the relying party and the gateway moves on, nobody waits.
+	g.clock.Advance(3100 * time.Millisecond)
 	stepUpPath(t, g, sh, c, "/transfer", "3", pa.Key, "400")
 	if code, _ := upstreamSaw(t, c, g.url+"/transfer", nil); code != 200 {
 		t.Fatalf("transfer after fresh step-up: %d", code)
