@@ -10,9 +10,10 @@ import (
 )
 
 // Hook puts an Interceptor in front of an app's legacy_login routes. No
-// legacy login request is ever forwarded to the app: a GET shows the
+// legacy login post is ever forwarded to the app: a GET shows the
 // "your old login no longer works" page (policy block_all) or the app's
-// own form (gateway_password), and every POST is decided by the gateway.
+// own form (gateway_password, or show_form), and every POST is decided by
+// the gateway.
 type Hook struct {
 	I *Interceptor
 	// Home is where a gateway-password login lands ("/" by default).
@@ -27,7 +28,7 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 	done := gateway.HookResult{Handled: true}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		if h.I.cfg.Policy == PolicyGatewayPassword {
+		if (h.I.cfg.Policy == PolicyGatewayPassword || h.I.cfg.ShowForm) && !r.URL.Query().Has(explainParam) {
 			// The app's own form; what it posts comes back here.
 			return gateway.HookResult{Forward: r}
 		}
@@ -87,9 +88,14 @@ func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *gateway.H
 		return
 	}
 	// A language switch comes back to the login path, whose GET shows
-	// this page again.
-	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/", Here: c.Path}, true)
+	// this page again (asked for explicitly: with the app's form shown on
+	// GET, the bare path would show the form instead).
+	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/", Here: c.Path + "?" + explainParam}, true)
 }
+
+// explainParam on a GET of the login route asks for the explanation page
+// rather than the app's form.
+const explainParam = "uitleg"
 
 func (h *Hook) apiError(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")

@@ -40,6 +40,13 @@ type Config struct {
 	Policy Policy `yaml:"policy"`
 	// MaxBody bounds a login request body in bytes (default 64 KiB).
 	MaxBody int64 `yaml:"max_body"`
+	// ShowForm lets a GET of the login route through to the app, so the old
+	// form stays visible under block_all too; whatever it posts is still
+	// decided here and never reaches the app. Off (default): a GET shows
+	// the explanation at once, and nobody types a national number into a
+	// form that cannot work. The demo turns it on to show the refusal.
+	// gateway_password always shows the app's form.
+	ShowForm bool `yaml:"show_form"`
 }
 
 // Validate reports every problem of the configuration.

@@ -2,11 +2,13 @@ package demo
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/legacylogin"
 )
 
 var homeLink = regexp.MustCompile(`<p><a href="([^"]+)">[^<]+</a></p>\s*</main>`)
@@ -36,5 +38,31 @@ func TestNoDeadEnds(t *testing.T) {
 	resp, body = c.get(d.GatewayURL + "/.overstap/no-such-page")
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `<main id="main" class="error">`) || !strings.Contains(body, "overstap.css") {
 		t.Fatalf("gateway's own 404: %d, styled page expected:\n%.300s", resp.StatusCode, body)
+	}
+}
+
+// TestOldFormVisible: the demo shows the app's old login form (show_form),
+// so the refusal can be tried; the explanation is one parameter away (the
+// language switch comes back to it), and what the form posts never reaches
+// the app.
+func TestOldFormVisible(t *testing.T) {
+	for _, policy := range []legacylogin.Policy{legacylogin.PolicyBlockAll, legacylogin.PolicyGatewayPassword} {
+		t.Run(string(policy), func(t *testing.T) {
+			d := startDemo(t, Options{Policy: policy})
+			c := newCitizen(t)
+			resp, body := c.get(d.GatewayURL + "/login")
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="gebruikersnaam"`) || d.AppSaw("GET", "/login") != 1 {
+				t.Fatalf("GET /login: %d, app saw %d, want the app's form:\n%.300s", resp.StatusCode, d.AppSaw("GET", "/login"), body)
+			}
+			resp, body = c.get(d.GatewayURL + "/login?uitleg")
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "/.overstap/login") || d.AppSaw("GET", "/login") != 1 {
+				t.Fatalf("GET /login?uitleg: %d, want the explanation", resp.StatusCode)
+			}
+			p := persona(t, d, devidp.PersonaParentA)
+			resp, body = c.postForm(d.GatewayURL+"/login", url.Values{"gebruikersnaam": {p.NRN.Format()}, "wachtwoord": {p.NRN.Digits()}})
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "uitleg") || d.AppSaw("POST", "/login") != 0 {
+				t.Fatalf("POST of the old form: %d, app saw %d posts", resp.StatusCode, d.AppSaw("POST", "/login"))
+			}
+		})
 	}
 }

@@ -379,8 +379,9 @@ func (d *Demo) config(o Options, dir, appPath string, prov oidc.ProviderConfig) 
 				NRN: "rijksregisternummer", Name: "naam", Federated: "federatief"},
 		}}},
 		Linking: map[string]server.AppLinking{AppName: {
-			Store:       AppName,
-			LegacyLogin: legacylogin.Config{Fields: legacylogin.Fields{Username: "gebruikersnaam", Password: "wachtwoord"}, Policy: o.Policy},
+			Store: AppName,
+			// The demo shows the app's old form, so its refusal can be tried.
+			LegacyLogin: legacylogin.Config{Fields: legacylogin.Fields{Username: "gebruikersnaam", Password: "wachtwoord"}, Policy: o.Policy, ShowForm: true},
 		}},
 	}
 	if o.RedisURL != "" {

@@ -78,7 +78,7 @@ func TestKeyboardOnly(t *testing.T) {
 
 	// The old login's refusal page (what a citizen sees when posting the old
 	// form, and on the gateway's login pages).
-	b.Do(chromedp.Navigate(d.GatewayURL+"/login"), chromedp.WaitVisible("main form button"))
+	b.Do(chromedp.Navigate(d.GatewayURL+"/login?uitleg"), chromedp.WaitVisible("main form button"))
 	order := tabCycle(t, b, "refusal page")
 	if len(order) == 0 || !strings.Contains(order[0], `[href=#main]`) {
 		t.Fatalf("refusal page: the skip link is not the first stop: %v", order)

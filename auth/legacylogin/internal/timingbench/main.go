@@ -80,7 +80,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	md5b64 := func(s string) string { d := md5.Sum([]byte(s)); return "{MD5}" + base64.StdEncoding.EncodeToString(d[:]) }
+	md5b64 := func(s string) string {
+		d := md5.Sum([]byte(s))
+		return "{MD5}" + base64.StdEncoding.EncodeToString(d[:])
+	}
 	withNRN, _ := nrn.Synthetic(time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), true, 922)
 	shaped, _ := nrn.Synthetic(time.Date(1975, 5, 5, 0, 0, 0, 0, time.UTC), false, 923)
 	for _, row := range [][]any{
