@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strings"
 	"time"
 
@@ -52,7 +51,9 @@ type HeaderNames struct {
 	// NRN carries the national number in clear (11 digits); empty (the
 	// default) means it is not sent. Only for apps that really need it.
 	NRN string `yaml:"nrn"`
-	// Name carries the display name, percent-encoded UTF-8; empty: not sent.
+	// Name carries the display name as percent-encoded UTF-8 (every byte
+	// but A-Z a-z 0-9 - . _ ~ encoded, see EncodeName: decode it with any
+	// URL decoder, e.g. PHP rawurldecode); empty: not sent.
 	Name string `yaml:"name"`
 	// Level carries the assurance level; empty: not sent.
 	Level string `yaml:"level"`
@@ -223,7 +224,7 @@ func (p *Propagator) Apply(h http.Header, id Identity, now time.Time) error {
 		h[p.names.NRN] = []string{id.NRN.Digits()}
 	}
 	if p.names.Name != "" && id.Name != "" {
-		h[p.names.Name] = []string{url.PathEscape(id.Name)}
+		h[p.names.Name] = []string{EncodeName(id.Name)}
 	}
 	if p.names.Level != "" {
 		h[p.names.Level] = []string{id.Level.String()}
