@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -190,6 +191,11 @@ func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authentic
 		return
 	}
 	u, err := a.AuthRequest(w, r, req)
+	if errors.Is(err, ErrLevelUnavailable) {
+		g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
+		g.errorPage(w, r, http.StatusForbidden, "level_too_low", err)
+		return
+	}
 	if err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
 		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)
@@ -393,13 +399,19 @@ func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request, name strin
 		cands = []Authenticator{a}
 	}
 	var lt *LogoutToken
+	var why error
 	for _, a := range cands {
-		if t, err := a.ValidateLogoutToken(r.Context(), raw); err == nil {
+		t, err := a.ValidateLogoutToken(r.Context(), raw)
+		if err == nil {
 			lt = t
 			break
 		}
+		why = errors.Join(why, fmt.Errorf("%s: %w", a.Name(), err))
 	}
 	if lt == nil {
+		// The reason is for the operator: a provider whose logout tokens
+		// are all refused leaves sessions alive after the IdP logout.
+		g.log.Warn("gateway: back-channel logout token refused", "err", why.Error())
 		jsonError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}

@@ -52,7 +52,7 @@ func invalidLogout(format string, a ...any) error {
 // ValidateLogoutToken validates a back-channel logout token per OIDC
 // Back-Channel Logout 1.0 §2.6: signature with the provider's keys and the
 // algorithm allow-list, iss exact, aud contains our client_id, iat present
-// and recent, exp (when present) not passed, typ "logout+jwt" when present,
+// and recent, exp (when present) not passed, typ "logout+jwt" or "JWT" when present,
 // events containing the back-channel-logout member as a JSON object, sub
 // and/or sid, no nonce, and a jti not seen before (replay cache).
 //
@@ -80,9 +80,15 @@ func (p *Provider) ValidateLogoutToken(ctx context.Context, raw string) (*Logout
 	if len(jws.Signatures) != 1 {
 		return nil, invalidLogout("exactly one signature required")
 	}
+	// Explicit typing (§2.4) is a SHOULD for the OP and not part of the
+	// RP's validation (§2.6): Ory Hydra, an OpenID Certified OP, sends
+	// "JWT". A token typed as something else (an access token, ...) is
+	// refused; what tells a logout token from an ID token is the events
+	// claim and the absence of a nonce, checked below.
 	if typ, ok := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType]; ok {
-		if s, _ := typ.(string); !strings.EqualFold(s, "logout+jwt") && !strings.EqualFold(s, "application/logout+jwt") {
-			return nil, invalidLogout("typ %.32q is not logout+jwt", s)
+		s, _ := typ.(string)
+		if !strings.EqualFold(s, "logout+jwt") && !strings.EqualFold(s, "application/logout+jwt") && !strings.EqualFold(s, "JWT") {
+			return nil, invalidLogout("typ %.32q is neither logout+jwt nor JWT", s)
 		}
 	}
 	// Signature, alg allow-list, iss and aud by go-oidc; exp is optional here.
