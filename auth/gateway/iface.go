@@ -76,6 +76,11 @@ type LogoutToken struct {
 // end-session endpoint.
 var ErrNoEndSession = errors.New("gateway: provider has no end-session endpoint")
 
+// ErrLevelUnavailable is returned (wrapped) by AuthRequest when the
+// provider cannot assert the level asked for: the citizen gets the
+// "stronger login needed" page (403), not a login that can only fail.
+var ErrLevelUnavailable = errors.New("gateway: the provider cannot assert the required level")
+
 // LoginError is a failed callback. Kind is one of the error pages:
 // access_denied, idp_unavailable, level_too_low, login_failed.
 type LoginError struct {

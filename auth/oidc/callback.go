@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/overstap/overstap/auth/identity"
@@ -22,8 +21,9 @@ import (
 type Login struct {
 	// Identity is what the login proved. Its NRN is zero when the login
 	// allowed none (LoginOptions.AllowNoNRN); its Level is the eIDAS level
-	// the provider's level table maps the reached level to; its Name is the
-	// display name (given and family name).
+	// the provider's level table maps the reached level to (a generic
+	// provider without a table: low); its Name is the display name (the
+	// name claim, else given and family name, cleaned: citizenName).
 	identity.Identity
 	// Rank is the 1-based rank of the level reached in the provider's
 	// level table (0: none asserted), and LevelName that level's canonical
@@ -207,6 +207,8 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	if idx >= 0 {
 		lv := p.prof.Levels[idx]
 		id.Rank, id.LevelName, id.Level = idx+1, lv.Name, lv.EIDAS
+	} else if len(p.prof.Levels) == 0 {
+		id.Level = p.prof.DefaultLevel // generic without a table: low
 	}
 	if id.Rank < fs.MinRank {
 		return nil, cbErr(p, KindLevelTooLow, rt, fmt.Errorf("level reached %q (rank %d) below the required rank %d", id.LevelName, id.Rank, fs.MinRank))
@@ -233,7 +235,7 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 			id.NRN = n
 		}
 	}
-	if id.NRN.IsZero() && !fs.AllowNoNRN {
+	if id.NRN.IsZero() && !fs.AllowNoNRN && p.cfg.RequiresNRN() {
 		why := "no national number claim"
 		if noNRNLevel {
 			why = "level " + id.LevelName + " never yields a national-number identity"
@@ -243,7 +245,7 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 	id.GivenName = claimString(cl.all, ui, p.prof.GivenNameClaim)
 	id.FamilyName = claimString(cl.all, ui, p.prof.FamilyNameClaim)
 	id.Locale = claimString(cl.all, ui, p.prof.LocaleClaim)
-	id.Name = displayName(id.GivenName, id.FamilyName)
+	id.Name = citizenName(cl.all, ui, &p.prof)
 	return id, nil
 }
 
@@ -429,16 +431,3 @@ func exchangeError(p *Provider, rt string, err error) *CallbackError {
 	}
 	return cbErr(p, KindIdPUnavailable, rt, fmt.Errorf("token endpoint: %w", err))
 }
-
-// displayName is the name shown to the app: given and family name, as the
-// provider wrote them, bounded.
-func displayName(given, family string) string {
-	n := strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))
-	if len(n) > maxDisplayName {
-		return ""
-	}
-	return n
-}
-
-// maxDisplayName bounds the display name (bytes): longer is not a name.
-const maxDisplayName = 256

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/internal/config"
 )
 
@@ -65,9 +66,33 @@ type ProviderConfig struct {
 	// MinLevel is the default minimum level (a level name of the profile's
 	// table or low/substantial/high).
 	MinLevel string `yaml:"min_level"`
-	// NRNClaim and NRNFrom override the profile's NRN location.
+	// Levels is the level table of a generic provider (a broker such as
+	// Keycloak): the acr values it sends, weakest first, each mapped to an
+	// eIDAS level. A route's minimum is asked as acr_values (the weakest
+	// row that reaches it) and checked on return. Without a table every
+	// login of a generic provider counts as low, and routes needing more
+	// are refused with the "stronger login needed" page. The fas, itsme
+	// and acmidm profiles have their own tables.
+	Levels []LevelConfig `yaml:"levels"`
+	// LevelFrom says which claims carry the level of a configured table:
+	// acr (default), amr, or acr_amr (both; the lowest value found counts).
+	LevelFrom LevelSource `yaml:"level_from"`
+	// NRNClaim and NRNFrom override the profile's NRN location (a generic
+	// provider has none: name the claim, e.g. rrn).
 	NRNClaim string      `yaml:"nrn_claim"`
 	NRNFrom  ClaimSource `yaml:"nrn_from"`
+	// RequireNRN refuses a login without a valid national number (default
+	// true). false: such a login succeeds with the provider's subject only,
+	// for identity-only apps (gateway.account_id: subject); features that
+	// need the number (linking, legacy-login interception, family,
+	// registration) are then refused at load.
+	RequireNRN *bool `yaml:"require_nrn"`
+	// NameClaim, GivenNameClaim and FamilyNameClaim override where the
+	// citizen's name is (ID token, then userinfo): the display name is the
+	// name claim, else given and family name.
+	NameClaim       string `yaml:"name_claim"`
+	GivenNameClaim  string `yaml:"given_name_claim"`
+	FamilyNameClaim string `yaml:"family_name_claim"`
 	// FetchUserinfo makes the callback also call the userinfo endpoint (for
 	// names) when the profile does not already need it.
 	FetchUserinfo bool `yaml:"fetch_userinfo"`
@@ -172,9 +197,37 @@ func (c *ProviderConfig) Validate() error {
 	if c.NRNFrom != "" && c.NRNFrom != FromIDToken && c.NRNFrom != FromUserinfo {
 		add("nrn_from: %q is not id_token or userinfo", c.NRNFrom)
 	}
+	if len(c.Levels) > 0 || c.LevelFrom != "" {
+		if ok && prof.Name != "generic" {
+			add("levels: profile %s has its own level table (docs/providers.md); levels and level_from are for profile generic (a broker)", prof.Name)
+		} else {
+			errs = append(errs, validateLevels(c.Levels)...)
+		}
+		switch c.LevelFrom {
+		case "", LevelFromACR, LevelFromAMR, LevelFromBoth:
+		default:
+			add("level_from: %q is not one of acr, amr, acr_amr", c.LevelFrom)
+		}
+		if len(c.Levels) == 0 && c.LevelFrom != "" {
+			add("level_from: only with levels")
+		}
+	}
+	for _, k := range [][2]string{{"name_claim", c.NameClaim}, {"given_name_claim", c.GivenNameClaim}, {"family_name_claim", c.FamilyNameClaim}, {"nrn_claim", c.NRNClaim}} {
+		if k[1] != "" && !validToken(k[1], 256) {
+			add("%s: %q is not a claim name", k[0], k[1])
+		}
+	}
+	if ok && c.RequiresNRN() && c.NRNClaim == "" && prof.NRNClaim == "" {
+		add("nrn_claim: profile %s has no national-number claim: name the claim your provider puts it in (e.g. rrn), or set require_nrn: false for identity-only apps", prof.Name)
+	}
 	if ok && c.MinLevel != "" {
-		if _, err := prof.MinRank(c.MinLevel); err != nil {
-			add("min_level: %q is not a level of profile %s nor low/substantial/high", c.MinLevel, prof.Name)
+		p := c.profile()
+		if _, err := p.MinRank(c.MinLevel); err != nil {
+			if errors.Is(err, ErrLevelUnavailable) {
+				add("min_level: %q: %v", c.MinLevel, err)
+			} else {
+				add("min_level: %q is neither low/substantial/high nor a value of the level table", c.MinLevel)
+			}
 		}
 	}
 	if c.FlowTTL < 0 || c.FlowTTL > 30*time.Minute {
@@ -206,8 +259,30 @@ func (c *ProviderConfig) profile() Profile {
 	if p.NRNFrom == FromUserinfo || c.FetchUserinfo {
 		p.FetchUserinfo = true
 	}
+	if len(c.Levels) > 0 {
+		p.Levels = tableFrom(c.Levels)
+		p.LevelFrom = c.LevelFrom
+		if p.LevelFrom == LevelNone {
+			p.LevelFrom = LevelFromACR
+		}
+		p.DefaultLevel = identity.LevelNone
+	}
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{
+		{&p.NameClaim, c.NameClaim}, {&p.GivenNameClaim, c.GivenNameClaim}, {&p.FamilyNameClaim, c.FamilyNameClaim},
+	} {
+		if o.v != "" {
+			*o.dst = o.v
+		}
+	}
 	return p
 }
+
+// RequiresNRN reports whether a login through this provider must carry a
+// valid national number (require_nrn, default true).
+func (c *ProviderConfig) RequiresNRN() bool { return c.RequireNRN == nil || *c.RequireNRN }
 
 func (c *ProviderConfig) algs() []string {
 	if len(c.AllowedAlgs) > 0 {

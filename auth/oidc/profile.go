@@ -67,13 +67,18 @@ type Profile struct {
 	NRNClaim string
 	// NRNFrom says whether NRNClaim is in the ID token or in userinfo.
 	NRNFrom ClaimSource
-	// GivenNameClaim, FamilyNameClaim and LocaleClaim name the profile
-	// claims (read from the ID token, then userinfo).
-	GivenNameClaim, FamilyNameClaim, LocaleClaim string
+	// NameClaim, GivenNameClaim, FamilyNameClaim and LocaleClaim name the
+	// profile claims (read from the ID token, then userinfo). The display
+	// name is NameClaim's value, else given and family name.
+	NameClaim, GivenNameClaim, FamilyNameClaim, LocaleClaim string
 	// LevelFrom says where the level is.
 	LevelFrom LevelSource
 	// Levels is the ordered level table, weakest first.
 	Levels []Level
+	// DefaultLevel is what every login counts as when the profile has no
+	// level table (generic without levels: low). With a table, a login
+	// asserting none of its values reaches no level.
+	DefaultLevel identity.Level
 	// ClientAuth is the default token-endpoint authentication.
 	ClientAuth ClientAuth
 	// IDTokenEncrypted requires the ID token to be a JWE (itsme).
@@ -126,7 +131,7 @@ func BuiltinProfile(name string) (Profile, bool) {
 			Name: "itsme", Scopes: []string{"profile", "eid"},
 			Claims:   `{"id_token":{"http://itsme.services/v2/claim/BENationalNumber":null,"given_name":null,"family_name":null,"locale":null}}`,
 			NRNClaim: "http://itsme.services/v2/claim/BENationalNumber", NRNFrom: FromIDToken,
-			GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
+			NameClaim: "name", GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
 			LevelFrom: LevelFromACR, Levels: itsmeLevels, ClientAuth: PrivateKeyJWT,
 			IDTokenEncrypted: true,
 		}
@@ -134,16 +139,17 @@ func BuiltinProfile(name string) (Profile, bool) {
 		p = Profile{
 			Name: "acmidm", Scopes: []string{"profile", "rrn"},
 			NRNClaim: "rrn", NRNFrom: FromIDToken,
-			GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
+			NameClaim: "name", GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
 			LevelFrom: LevelFromACR, Levels: acmLevels, ClientAuth: ClientSecretBasic,
 			FetchUserinfo: true, // names may come only from userinfo
 		}
 	case "generic":
 		p = Profile{
 			Name: "generic", Scopes: []string{"profile"},
-			NRNFrom:        FromIDToken,
-			GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
-			ClientAuth: ClientSecretBasic,
+			NRNFrom:   FromIDToken,
+			NameClaim: "name", GivenNameClaim: "given_name", FamilyNameClaim: "family_name", LocaleClaim: "locale",
+			ClientAuth:   ClientSecretBasic,
+			DefaultLevel: identity.LevelLow, // until the configuration gives a level table
 		}
 	default:
 		return Profile{}, false
@@ -174,11 +180,19 @@ func (p *Profile) MinRank(min string) (int, error) {
 		return i + 1, nil
 	}
 	if e, err := identity.ParseLevel(min); err == nil {
+		if len(p.Levels) == 0 {
+			if p.DefaultLevel >= e {
+				return 0, nil // every login counts as DefaultLevel: nothing to ask
+			}
+			return 0, fmt.Errorf("%w: profile %s has no level table (its logins count as %s), %s needed",
+				ErrLevelUnavailable, p.Name, p.DefaultLevel, e)
+		}
 		for i, l := range p.Levels {
 			if l.EIDAS >= e {
 				return i + 1, nil
 			}
 		}
+		return 0, fmt.Errorf("%w: no level of profile %s reaches %s", ErrLevelUnavailable, p.Name, e)
 	}
 	return 0, fmt.Errorf("oidc: profile %s: unknown level %q", p.Name, min)
 }

@@ -132,7 +132,7 @@ func TestIntegrationZitadelExampleOP(t *testing.T) {
 	p, err := New(ctx, ProviderConfig{
 		Name: "zitadel", Profile: "generic", Issuer: issuer, ClientID: "web",
 		ClientSecret: config.NewSecret([]byte("secret")), RedirectURL: rp.srv.URL + "/auth/callback",
-		FetchUserinfo: true,
+		FetchUserinfo: true, RequireNRN: new(false),
 	}, Deps{Flows: NewMemoryStore(nil, 0), RetryMin: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ var docExamples = map[string][]string{
 	"docs/family.md":        {"gateway.apps[0]"},
 	"docs/sessions.md":      {"sessions"},
 	"docs/vendors.md":       {"gateway.apps[0]", "gateway"},
+	"docs/providers.md":     {"file"},
 }
 
 // exampleEnv are the secrets the examples name.
@@ -244,6 +246,9 @@ func mergeExample(base, fragment []byte, path string) ([]byte, error) {
 	}
 	var cur any = b
 	for _, seg := range strings.Split(path, ".") {
+		if seg == "" {
+			break // the whole document
+		}
 		name, idx := seg, -1
 		if i := strings.IndexByte(seg, '['); i >= 0 {
 			name = seg[:i]
@@ -322,6 +327,72 @@ func TestRedirectURLChecked(t *testing.T) {
 			p := ce.Problems[0]
 			if p.Path != "providers[0].redirect_url" || p.Line != 13 || !strings.Contains(p.Msg, tc.want) {
 				t.Errorf("got %s (path %q, line %d), want %q", p.Error(), p.Path, p.Line, tc.want)
+			}
+		})
+	}
+}
+
+// TestRequireNRNFalseChecked: a provider that logs citizens in without a
+// national number (require_nrn: false) needs account_id: subject, and the
+// features that need the number are refused at load, naming their keys.
+func TestRequireNRNFalseChecked(t *testing.T) {
+	for k, v := range exampleEnv {
+		t.Setenv(k, v)
+	}
+	const staff = `
+providers:
+  - name: staff
+    profile: generic
+    issuer: https://sso.gemeente.be/realms/personeel
+    client_id: personeelsportaal
+    client_secret: "${OVERSTAP_PERSONEEL_SECRET}"
+    redirect_url: https://eloket.gemeente.be/.overstap/callback/staff
+    require_nrn: false
+gateway:
+  account_id: subject
+`
+	for _, tc := range []struct {
+		name, extra string
+		want        []string
+	}{
+		{"identity-only app", "", nil},
+		{"account by nrn", "gateway: {account_id: nrn}", []string{
+			"gateway.account_id: must be subject: providers[0] (staff) has require_nrn: false"}},
+		{"linking", `
+stores: [{name: eloket, type: csv, csv: {path: /var/lib/eloket/users.csv}}]
+linking: {eloket: {store: eloket}}`, []string{
+			"linking.eloket: links accounts by the national number and intercepts the legacy login (linking.eloket.legacy_login), but providers[0] (staff) has require_nrn: false"}},
+		{"family", "family: {apps: [{name: eloket}]}", []string{"family: family links are proven with national numbers"}},
+		{"registration", `
+gateway:
+  apps: [{name: eloket, upstream: "http://127.0.0.1:8081", no_account: register, register_path: /registreren, identity: {headers: {nrn: X-Nrn}}}]`,
+			[]string{"gateway.apps[0].no_account: register sends the verified national number to the app"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := mergeExample([]byte(exampleBase), []byte(staff), "")
+			if err == nil && tc.extra != "" {
+				doc, err = mergeExample(doc, []byte(tc.extra), "")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = config.Decode(bytes.NewReader(doc), new(fileConfig))
+			var got []string
+			var ce *config.Error
+			if errors.As(err, &ce) {
+				for _, p := range ce.Problems {
+					got = append(got, p.Error())
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if len(tc.want) == 0 && len(got) > 0 {
+				t.Fatalf("refused: %q", got)
+			}
+			for _, w := range tc.want {
+				if !slices.ContainsFunc(got, func(g string) bool { return strings.Contains(g, w) }) {
+					t.Errorf("no problem says %q; got %q", w, got)
+				}
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,6 +136,7 @@ func (c Config) Validate() error {
 	}
 	if c.Gateway != nil {
 		errs = append(errs, checkRedirectURLs(c.Gateway.PublicURL, c.Providers)...)
+		errs = append(errs, c.checkNoNRN()...)
 	}
 	stores := map[string]bool{}
 	for _, s := range c.Stores {
@@ -193,6 +195,46 @@ func checkRedirectURLs(publicURL string, providers []oidc.ProviderConfig) []erro
 		}
 	}
 	return errs
+}
+
+// checkNoNRN refuses what cannot work when a provider logs citizens in
+// without a national number (require_nrn: false): the legacy account must
+// then be the provider's subject, and the features that find or protect
+// accounts by the national number (linking with its legacy-login
+// interception, family links, registration of verified citizens) would
+// meet logins without one.
+func (c Config) checkNoNRN() []error {
+	var errs []error
+	for i, p := range c.Providers {
+		if p.RequiresNRN() {
+			continue
+		}
+		who := fmt.Sprintf("providers[%d] (%s) has require_nrn: false", i, p.Name)
+		if c.Gateway.AccountID != "subject" {
+			errs = append(errs, fmt.Errorf("gateway.account_id: must be subject: %s, and a login without a national number has only the provider's subject", who))
+		}
+		for _, app := range sortedKeys(c.Linking) {
+			errs = append(errs, fmt.Errorf("linking.%s: links accounts by the national number and intercepts the legacy login (linking.%s.legacy_login), but %s; remove it or require the number", app, app, who))
+		}
+		if c.Family != nil {
+			errs = append(errs, fmt.Errorf("family: family links are proven with national numbers, but %s; remove it or require the number", who))
+		}
+		for j, a := range c.Gateway.Apps {
+			if a.NoAccount == "register" {
+				errs = append(errs, fmt.Errorf("gateway.apps[%d].no_account: register sends the verified national number to the app, but %s", j, who))
+			}
+		}
+	}
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Extension adds hooks and endpoints built from the running parts (the

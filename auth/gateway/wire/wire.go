@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/overstap/overstap/auth/gateway"
@@ -38,7 +39,11 @@ func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gatewa
 	if req.MinLevel > identity.LevelNone {
 		opts.MinLevel = req.MinLevel.String()
 	}
-	return p.P.AuthRequest(w, r, opts)
+	u, err := p.P.AuthRequest(w, r, opts)
+	if errors.Is(err, oidc.ErrLevelUnavailable) {
+		return "", fmt.Errorf("%w: %w", gateway.ErrLevelUnavailable, err)
+	}
+	return u, err
 }
 
 // Callback completes a login, translating failures into *gateway.LoginError.
