@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/overstap/overstap/internal/testsvc"
 )
@@ -307,6 +310,18 @@ func (h *Hydra) RotateSigningKey() string {
 		h.t.Fatalf("hydratest: after rotation Hydra signs with %q, want %q", got, kid)
 	}
 	return kid
+}
+
+// SetSigningKey makes key (RS256, kid) Hydra's only ID token signing key,
+// so two Hydras can sign with the same key (a token of one then differs
+// from the other's only by its issuer).
+func (h *Hydra) SetSigningKey(key *rsa.PrivateKey, kid string) {
+	h.t.Helper()
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key, KeyID: kid, Algorithm: "RS256", Use: "sig"}}}
+	h.call(http.MethodPut, "/admin/keys/hydra.openid.id-token", set, http.StatusOK, nil)
+	if got := h.SigningKeyID(); got != kid {
+		h.t.Fatalf("hydratest: Hydra signs with %q, want %q", got, kid)
+	}
 }
 
 // EndSession ends Hydra's login session sid from the admin side (the IdP
