@@ -175,6 +175,10 @@ func Start(t testing.TB) *Hydra {
 			t.Fatalf("hydratest: Hydra not ready after 60 s:\n%s", tail(logs.String(), 8<<10))
 		}
 	}
+	// Hydra would generate its ID token key (RSA 4096) on the first
+	// public request, which takes seconds on a loaded machine: give it a
+	// 2048-bit key of ours first.
+	h.SetSigningKey(newKey(t), "hydratest-1")
 	var disc struct {
 		Issuer string `json:"issuer"`
 	}
@@ -297,19 +301,27 @@ func (h *Hydra) SigningKeyID() string {
 }
 
 // RotateSigningKey adds a new RS256 key to Hydra's ID token key set and
-// deletes the old ones, so every token from now on is signed by a key the
+// deletes the old one, so every token from now on is signed by a key the
 // relying party has never seen. It returns the new kid.
 func (h *Hydra) RotateSigningKey() string {
 	h.t.Helper()
 	old := h.SigningKeyID()
 	kid := "rotated-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	h.call(http.MethodPost, "/admin/keys/hydra.openid.id-token",
-		map[string]string{"alg": "RS256", "kid": kid, "use": "sig"}, http.StatusCreated, nil)
+	jwk := jose.JSONWebKey{Key: newKey(h.t), KeyID: kid, Algorithm: "RS256", Use: "sig"}
+	h.call(http.MethodPut, "/admin/keys/hydra.openid.id-token/"+url.PathEscape(kid), jwk, http.StatusOK, nil)
 	h.call(http.MethodDelete, "/admin/keys/hydra.openid.id-token/"+url.PathEscape(old), nil, http.StatusNoContent, nil)
 	if got := h.SigningKeyID(); got != kid {
 		h.t.Fatalf("hydratest: after rotation Hydra signs with %q, want %q", got, kid)
 	}
 	return kid
+}
+
+func newKey(t testing.TB) *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatalf("hydratest: %v", err)
+	}
+	return k
 }
 
 // SetSigningKey makes key (RS256, kid) Hydra's only ID token signing key,

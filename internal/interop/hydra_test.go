@@ -450,9 +450,26 @@ func TestHydra(t *testing.T) {
 		if got.Account != n.Digits() || got.Level != "low" || got.Path != "/dossier" {
 			t.Errorf("app saw %+v", got)
 		}
+		// The name: given + family name, percent-encoded UTF-8 in the header.
+		if got.Name != "Zo%C3%AB%20Fran%C3%A7oise-No%C3%ABl" {
+			t.Errorf("name header %q", got.Name)
+		}
 		if acr := s.lastLogin(t).ACRValues; len(acr) != 1 || acr[0] != acrLow {
 			t.Errorf("acr_values sent %v, want [%s] (the app's minimum, low)", acr, acrLow)
 		}
+		// The name claim wins over given + family name; Arabic and CJK
+		// arrive intact, NFC.
+		for _, name := range []string{"محمد العلوي", "王小明", "Rene\u0301e D'Hondt"} {
+			p, _ := citizen(t, "broker-sub-1b", 901, map[string]any{"name": name, "given_name": "x", "family_name": "y"})
+			p.ACR = acrLow
+			s.h.SetPersona(p)
+			got := appSaw(t, get(t, browser(), g.url+"/dossier"))
+			want := strings.ReplaceAll(name, "e\u0301", "\u00e9")
+			if d, err := url.PathUnescape(got.Name); err != nil || d != want {
+				t.Errorf("name %q reached the app as %q (%q)", name, got.Name, d)
+			}
+		}
+		s.h.SetPersona(p)
 		// The session holds: no new login at Hydra.
 		before := len(s.h.Logins())
 		appSaw(t, get(t, b, g.url+"/dossier/2"))
