@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"flag"
 	"fmt"
 	"go/ast"
@@ -95,6 +96,8 @@ func typeName(t reflect.Type) string {
 		return "secret"
 	case t.String() == "time.Duration":
 		return "duration"
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
+		return "string" // written as text in YAML (identity.Level: low, substantial, high)
 	case t.Kind() == reflect.Pointer:
 		return typeName(t.Elem())
 	case t.Kind() == reflect.Slice:
