@@ -2,9 +2,14 @@
 GO ?= go
 PKGS ?= ./...
 # The packages whose correctness is about concurrency (shared limits, one
-# link per person, session revocation) also run under the race detector;
-# the whole suite under -race would not fit the 10-minute budget.
-RACE_PKGS ?= ./auth/ratelimit/ ./auth/link/ ./auth/session/ ./auth/legacylogin/
+# link per person, session revocation, a family grant revoked while
+# requests race it) also run under the race detector, and so do the
+# concurrency tests of two larger packages: the session cache shared by
+# gateway nodes and the migrate queue's workers. The whole suite under
+# -race would not fit the CI budget.
+RACE_PKGS ?= ./auth/ratelimit/ ./auth/link/ ./auth/session/ ./auth/legacylogin/ ./auth/family/
+RACE_RUN_PKGS ?= ./auth/gateway/wire/ ./migrate/
+RACE_RUN ?= ^(TestCache.*|TestQueueWorkersExactlyOnce)$$
 
 .PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway bench-migrate build image
 
@@ -28,6 +33,7 @@ image: build
 test: services vet fuzz-short
 	$(GO) test -count=1 -timeout 9m $(PKGS)
 	$(GO) test -race -count=1 -timeout 5m $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 5m -run '$(RACE_RUN)' $(RACE_RUN_PKGS)
 
 services:
 	@scripts/services.sh

@@ -90,8 +90,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil {
 		return nil, errors.New("family: a store is required")
 	}
-	if len(d.RefKey) < 32 {
-		return nil, errors.New("family: the reference key must be at least 32 bytes")
+	if err := nrn.CheckRefKey(d.RefKey); err != nil {
+		return nil, fmt.Errorf("family: %w", err)
 	}
 	s := &Service{cfg: cfg, apps: map[string]*app{}, store: d.Store, reg: d.Registry, limiter: d.Limiter, audit: d.Audit,
 		refKey: d.RefKey, log: d.Logger, now: d.Now, rand: d.Rand}

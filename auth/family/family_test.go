@@ -294,6 +294,7 @@ func TestAttacks(t *testing.T) {
 		var mu sync.Mutex
 		var afterRevoke []family.Access
 		var revokedFlag bool
+		enough := make(chan struct{}) // closed at the 20th decision after the revocation
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
 			wg.Add(1)
@@ -316,6 +317,9 @@ func TestAttacks(t *testing.T) {
 					if started {
 						mu.Lock()
 						afterRevoke = append(afterRevoke, acc)
+						if len(afterRevoke) == 20 {
+							close(enough)
+						}
 						mu.Unlock()
 					}
 				}
@@ -327,15 +331,7 @@ func TestAttacks(t *testing.T) {
 		mu.Lock()
 		revokedFlag = true
 		mu.Unlock()
-		for {
-			mu.Lock()
-			n := len(afterRevoke)
-			mu.Unlock()
-			if n >= 20 {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		<-enough
 		close(done)
 		wg.Wait()
 		for i, acc := range afterRevoke {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 )
 
@@ -170,8 +171,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, errors.New(`account_id: must be "nrn" or "subject"`))
 	}
-	if !c.NRNRefKey.IsZero() && len(c.NRNRefKey.Bytes()) < 32 {
-		errs = append(errs, errors.New("nrn_ref_key: at least 32 bytes (e.g. ${OVERSTAP_NRN_REF_KEY}); when empty the top-level nrn_ref_key is used"))
+	if !c.NRNRefKey.IsZero() && nrn.CheckRefKey(c.NRNRefKey.Bytes()) != nil {
+		errs = append(errs, fmt.Errorf("nrn_ref_key: at least %d bytes (e.g. ${OVERSTAP_NRN_REF_KEY}); when empty the top-level nrn_ref_key is used", nrn.MinRefKeyLen))
 	}
 	if c.AdminListen != "" && len(c.AdminToken.Bytes()) < 32 {
 		errs = append(errs, errors.New("admin_token: required with admin_listen, at least 32 bytes"))

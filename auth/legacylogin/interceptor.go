@@ -142,8 +142,8 @@ func New(ctx context.Context, cfg Config, d Deps) (*Interceptor, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 64 << 10
 	}
-	if len(d.RefKey) < 32 {
-		return nil, errors.New("legacylogin: reference key must be at least 32 bytes")
+	if err := nrn.CheckRefKey(d.RefKey); err != nil {
+		return nil, fmt.Errorf("legacylogin: %w", err)
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

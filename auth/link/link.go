@@ -96,8 +96,8 @@ func New(app string, cfg Config, d Deps) (*Linker, error) {
 	if app == "" || d.Accounts == nil || d.Records == nil {
 		return nil, errors.New("link: app, accounts and records are required")
 	}
-	if len(d.RefKey) < 32 {
-		return nil, errors.New("link: reference key must be at least 32 bytes")
+	if err := nrn.CheckRefKey(d.RefKey); err != nil {
+		return nil, fmt.Errorf("link: %w", err)
 	}
 	l := &Linker{app: app, accounts: d.Accounts, records: d.Records, refKey: d.RefKey, revoke: cfg.RevokeOnLink == nil || *cfg.RevokeOnLink,
 		audit: d.Audit, log: d.Logger, now: d.Now}

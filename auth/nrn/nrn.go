@@ -304,6 +304,24 @@ func (n Number) MarshalText() ([]byte, error) {
 // Equal reports whether a and b are the same number.
 func (n Number) Equal(o Number) bool { return n.digits == o.digits }
 
+// MinRefKeyLen is the least length of the key of references (Number.Ref):
+// a 256-bit HMAC-SHA256 key. Every consumer of the key checks it with
+// [CheckRefKey]; this is the one place the bound is written.
+const MinRefKeyLen = 32
+
+// ErrShortRefKey is returned by [CheckRefKey] for a key shorter than
+// [MinRefKeyLen].
+var ErrShortRefKey = fmt.Errorf("nrn: the reference key must be at least %d bytes", MinRefKeyLen)
+
+// CheckRefKey returns an error wrapping [ErrShortRefKey] when key is too
+// short to key references, with its length (never its value).
+func CheckRefKey(key []byte) error {
+	if len(key) < MinRefKeyLen {
+		return fmt.Errorf("%w (it is %d); generate one with head -c 32 /dev/urandom | base64", ErrShortRefKey, len(key))
+	}
+	return nil
+}
+
 // refPrefix tags references so they are recognisable and versioned.
 const refPrefix = "nrnref1:"
 

@@ -429,3 +429,15 @@ func TestMustParse(t *testing.T) {
 	}()
 	MustParse("not a number")
 }
+
+func TestCheckRefKey(t *testing.T) {
+	if err := CheckRefKey(make([]byte, MinRefKeyLen)); err != nil {
+		t.Errorf("key of %d bytes refused: %v", MinRefKeyLen, err)
+	}
+	for _, n := range []int{0, 5, MinRefKeyLen - 1} {
+		err := CheckRefKey(make([]byte, n))
+		if !errors.Is(err, ErrShortRefKey) || !strings.Contains(err.Error(), fmt.Sprintf("(it is %d)", n)) {
+			t.Errorf("key of %d bytes: %v", n, err)
+		}
+	}
+}

@@ -7,9 +7,6 @@ import (
 	"github.com/overstap/overstap/internal/server"
 )
 
-// minRefKey is the least length of nrn_ref_key: a 256-bit HMAC key.
-const minRefKey = 32
-
 // fileConfig is overstap's one configuration file (--config), for every
 // command: serve uses all of it, audit and migrate the sections they need.
 // Each section is the typed Config of the package it configures; the field

@@ -29,6 +29,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/legacylogin"
 	"github.com/overstap/overstap/auth/link"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/ratelimit"
 	"github.com/overstap/overstap/auth/session"
@@ -36,9 +37,6 @@ import (
 	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/migrate/hash"
 )
-
-// minRefKey is the least length of nrn_ref_key (a 256-bit HMAC key).
-const minRefKey = 32
 
 // Config is the configuration file of `overstap serve`.
 type Config struct {
@@ -120,13 +118,13 @@ type AppLinking struct {
 // use only some sections, like audit verify.)
 func (c Config) Validate() error {
 	var errs []error
-	gwKey := c.Gateway != nil && len(c.Gateway.NRNRefKey.Bytes()) >= minRefKey
+	gwKey := c.Gateway != nil && nrn.CheckRefKey(c.Gateway.NRNRefKey.Bytes()) == nil
 	switch {
 	case gwKey:
 	case c.NRNRefKey.IsZero():
 		errs = append(errs, errors.New(`nrn_ref_key: required; e.g. nrn_ref_key: "${OVERSTAP_NRN_REF_KEY}" with 32 random bytes (head -c 32 /dev/urandom | base64)`))
-	case len(c.NRNRefKey.Bytes()) < minRefKey:
-		errs = append(errs, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", minRefKey, len(c.NRNRefKey.Bytes())))
+	case nrn.CheckRefKey(c.NRNRefKey.Bytes()) != nil:
+		errs = append(errs, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", nrn.MinRefKeyLen, len(c.NRNRefKey.Bytes())))
 	}
 	if c.SessionCache.TTL < 0 || c.SessionCache.TTL > 5*time.Second {
 		errs = append(errs, errors.New("session_cache.ttl: between 0 (default 1s) and 5s"))
