@@ -321,7 +321,8 @@ const (
 	ReasonTooLong      = "credential longer than the store adapter accepts (64 KiB): left unchanged, change it by hand"
 	ReasonIDTooLong    = "account id longer than the store adapter accepts (64 KiB)"
 	ReasonUnknownRisk  = "unknown risk: account with a national number whose credential could not be classified (unsupported scheme, garbage, or over the cost caps): left unchanged"
-	ReasonUnverified   = "unknown risk: account with a national number whose NRN-derived check could not run (over the cost budget or unverifiable): left to upgrade-on-login"
+	ReasonUnverified   = "unknown risk: account with a national number whose NRN-derived check could not run (unverifiable value): left to upgrade-on-login"
+	ReasonOverBudget   = "unknown risk: NRN-derived check over the per-account verification budget (--derived-budget; default about one bcrypt-12 check): not verified, left to the gateway's upgrade-on-login or a run with a larger budget"
 	ReasonCannotWrap   = "weak hash that cannot be wrapped (unsupported parameters): left unchanged"
 	reasonStorePrefix  = "the store refused the swap: "
 	maxReasonFromStore = 200
@@ -370,6 +371,9 @@ func (bp *batchProcessor) decide(ctx context.Context, a store.Account, created i
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()
+		}
+		if errors.Is(err, hash.ErrOverBudget) {
+			return "", ReasonOverBudget, nil
 		}
 		return "", ReasonUnverified, nil // unverifiable: never guessed at, listed
 	}

@@ -43,7 +43,8 @@ YAML
     [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
     [[ $step == apply ]] && args+=(--policy revoke-nrn --yes --public-key "$work/admin.key.pub" --json)
     [[ $step == scan ]] && args+=(--json)
-    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" "${args[@]}" >"$work/out" 2>/dev/null
+    # Exit status 2: finished, with accounts needing attention (listed).
+    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" "${args[@]}" >"$work/out" 2>/dev/null || { rc=$?; [[ $rc == 2 ]] || exit "$rc"; }
     read -r secs rss <"$work/time"
     printf '%-9s %-6s %10s %12.0f %10.1f\n' "$n" "$step" "$secs" "$(echo "$n / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
   done

@@ -34,6 +34,7 @@ type migrateFlags struct {
 	workers    int
 	bcryptCost int
 	skipDeriv  bool
+	budget     float64
 	maxRate    float64
 	jsonOut    bool
 }
@@ -47,6 +48,7 @@ func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
 		c.Flags().IntVar(&f.workers, "workers", 0, "goroutines for CPU-bound work (0 = all cores)")
 		c.Flags().IntVar(&f.bcryptCost, "bcrypt-cost", hash.DefaultBcryptCost, "bcrypt cost of wrapped hashes")
 		c.Flags().BoolVar(&f.skipDeriv, "skip-derived-check", false, "do not verify NRN-derived password candidates (faster on slow schemes)")
+		c.Flags().Float64Var(&f.budget, "derived-budget", 1, "per-account cost of the NRN-derived check, in bcrypt-12 verifications; accounts over it are listed, not verified (negative: no bound)")
 	}
 	c.Flags().StringVar(&f.state, "state", "overstap-state.db", "state database: a SQLite file (sqlite:PATH or PATH) or a postgres:// URL")
 	c.Flags().StringVar(&f.configFile, "config", "", "overstap configuration file: its state section replaces --state, its stores can be named by --store")
@@ -208,7 +210,7 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 		env.Close()
 		return nil, err
 	}
-	h, err := hash.New(hash.Config{BcryptCost: f.bcryptCost})
+	h, err := hash.New(hash.Config{BcryptCost: f.bcryptCost, DerivedBudget: f.budget})
 	if err != nil {
 		env.Close()
 		return nil, err

@@ -31,6 +31,14 @@ type Config struct {
 	// MaxConcurrent is the number of expensive hash computations that may run
 	// at once (Verify of slow schemes, Hash, Wrap). 0 means runtime.NumCPU().
 	MaxConcurrent int `yaml:"max_concurrent"`
+	// DerivedBudget bounds the NRN-derived check (IsDerived) of one stored
+	// value, in bcrypt-12 verifications: 0 means 1 (about one bcrypt-12
+	// check per account), a negative value means no bound. A check that
+	// would cost more returns ErrOverBudget instead of verifying: bcrypt is
+	// judged by its cost before any verification (candidates x 2^(cost-12));
+	// other slow schemes by the time of the first candidate against one
+	// bcrypt-12 check measured on this machine.
+	DerivedBudget float64 `yaml:"derived_budget"`
 }
 
 // Limits caps the cost parameters of stored hashes, so that a hostile or
@@ -124,6 +132,9 @@ func (c Config) Validate() error {
 	if c.BcryptCost != 0 && (c.BcryptCost < 4 || c.BcryptCost > maxCost) {
 		errs = append(errs, fmt.Errorf("bcrypt_cost: must be between 4 and limits.bcrypt_max_cost (%d); 12 or more for production", maxCost))
 	}
+	if c.DerivedBudget > 1e6 {
+		errs = append(errs, errors.New("derived_budget: at most 1000000 bcrypt-12 checks (negative: no bound)"))
+	}
 	if c.MaxConcurrent < 0 || c.MaxConcurrent > 4096 {
 		errs = append(errs, errors.New("max_concurrent: must be between 1 and 4096 (or 0 for the CPU count)"))
 	}
@@ -147,6 +158,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConcurrent == 0 {
 		c.MaxConcurrent = runtime.NumCPU()
+	}
+	if c.DerivedBudget == 0 {
+		c.DerivedBudget = 1
 	}
 	c.Limits = c.Limits.withDefaults()
 	return c

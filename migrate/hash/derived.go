@@ -2,10 +2,15 @@ package hash
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/overstap/overstap/auth/nrn"
 )
@@ -131,7 +136,13 @@ func (h *Hasher) IsDerived(ctx context.Context, stored string, p Params, n nrn.N
 	if !d.usable {
 		return false, nil
 	}
-	for _, c := range Candidates(n) {
+	cands := Candidates(n)
+	budget := h.cfg.DerivedBudget
+	if budget > 0 && d.s.name == "bcrypt" && float64(len(cands))*math.Exp2(float64(d.rounds-12)) > budget {
+		return false, fmt.Errorf("%w: %d bcrypt-%d checks", ErrOverBudget, len(cands), d.rounds)
+	}
+	start := time.Now()
+	for i, c := range cands {
 		ok, err := h.checkLimited(ctx, d, []byte(c))
 		if err != nil {
 			return false, err
@@ -139,8 +150,35 @@ func (h *Hasher) IsDerived(ctx context.Context, stored string, p Params, n nrn.N
 		if ok {
 			return true, nil
 		}
+		if i == 0 && budget > 0 && d.s.expensive && d.s.name != "bcrypt" {
+			// Judged by the first candidate: the others cost the same.
+			if est := time.Since(start) * time.Duration(len(cands)); float64(est) > budget*float64(h.bcrypt12()) {
+				return false, fmt.Errorf("%w: %s, about %v for %d candidates", ErrOverBudget, d.name, est.Round(time.Millisecond), len(cands))
+			}
+		}
 	}
 	return false, nil
+}
+
+// ErrOverBudget is returned by IsDerived when checking a value would cost
+// more than Config.DerivedBudget: the value was not (fully) verified.
+var ErrOverBudget = errors.New("hash: NRN-derived check over the per-account budget")
+
+// bcrypt12 returns the time one bcrypt-12 verification takes here,
+// measured the first time it is needed.
+func (h *Hasher) bcrypt12() time.Duration {
+	h.unitOnce.Do(func() {
+		hashed, err := bcrypt.GenerateFromPassword([]byte("overstap-calibration"), 12)
+		start := time.Now()
+		if err == nil {
+			err = bcrypt.CompareHashAndPassword(hashed, []byte("overstap-calibration"))
+		}
+		h.unit = time.Since(start)
+		if err != nil || h.unit <= 0 {
+			h.unit = 250 * time.Millisecond
+		}
+	})
+	return h.unit
 }
 
 func (h *Hasher) checkLimited(ctx context.Context, d *decoded, pw []byte) (bool, error) {

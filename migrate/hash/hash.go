@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -61,6 +63,10 @@ type Hasher struct {
 	limits  Limits
 	schemes []*scheme
 	sem     chan struct{}
+	// unit is the time of one bcrypt-12 verification here, measured once
+	// (lazily) for the derived budget of schemes other than bcrypt.
+	unitOnce sync.Once
+	unit     time.Duration
 }
 
 // New returns a Hasher for cfg (zero fields take their defaults).
