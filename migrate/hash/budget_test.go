@@ -62,3 +62,26 @@ func TestDerivedBudget(t *testing.T) {
 		t.Error("absurd budget accepted")
 	}
 }
+
+// BenchmarkDerivedBudget: the cost of one NRN-column account's derived
+// check on a bcrypt-10 value that is not derived (every candidate tried),
+// without a bound and with the default budget (refused by its cost, no
+// verification), side by side.
+func BenchmarkDerivedBudget(b *testing.B) {
+	n, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 901)
+	stored, _ := bcrypt.GenerateFromPassword([]byte("geheim"), 10)
+	for _, bc := range []struct {
+		name   string
+		budget float64
+	}{{"unbounded", -1}, {"default", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h, err := New(Config{DerivedBudget: bc.budget})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				h.IsDerived(context.Background(), string(stored), Params{}, n)
+			}
+		})
+	}
+}
