@@ -26,9 +26,12 @@ build:
 
 # The container image (Containerfile): the static binary built above, copied
 # into an image FROM scratch; podman, or buildah when podman is missing.
+# --format docker keeps the HEALTHCHECK (the OCI format has none).
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 image: build
-	@if command -v podman >/dev/null; then podman build -f Containerfile -t $(IMAGE) .; \
-	else buildah bud -f Containerfile -t $(IMAGE) .; fi
+	cp $(CA_BUNDLE) bin/ca-certificates.crt
+	@if command -v podman >/dev/null; then podman build --format docker -f Containerfile -t $(IMAGE) .; \
+	else buildah bud --format docker -f Containerfile -t $(IMAGE) .; fi
 
 test: services vet fuzz-short
 	$(GO) test -count=1 -timeout 9m $(PKGS)

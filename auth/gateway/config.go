@@ -70,6 +70,11 @@ type Config struct {
 	AdminListen string `yaml:"admin_listen"`
 	// AdminToken is the bearer token of the admin API (at least 32 bytes).
 	AdminToken config.Secret `yaml:"admin_token"`
+	// AccessLog writes one info line per app request: method, canonical
+	// path (no query), status, bytes, duration, app, route class, the
+	// policy's decision and the session's NRN reference (never a session
+	// id, a token or a national number). Off by default.
+	AccessLog bool `yaml:"access_log"`
 	// Limits bound requests.
 	Limits Limits `yaml:"limits"`
 }

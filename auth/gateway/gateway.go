@@ -397,6 +397,7 @@ func (g *Gateway) loadSession(r *http.Request) (*Session, error) {
 
 // serveApp handles a request for a legacy app (reverse-proxy mode).
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path) {
+	start := time.Now()
 	d, err := g.table.MatchPath(route.HostOnly(r.Host), r.Method, p)
 	if errors.Is(err, route.ErrAmbiguousPath) {
 		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
@@ -406,10 +407,22 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path)
 		g.errorPage(w, r, http.StatusNotFound, "not_found", err)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, decision: "hook"}
 	g.serveDecision(sw, r, d, p)
 	g.m.request(d.AppName, d.Class, sw.status)
+	dur := time.Since(start)
+	g.m.duration.WithLabelValues(string(d.Class)).Observe(dur.Seconds())
+	if g.cfg.AccessLog {
+		// The canonical path and references only: no query (it may hold
+		// tokens or a national number), no session id, no cookie.
+		g.log.Info("access", "method", r.Method, "path", p.Clean, "status", sw.status, "bytes", sw.bytes,
+			"duration_ms", float64(dur.Microseconds())/1000, "app", d.AppName, "class", string(d.Class),
+			"decision", sw.decision, "who", sw.who)
+	}
 }
+
+// verdictNames are the access log's decision column.
+var verdictNames = [...]string{allow: "allow", needLogin: "login", needStepUp: "step_up", deny: "deny", storeDown: "store_down"}
 
 func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.Decision, p route.Path) {
 	a := &g.apps[d.App]
@@ -426,6 +439,12 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		return
 	}
 	s, v, kind := g.check(r, d)
+	if sw, ok := w.(*statusWriter); ok {
+		sw.decision = verdictNames[v]
+		if s != nil {
+			sw.who = s.NRNRef // the keyed reference, as in the audit log
+		}
+	}
 	here := p.Clean
 	if r.URL.RawQuery != "" {
 		here += "?" + r.URL.RawQuery
@@ -682,6 +701,10 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int64 // body bytes written
+	// For the access log: the route policy's verdict and the session's
+	// NRN reference (never the session id).
+	decision, who string
 }
 
 // WriteHeader records the first status.
@@ -695,7 +718,9 @@ func (s *statusWriter) WriteHeader(code int) {
 // Write marks the header as written (status 200 if none was set).
 func (s *statusWriter) Write(b []byte) (int, error) {
 	s.wrote = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 // Flush forwards to the underlying writer (ReverseProxy flushes directly).

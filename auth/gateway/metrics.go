@@ -18,6 +18,8 @@ type metrics struct {
 	revocations  *prometheus.CounterVec
 	hooks        *prometheus.CounterVec
 	storeLatency *prometheus.HistogramVec
+	duration     *prometheus.HistogramVec
+	checkUp      *prometheus.GaugeVec
 	loadLatency  prometheus.Observer // storeLatency{op="load"}, resolved once
 }
 
@@ -42,8 +44,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "overstap_gateway_session_store_seconds", Help: "Session store call latency.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 2},
 		}, []string{"op"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "overstap_gateway_request_duration_seconds", Help: "Time to answer an app request (upstream included), by route class.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"class"}),
+		checkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "overstap_gateway_check_up", Help: "1 when the readiness check (sessions = the session store, Redis; idp:<name>; state; store:<name>) passed at the last scrape or /readyz, 0 when not.",
+		}, []string{"check"}),
 	}
-	reg.MustRegister(m.requests, m.logins, m.stepUps, m.revocations, m.hooks, m.storeLatency)
+	reg.MustRegister(m.requests, m.logins, m.stepUps, m.revocations, m.hooks, m.storeLatency, m.duration, m.checkUp)
 	m.loadLatency = m.storeLatency.WithLabelValues("load")
 	return m
 }

@@ -32,9 +32,11 @@ func (g *Gateway) readiness(ctx context.Context) (bool, map[string]string) {
 		if err != nil {
 			ok = false
 			out[name] = "down: " + nrn.Redact(firstLine(err.Error()))
+			g.m.checkUp.WithLabelValues(name).Set(0)
 			return
 		}
 		out[name] = "ok"
+		g.m.checkUp.WithLabelValues(name).Set(1)
 	}
 	start := time.Now()
 	set("sessions", g.sessions.Ping(ctx))
@@ -87,7 +89,11 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request, detailed bool) {
 // operations listener.
 func (g *Gateway) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{}))
+	prom := promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		g.readiness(r.Context()) // fresh overstap_gateway_check_up (bounded: 2 s)
+		prom.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /healthz", g.healthz)
 	mux.HandleFunc("GET /readyz", g.readyz)
 	return mux

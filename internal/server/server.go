@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/overstap/overstap/adapters/state"
@@ -283,6 +284,7 @@ type Server struct {
 	Parts    *Parts
 	Provider []gateway.Authenticator
 	closers  []func() error
+	reg      *prometheus.Registry // the gateway's /metrics, with the assembly's own metrics
 }
 
 // Close releases the stores and connections.
@@ -313,7 +315,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	if len(cfg.Providers) == 0 {
 		return nil, errors.New("providers: at least one OpenID provider is required to serve")
 	}
-	srv := &Server{}
+	srv := &Server{reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			_ = srv.Close()
@@ -360,6 +362,10 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 			}
 			srv.closers = append(srv.closers, cs.Close) // closers run in reverse: before rc.Close
 			p.Sessions = cs
+			srv.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "overstap_session_cache_hits_total",
+				Help: "Sessions served from the node's in-process cache (the rest are loads from Redis: overstap_gateway_session_store_seconds_count{op=\"load\"}).",
+			}, func() float64 { return float64(cs.Hits()) }))
 		}
 		prefix := cfg.OIDCKeyPrefix
 		if prefix == "" {
@@ -424,7 +430,12 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	srv.closers = append(srv.closers, p.State.Close)
-	audit := auditTo(p.State, log)
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "overstap_audit_events_total",
+		Help: "Audit events by type (link.created, ...credential_revoked, legacy_login.refused, ...locked: bans) and outcome.",
+	}, []string{"type", "outcome"})
+	srv.reg.MustRegister(events)
+	audit := auditTo(p.State, log, events)
 
 	// User stores, linking and legacy-login hooks.
 	for _, sc := range cfg.Stores {
@@ -439,7 +450,7 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
-	deps := gateway.Deps{Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now, Starts: startLimiter{starts},
+	deps := gateway.Deps{Registry: srv.reg, Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now, Starts: startLimiter{starts},
 		Hooks: map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
 	resolver := wire.Linked{Linkers: map[string]*link.Linker{}}
 	legacy := legacyHooks{}
@@ -554,8 +565,9 @@ func outcome(kind string) string {
 // auditTo writes audit events to the state store's hash-chained log. A
 // failed write is logged (never with an NRN: the ref is already a
 // reference) and does not change the citizen's answer.
-func auditTo(st *state.Store, log *slog.Logger) func(ctx context.Context, kind, ref string, details map[string]string) {
+func auditTo(st *state.Store, log *slog.Logger, events *prometheus.CounterVec) func(ctx context.Context, kind, ref string, details map[string]string) {
 	return func(ctx context.Context, kind, ref string, details map[string]string) {
+		events.WithLabelValues(kind, outcome(kind)).Inc() // kinds are the code's fixed event names
 		d := make(map[string]string, len(details))
 		app := ""
 		for k, v := range details {
