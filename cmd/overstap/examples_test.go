@@ -128,6 +128,13 @@ func TestEveryExampleLoads(t *testing.T) {
 			case strings.HasPrefix(rel, "configs/stores/"):
 				_, err := loadStoreFile(p)
 				checkLoaded(t, err)
+			case strings.HasPrefix(rel, "configs/monitoring/"):
+				// Prometheus' own format, checked with promtool in
+				// internal/opstest (TestAlertRules).
+				var v map[string]any
+				if err := yaml.Unmarshal(b, &v); err != nil || v["groups"] == nil {
+					t.Fatalf("not Prometheus rules: %v", err)
+				}
 			case strings.HasPrefix(rel, "configs/traefik/"):
 				// Traefik's own format: well-formed, and it points at the
 				// gateway's forward-auth endpoint.
