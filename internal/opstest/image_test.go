@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"debug/elf"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -117,13 +118,17 @@ func TestContainerImage(t *testing.T) {
 	}
 
 	// Inside a container, where this machine allows it.
+	// Exit status 125-127 is podman or the OCI runtime failing to start
+	// the container (here: crun refused setrlimit, conmon had no working
+	// directory), never the binary, which exits 0 or 1.
 	rout, err := exec.Command(podman, "run", "--rm", "--read-only", "--network=none", "--no-healthcheck", image, "version").CombinedOutput()
+	var ee *exec.ExitError
 	switch {
 	case err == nil:
 		if !strings.HasPrefix(string(rout), "overstap v0.0.0-test\n") {
 			t.Errorf("podman run version: %q", rout)
 		}
-	case strings.Contains(string(rout), "Operation not permitted") || strings.Contains(string(rout), "permission denied") || strings.Contains(string(rout), "user namespace"):
+	case errors.As(err, &ee) && ee.ExitCode() >= 125 && ee.ExitCode() <= 127:
 		t.Logf("this machine does not let containers run (%s); the image was checked from its layers instead",
 			strings.TrimSpace(lastLine(string(rout))))
 	default:
