@@ -53,7 +53,7 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 	case name == "logout":
 		g.logout(w, r)
 	case name == "logged-out":
-		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{}, false)
+		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{HomeURL: "/"}, false)
 	case name == "backchannel-logout" || strings.HasPrefix(name, "backchannel-logout/"):
 		g.backchannel(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "backchannel-logout"), "/"))
 	case name == "stepup":
@@ -347,32 +347,42 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
 		return
 	}
+	next, err := g.endSession(w, r)
+	if err != nil {
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// endSession ends the browser's gateway session: the cookie is cleared and
+// the session deleted from the store. It returns where the browser goes
+// next: the provider's RP-initiated logout (OpenID Connect RP-Initiated
+// Logout 1.0) when it has one, coming back to the "you are logged out"
+// page, else that page directly. An error means the store failed.
+func (g *Gateway) endSession(w http.ResponseWriter, r *http.Request) (string, error) {
 	done := Prefix + "logged-out"
 	id := cookieValue(r, g.sessionCookie, 128)
 	g.setCookie(w, g.sessionCookie, "", -1)
 	if id == "" {
-		http.Redirect(w, r, done, http.StatusSeeOther)
-		return
+		return done, nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
 	s, _ := g.sessions.Load(ctx, id)
 	tok, _ := g.sessions.IDToken(ctx, id)
 	if err := g.sessions.Delete(ctx, id); err != nil {
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
-		return
+		return "", err
 	}
 	if s != nil {
 		if a, ok := g.byName[s.Provider]; ok {
-			u, err := a.LogoutURL(tok, strings.TrimSuffix(g.cfg.PublicURL, "/")+done, rand.Text())
-			if err == nil {
-				w.Header().Set("Cache-Control", "no-store")
-				http.Redirect(w, r, u, http.StatusSeeOther)
-				return
+			if u, err := a.LogoutURL(tok, strings.TrimSuffix(g.cfg.PublicURL, "/")+done, rand.Text()); err == nil {
+				return u, nil
 			}
 		}
 	}
-	http.Redirect(w, r, done, http.StatusSeeOther)
+	return done, nil
 }
 
 // backchannel implements OpenID Connect Back-Channel Logout 1.0 §2.8:
@@ -484,6 +494,17 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	here := p.Clean
 	if rawQuery != "" {
 		here += "?" + rawQuery
+	}
+	if d.Class == route.Logout {
+		// The proxy sends the logout to the app itself; the gateway session
+		// ends here (its cookie is cleared where the proxy copies
+		// Set-Cookie; the session is gone from the store either way).
+		if _, err := g.endSession(sw, r); err != nil {
+			jsonError(sw, http.StatusServiceUnavailable, "session_store")
+			return
+		}
+		sw.WriteHeader(http.StatusOK)
+		return
 	}
 	s, v, kind := g.check(r, d)
 	browser := !nginx && wantsHTML(method, h)

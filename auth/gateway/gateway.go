@@ -438,6 +438,10 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		}
 		return
 	}
+	if d.Class == route.Logout {
+		g.appLogout(w, r, a, p)
+		return
+	}
 	s, v, kind := g.check(r, d)
 	if sw, ok := w.(*statusWriter); ok {
 		sw.decision = verdictNames[v]

@@ -751,3 +751,40 @@ func TestConfigHomeURL(t *testing.T) {
 		}
 	}
 }
+
+// TestAppLogoutEndsGatewaySession: the app's own logout (class logout)
+// reaches the app, its Set-Cookie passes, the gateway session ends and the
+// browser goes to "you are logged out".
+func TestAppLogoutEndsGatewaySession(t *testing.T) {
+	var saw string
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		saw = r.Method + " " + r.URL.Path + " " + r.Header.Get("X-Overstap-Account")
+		http.SetCookie(w, &http.Cookie{Name: "app_sessie", Value: "", Path: "/", MaxAge: -1})
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	}), func(c *gateway.Config) {
+		c.Apps[0].Rules = append(c.Apps[0].Rules, route.Rule{Path: "/logout", Methods: []string{"POST"}, Class: route.Logout})
+	})
+	resp, _ := f.do(t, "POST", "/logout", map[string]string{"Cookie": f.cookie + "; app_sessie=x"}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/.overstap/logged-out" {
+		t.Fatalf("%d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if saw != "POST /logout acc-42" {
+		t.Fatalf("the app saw %q", saw)
+	}
+	var appCleared, gwCleared bool
+	for _, c := range resp.Cookies() {
+		appCleared = appCleared || (c.Name == "app_sessie" && c.MaxAge < 0)
+		gwCleared = gwCleared || (c.Name == "overstap_session" && c.MaxAge < 0)
+	}
+	if !appCleared || !gwCleared {
+		t.Fatalf("cookies %v", resp.Header.Values("Set-Cookie"))
+	}
+	if resp, _ := f.do(t, "GET", "/x", map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("the old session still works: %d", resp.StatusCode)
+	}
+	// Without a session the app still gets its logout.
+	saw = ""
+	if resp, _ := f.do(t, "POST", "/logout", nil, nil); resp.StatusCode != http.StatusSeeOther || saw != "POST /logout " {
+		t.Fatalf("no session: %d, app saw %q", resp.StatusCode, saw)
+	}
+}

@@ -335,6 +335,7 @@ func Rules() []route.Rule {
 		{Path: "/static/**", Class: route.Public},
 		{Path: "/favicon.ico", Class: route.Public},
 		{Path: "/login", Class: route.LegacyLogin},
+		{Path: "/logout", Methods: []string{"POST"}, Class: route.Logout},
 		{Path: "/family/add", Methods: []string{"POST"}, Class: route.FamilyLink},
 		{Path: "/family/*", Class: route.FamilyData},
 		{Path: "/family/*/password", Class: route.Credential},

@@ -18,6 +18,7 @@ const (
 	Public      Class = "public"       // no session needed; identity headers still stripped
 	Protected   Class = "protected"    // a session at the app's minimum level
 	StepUp      Class = "step_up"      // a session at MinLevel, authenticated within MaxAuthAge
+	Logout      Class = "logout"       // the app's own logout: the gateway ends its session too, then shows "you are logged out"
 	FamilyData  Class = "family_data"  // another person's data: decided by the family hook (a live grant); denied without one
 	FamilyLink  Class = "family_link"  // family-member linking: decided by the family hook; denied without one
 	Credential  Class = "credential"   // changing a credential: only one's own, decided by the family hook; denied without one
@@ -45,16 +46,20 @@ func (c Class) rank() int {
 		return 2
 	case StepUp:
 		return 3
-	case FamilyData:
+	case Logout:
+		// Above protected and step_up, so a broad rule cannot turn the
+		// app's logout into a plain request; below every hooked class.
 		return 4
-	case FamilyLink:
+	case FamilyData:
 		return 5
-	case Credential:
+	case FamilyLink:
 		return 6
-	case LegacyLogin:
+	case Credential:
 		return 7
-	case Blocked:
+	case LegacyLogin:
 		return 8
+	case Blocked:
+		return 9
 	}
 	return 0
 }
@@ -145,7 +150,7 @@ func (a *App) Validate() error {
 			errs = append(errs, fmt.Errorf("%spath: %w", k, err))
 		}
 		if r.Class.rank() == 0 {
-			errs = append(errs, fmt.Errorf("%sclass: unknown class %q (public, protected, step_up, family_data, family_link, credential, legacy_login, blocked)", k, r.Class))
+			errs = append(errs, fmt.Errorf("%sclass: unknown class %q (public, protected, step_up, logout, family_data, family_link, credential, legacy_login, blocked)", k, r.Class))
 		}
 		for j, m := range r.Methods {
 			if m == "" || strings.ToUpper(m) != m || strings.ContainsAny(m, " \t/") {

@@ -1,0 +1,49 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/overstap/overstap/auth/gateway/route"
+)
+
+// appLogout serves a request of the logout class (the app's own logout
+// URL and method): the app gets the request with the session's identity so
+// that it clears its own session, its response is kept only for its
+// Set-Cookie headers, the gateway session ends too, and the browser goes
+// to the provider's logout (where it has one) and then to "you are logged
+// out". Without that, the app's logout button would clear only the app's
+// cookie and the next visitor of a shared computer would be logged in as
+// the previous citizen by the gateway session.
+func (g *Gateway) appLogout(w http.ResponseWriter, r *http.Request, a *app, p route.Path) {
+	s, err := g.loadSession(r)
+	if err != nil && !errors.Is(err, ErrNoSession) {
+		s = nil // the session store is down: the app still clears its own
+	}
+	if s != nil && s.AccountID == "" {
+		s = nil // a registering citizen has no app session to end
+	}
+	if a.proxy != nil {
+		g.limitBody(w, r)
+		rec := &setCookieRecorder{h: http.Header{}}
+		g.forward(rec, r, a, s, p)
+		for _, c := range rec.h.Values("Set-Cookie") {
+			w.Header().Add("Set-Cookie", c)
+		}
+	}
+	next, err := g.endSession(w, r)
+	if err != nil {
+		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// setCookieRecorder is the ResponseWriter the app's logout answer goes to:
+// it keeps the headers (for Set-Cookie) and drops status and body.
+type setCookieRecorder struct{ h http.Header }
+
+func (c *setCookieRecorder) Header() http.Header         { return c.h }
+func (c *setCookieRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (c *setCookieRecorder) WriteHeader(int)             {}
