@@ -181,7 +181,7 @@ func TestServeExampleConfig(t *testing.T) {
 	if len(cfg.Linking) != 1 || cfg.Linking["eloket"].Store != "eloket" || len(cfg.Stores) != 1 {
 		t.Fatalf("linking and stores not decoded: %+v %+v", cfg.Linking, cfg.Stores)
 	}
-	if cfg.Gateway == nil || len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 8 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
+	if cfg.Gateway == nil || len(cfg.Gateway.Apps) != 1 || len(cfg.Gateway.Apps[0].Rules) != 9 || cfg.Gateway.PublicURL != "https://eloket.gemeente.be" {
 		t.Fatalf("decoded %+v", cfg.Gateway.Apps)
 	}
 }

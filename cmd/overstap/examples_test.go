@@ -55,7 +55,7 @@ var docExamples = map[string][]string{
 	"docs/configuration.md": {"file", "file"},
 	"docs/family.md":        {"gateway.apps[0]"},
 	"docs/sessions.md":      {"sessions"},
-	"docs/vendors.md":       {"gateway.apps[0]", "gateway"},
+	"docs/vendors.md":       {"gateway.apps[0]", "gateway", "gateway.apps[0]"},
 	"docs/providers.md":     {"file"},
 }
 
