@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -154,6 +155,10 @@ func TestDifferentialAppServers(t *testing.T) {
 	}
 	rules := demo.Rules()
 	variants := pathVariants(rules)
+	// The logout class answers with the gateway's own page instead of the
+	// app's body (and ends the session): the gateway under test runs the
+	// other rules, the variants still come from every rule path.
+	rules = slices.DeleteFunc(slices.Clone(rules), func(r route.Rule) bool { return r.Class == route.Logout })
 	if len(variants) < 300 {
 		t.Fatalf("only %d variants", len(variants))
 	}
