@@ -17,6 +17,10 @@ have ldapadd || need+=(ldap-utils)
 have /usr/sbin/nginx || need+=(nginx)
 have /usr/bin/chromium || need+=(chromium)
 have openssl || need+=(openssl)
+# Deployment artefacts (internal/opstest): systemd-analyze, podman, promtool.
+have systemd-analyze || need+=(systemd)
+have podman || need+=(podman buildah)
+have promtool || need+=(prometheus)
 # App servers of the gateway's differential path test (auth/gateway).
 [[ -f /usr/share/tomcat10/bin/bootstrap.jar ]] || need+=(tomcat10) # a jar: not executable, so not `have`
 have javac || need+=(default-jdk-headless)
