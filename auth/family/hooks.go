@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 )
@@ -19,8 +19,8 @@ import (
 // Hooks returns the gateway hooks of the family route classes. In
 // forward-auth mode the gateway never sees a body and denies these
 // classes whatever the hook would say.
-func (s *Service) Hooks() map[route.Class]gateway.Hook {
-	return map[route.Class]gateway.Hook{
+func (s *Service) Hooks() map[route.Class]hook.Hook {
+	return map[route.Class]hook.Hook{
 		route.FamilyLink: linkHook{s},
 		route.FamilyData: dataHook{s},
 		route.Credential: credentialHook{s},
@@ -28,7 +28,7 @@ func (s *Service) Hooks() map[route.Class]gateway.Hook {
 }
 
 // fresh reports whether the session meets the family step-up.
-func (s *Service) fresh(g *gateway.Gateway, sess *gateway.Session) bool {
+func (s *Service) fresh(g hook.Gateway, sess *hook.Session) bool {
 	return g.Fresh(sess, s.level, s.cfg.StepUp.MaxAge)
 }
 
@@ -41,7 +41,7 @@ func (s *Service) fresh(g *gateway.Gateway, sess *gateway.Session) bool {
 // (path /.overstap/family/**, class step_up, the family level and age)
 // makes the IdP ask for the right level. Without it the citizen must
 // choose a strong enough means; the check repeats on return either way.
-func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, _ *gateway.Session, returnTo string) {
+func (s *Service) stepUp(g hook.Gateway, w http.ResponseWriter, r *http.Request, _ *hook.Session, returnTo string) {
 	requireLogin(g, w, r, returnTo, true)
 }
 
@@ -49,9 +49,9 @@ func (s *Service) stepUp(g *gateway.Gateway, w http.ResponseWriter, r *http.Requ
 // gateway answers those with 401 JSON, so the step-up page is rendered
 // here (its button starts a fresh login returning to returnTo; the post
 // itself is not replayed, the citizen sends it again).
-func requireLogin(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
+func requireLogin(g hook.Gateway, w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && browserForm(r) {
-		g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: gateway.Prefix + "stepup", ReturnTo: returnTo}, true)
+		g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: hook.Prefix + "stepup", ReturnTo: returnTo}, true)
 		return
 	}
 	g.RequireLogin(w, r, returnTo, stepUp)
@@ -71,17 +71,17 @@ func browserForm(r *http.Request) bool {
 
 // session answers the request itself (login, 503) unless it has a session
 // with a national number.
-func session(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest, returnTo string) (*gateway.Session, bool) {
+func session(w http.ResponseWriter, r *http.Request, c *hook.Request, returnTo string) (*hook.Session, bool) {
 	g := c.Gateway
 	switch {
 	case c.SessionErr != nil:
-		g.Error(w, r, http.StatusServiceUnavailable, "session_store", c.SessionErr)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, c.SessionErr)
 		return nil, false
 	case c.Session == nil:
 		requireLogin(g, w, r, returnTo, false)
 		return nil, false
 	case c.Session.NRN.IsZero():
-		g.Error(w, r, http.StatusForbidden, "no_nrn", nil)
+		g.Error(w, r, http.StatusForbidden, pages.KindNoNRN, nil)
 		return nil, false
 	}
 	return c.Session, true
@@ -91,12 +91,12 @@ type linkHook struct{ s *Service }
 
 // Intercept decides a family-add request: step-up, the member's number
 // read unambiguously, then a live grant, the register, or an invitation.
-func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
-	handled := gateway.HookResult{Handled: true}
+	handled := hook.Result{Handled: true}
 	a, ok := s.apps[c.App]
 	if !ok {
-		g.Error(w, r, http.StatusForbidden, "family_link", nil)
+		g.Error(w, r, http.StatusForbidden, pages.KindFamilyLink, nil)
 		return handled
 	}
 	sess, ok := session(w, r, c, a.ReturnTo)
@@ -112,26 +112,26 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 		s.record(r.Context(), "family.requested", "refused", sess.NRNRef, "", c.App, map[string]string{"reason": errReason(err)})
 		switch {
 		case errors.Is(err, ErrTooLarge):
-			g.Error(w, r, http.StatusRequestEntityTooLarge, "too_large", nil)
+			g.Error(w, r, http.StatusRequestEntityTooLarge, pages.KindTooLarge, nil)
 		case errors.Is(err, ErrBadNRN), errors.Is(err, ErrMissingField):
-			g.Error(w, r, http.StatusBadRequest, "family_nrn", nil)
+			g.Error(w, r, http.StatusBadRequest, KindNRN, nil)
 		default:
-			g.Error(w, r, http.StatusBadRequest, "family_request", nil)
+			g.Error(w, r, http.StatusBadRequest, KindRequest, nil)
 		}
 		return handled
 	}
 	res, err := s.RequestLink(r.Context(), c.App, sess.NRN, ex.Member)
 	switch {
 	case errors.Is(err, ErrTooMany):
-		g.Error(w, r, http.StatusTooManyRequests, "family_too_many", nil)
+		g.Error(w, r, http.StatusTooManyRequests, KindTooMany, nil)
 		return handled
 	case err != nil:
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 		return handled
 	}
 	switch res.Outcome {
 	case Self:
-		g.Error(w, r, http.StatusBadRequest, "family_self", nil)
+		g.Error(w, r, http.StatusBadRequest, KindSelf, nil)
 		return handled
 	case Invited:
 		kind := "not_verified"
@@ -149,7 +149,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 		}
 		g.Page(w, r, http.StatusForbidden, PageInvite, pages.Data{
 			Kind: kind, Ref: res.Code, HomeURL: a.ReturnTo,
-			Providers: []pages.Provider{{Name: "member", Label: ex.Member.Mask()}, {Name: "expires", Label: res.Invitation.Expires.Format("2006-01-02")}},
+			Extra: invitePage{Member: ex.Member.Mask(), Expires: res.Invitation.Expires.Format("2006-01-02")},
 		}, false)
 		return handled
 	}
@@ -162,7 +162,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 	fwd.Header.Set("Content-Length", strconv.Itoa(len(ex.Body)))
 	fwd.Header.Del("Content-Encoding")
 	fwd.TransferEncoding = nil
-	return gateway.HookResult{Forward: fwd}
+	return hook.Result{Forward: fwd}
 }
 
 // wantsJSON reports whether the client asked for JSON and not HTML.
@@ -204,12 +204,12 @@ type dataHook struct{ s *Service }
 
 // Intercept decides a family-data request: one's own data, or a live
 // grant for that member in this app whose scope holds the action.
-func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
-	handled := gateway.HookResult{Handled: true}
+	handled := hook.Result{Handled: true}
 	a, ok := s.apps[c.App]
 	if !ok {
-		g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+		g.Error(w, r, http.StatusForbidden, KindGrant, nil)
 		return handled
 	}
 	back := a.ReturnTo
@@ -220,9 +220,9 @@ func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 		// Someone without a national number (a foreign itsme document) has
 		// no grants, but their own data stays theirs.
 		if id, ok := a.member.match(c.Path); ok && id == c.Session.AccountID && id != "" && g.Fresh(c.Session, c.MinLevel, 0) {
-			return gateway.HookResult{}
+			return hook.Result{}
 		}
-		g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+		g.Error(w, r, http.StatusForbidden, KindGrant, nil)
 		return handled
 	}
 	sess, ok := session(w, r, c, back)
@@ -236,12 +236,12 @@ func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.H
 	acc, _, err := s.Authorize(r.Context(), c.App, r.Method, c.Path, sess.AccountID, sess.NRN)
 	switch {
 	case err != nil:
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 		return handled
 	case acc == AccessOwn || acc == AccessGranted:
-		return gateway.HookResult{}
+		return hook.Result{}
 	}
-	g.Error(w, r, http.StatusForbidden, "family_grant", nil)
+	g.Error(w, r, http.StatusForbidden, KindGrant, nil)
 	return handled
 }
 
@@ -249,12 +249,12 @@ type credentialHook struct{ s *Service }
 
 // Intercept decides a credential request: one's own credential, after a
 // step-up; never anyone else's, whatever grant exists.
-func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
-	handled := gateway.HookResult{Handled: true}
+	handled := hook.Result{Handled: true}
 	a, ok := s.apps[c.App]
 	if !ok {
-		g.Error(w, r, http.StatusForbidden, "family_credential", nil)
+		g.Error(w, r, http.StatusForbidden, KindCredential, nil)
 		return handled
 	}
 	sess, ok := session(w, r, c, a.ReturnTo)
@@ -264,7 +264,7 @@ func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gat
 	switch s.Credential(r.Context(), c.App, c.Path, sess.AccountID, sess.NRN) {
 	case AccessOwn, AccessNoMatch:
 	default:
-		g.Error(w, r, http.StatusForbidden, "family_credential", nil)
+		g.Error(w, r, http.StatusForbidden, KindCredential, nil)
 		return handled
 	}
 	if !s.fresh(g, sess) {
@@ -272,26 +272,17 @@ func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *gat
 		return handled
 	}
 	s.record(r.Context(), "family.credential_own", "success", sess.NRNRef, sess.NRNRef, c.App, nil)
-	return gateway.HookResult{}
+	return hook.Result{}
 }
 
-// Page names of the family pages (auth/gateway/pages/family.go).
-const (
-	PageInvite  = pages.FamilyInvite
-	PageAccept  = pages.FamilyAccept
-	PageApprove = pages.FamilyApprove
-	PageGrants  = pages.FamilyGrants
-	PageDone    = pages.FamilyDone
-)
-
 // EndpointPrefix is where the family pages live.
-const EndpointPrefix = gateway.Prefix + "family"
+const EndpointPrefix = hook.Prefix + "family"
 
 // Endpoint serves the member's and requester's pages under
 // /.overstap/family/: the list of grants with revoke buttons, the
 // invitation-code entry and the approve/decline page.
-func (s *Service) Endpoint() gateway.Endpoint {
-	return func(g *gateway.Gateway, w http.ResponseWriter, r *http.Request) {
+func (s *Service) Endpoint() hook.Endpoint {
+	return func(g hook.Gateway, w http.ResponseWriter, r *http.Request) {
 		sub := strings.TrimPrefix(r.URL.Path, EndpointPrefix)
 		if sub == "/continue" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// Where a step-up of a family-add or credential request returns
@@ -311,18 +302,18 @@ func (s *Service) Endpoint() gateway.Endpoint {
 		}
 		sess, err := g.SessionOf(r)
 		switch {
-		case errors.Is(err, gateway.ErrNoSession):
+		case errors.Is(err, hook.ErrNoSession):
 			g.RequireLogin(w, r, here, false)
 			return
 		case err != nil:
-			g.Error(w, r, http.StatusServiceUnavailable, "session_store", err)
+			g.Error(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 			return
 		case sess.NRN.IsZero():
-			g.Error(w, r, http.StatusForbidden, "no_nrn", nil)
+			g.Error(w, r, http.StatusForbidden, pages.KindNoNRN, nil)
 			return
 		}
 		if r.Method == http.MethodPost && !g.CSRFValid(r) {
-			g.Error(w, r, http.StatusForbidden, "csrf", nil)
+			g.Error(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 			return
 		}
 		switch {
@@ -344,9 +335,9 @@ func (s *Service) Endpoint() gateway.Endpoint {
 				s.codeError(g, w, r, err)
 				return
 			}
-			g.Page(w, r, http.StatusOK, PageApprove, pages.Data{Action: EndpointPrefix + "/decide", Ref: inv.ID, Providers: []pages.Provider{
-				{Name: "requester", Label: inv.RequesterMask}, {Name: "app", Label: inv.App}, {Name: "scope", Label: inv.Scope.String()},
-				{Name: "until", Label: s.ConsentGrantEnd(sess.NRN, s.now()).Format("2006-01-02")},
+			g.Page(w, r, http.StatusOK, PageApprove, pages.Data{Action: EndpointPrefix + "/decide", Ref: inv.ID, Extra: approvePage{
+				Requester: inv.RequesterMask, App: inv.App, Scope: inv.Scope.String(),
+				Until: s.ConsentGrantEnd(sess.NRN, s.now()).Format("2006-01-02"),
 			}}, true)
 		case sub == "/decide" && r.Method == http.MethodPost:
 			if !s.fresh(g, sess) {
@@ -355,7 +346,7 @@ func (s *Service) Endpoint() gateway.Endpoint {
 			}
 			approve := r.PostFormValue("decision") == "approve"
 			if !approve && r.PostFormValue("decision") != "decline" {
-				g.Error(w, r, http.StatusBadRequest, "bad_request", nil)
+				g.Error(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
 				return
 			}
 			if _, err := s.Decide(r.Context(), r.PostFormValue("invitation"), sess.NRN, approve); err != nil {
@@ -374,78 +365,74 @@ func (s *Service) Endpoint() gateway.Endpoint {
 			}
 			if _, err := s.Revoke(r.Context(), r.PostFormValue("grant"), sess.NRN); err != nil {
 				if errors.Is(err, ErrNotFound) {
-					g.Error(w, r, http.StatusNotFound, "not_found", nil)
+					g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 					return
 				}
-				g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+				g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 				return
 			}
 			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "revoked", HomeURL: EndpointPrefix + "/"}, false)
 		case sub == "/cancel" && r.Method == http.MethodPost:
 			if err := s.Cancel(r.Context(), r.PostFormValue("invitation"), sess.NRN); err != nil {
 				if errors.Is(err, ErrNotFound) {
-					g.Error(w, r, http.StatusNotFound, "not_found", nil)
+					g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 					return
 				}
-				g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+				g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 				return
 			}
 			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "cancelled", HomeURL: EndpointPrefix + "/"}, false)
 		case sub == "" || sub == "/" || sub == "/accept" || sub == "/decide" || sub == "/revoke" || sub == "/cancel":
-			g.Error(w, r, http.StatusMethodNotAllowed, "method", nil)
+			g.Error(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		default:
-			g.Error(w, r, http.StatusNotFound, "not_found", nil)
+			g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 		}
 	}
 }
 
-func (s *Service) codeError(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, err error) {
+func (s *Service) codeError(g hook.Gateway, w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrCodeInvalid), errors.Is(err, ErrCodeExpired):
-		g.Error(w, r, http.StatusForbidden, "family_code", nil)
+		g.Error(w, r, http.StatusForbidden, KindCode, nil)
 	case errors.Is(err, ErrNotForYou):
-		g.Error(w, r, http.StatusForbidden, "family_not_for_you", nil)
+		g.Error(w, r, http.StatusForbidden, KindNotForYou, nil)
 	case errors.Is(err, ErrLocked):
-		g.Error(w, r, http.StatusForbidden, "family_locked", nil)
+		g.Error(w, r, http.StatusForbidden, KindLocked, nil)
 	case errors.Is(err, ErrRateLimited):
-		g.Error(w, r, http.StatusTooManyRequests, "family_rate", nil)
+		g.Error(w, r, http.StatusTooManyRequests, KindRate, nil)
 	default:
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 	}
 }
 
 // grantsPage lists the person's grants: as member (revocable) and as
 // requester (revocable too: either side may end a link), and the
-// invitations they made that are still open (cancellable). The cancel
-// form's action travels in Data.ReturnTo.
-func (s *Service) grantsPage(g *gateway.Gateway, w http.ResponseWriter, r *http.Request, sess *gateway.Session) {
+// invitations they made that are still open (cancellable).
+func (s *Service) grantsPage(g hook.Gateway, w http.ResponseWriter, r *http.Request, sess *hook.Session) {
 	gs, err := s.Grants(r.Context(), sess.NRN)
 	if err != nil {
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 		return
 	}
 	ref, now := s.ref(sess.NRN), s.now()
-	var items []pages.Provider
+	page := grantsPage{CancelURL: EndpointPrefix + "/cancel"}
 	for _, gr := range gs {
 		if !gr.Live(now) {
 			continue
 		}
-		// Name: "m:<id>" for grants where the person is the member, "r:<id>"
-		// where they asked; Label: the other person (masked), the app,
-		// the scope and the end date.
-		prefix, who := "m:", gr.RequesterMask
 		if gr.RequesterRef == ref {
-			prefix, who = "r:", gr.MemberMask
+			page.AsRequester = append(page.AsRequester, grantItem{ID: gr.ID, Label: gr.MemberMask + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
+		} else {
+			page.AsMember = append(page.AsMember, grantItem{ID: gr.ID, Label: gr.RequesterMask + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
 		}
-		items = append(items, pages.Provider{Name: prefix + gr.ID, Label: who + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
 	}
 	pending, err := s.Pending(r.Context(), sess.NRN)
 	if err != nil {
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 		return
 	}
 	for _, inv := range pending {
-		items = append(items, pages.Provider{Name: "p:" + inv.ID, Label: inv.MemberMask + " · " + inv.App + " · " + inv.Expires.Format("2006-01-02")})
+		page.Pending = append(page.Pending, grantItem{ID: inv.ID, Label: inv.MemberMask + " · " + inv.App + " · " + inv.Expires.Format("2006-01-02")})
 	}
-	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", ReturnTo: EndpointPrefix + "/cancel", Providers: items, HomeURL: "/"}, true)
+	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", Extra: page, HomeURL: "/"}, true)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 )
 
@@ -33,7 +34,7 @@ func (g *Gateway) appLogout(w http.ResponseWriter, r *http.Request, a *app, p ro
 	}
 	next, err := g.endSession(w, r)
 	if err != nil {
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -70,7 +70,7 @@ func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path)
 			e(g, w, r)
 			return
 		}
-		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+		g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 	}
 }
 
@@ -139,7 +139,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 		}
 	case http.MethodPost:
 		if !g.checkCSRF(r) {
-			g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+			g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 			return
 		}
 		rt, name = returnTo(r.PostFormValue("return_to")), r.PostFormValue("provider")
@@ -153,12 +153,12 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
 			name = g.providers[0].Name()
 		}
 	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return
 	}
 	a, ok := g.byName[name]
 	if !ok {
-		g.errorPage(w, r, http.StatusBadRequest, "bad_request", nil)
+		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
 		return
 	}
 	req := LoginRequest{ReturnTo: rt, UILocales: []string{g.lang(r)}}
@@ -176,29 +176,29 @@ func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authentic
 		ok, err := g.starts.Allow(r.Context(), g.clientIP(r))
 		switch {
 		case err != nil:
-			g.errorPage(w, r, http.StatusServiceUnavailable, "unavailable", err)
+			g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 			return
 		case !ok:
 			g.m.logins.WithLabelValues(a.Name(), "too_many_starts").Inc()
 			w.Header().Set("Retry-After", "600")
-			g.errorPage(w, r, http.StatusTooManyRequests, "too_many", nil)
+			g.errorPage(w, r, http.StatusTooManyRequests, pages.KindTooMany, nil)
 			return
 		}
 	}
 	if err := a.Ready(); err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
-		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindIDPUnavailable, err)
 		return
 	}
 	u, err := a.AuthRequest(w, r, req)
 	if errors.Is(err, ErrLevelUnavailable) {
 		g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
-		g.errorPage(w, r, http.StatusForbidden, "level_too_low", err)
+		g.errorPage(w, r, http.StatusForbidden, pages.KindLevelTooLow, err)
 		return
 	}
 	if err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "idp_unavailable").Inc()
-		g.errorPage(w, r, http.StatusServiceUnavailable, "idp_unavailable", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindIDPUnavailable, err)
 		return
 	}
 	g.m.logins.WithLabelValues(a.Name(), "started").Inc()
@@ -212,7 +212,7 @@ func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authentic
 // starts a fresh session.
 func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return
 	}
 	if name == "" && len(g.providers) == 1 {
@@ -220,22 +220,18 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	}
 	a, ok := g.byName[name]
 	if !ok {
-		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+		g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 		return
 	}
 	l, err := a.Callback(w, r)
 	if err != nil {
-		kind := "login_failed"
+		kind := pages.KindLoginFailed
 		var le *LoginError
-		if errors.As(err, &le) && slices.Contains(pages.ErrorKinds, le.Kind) {
+		if errors.As(err, &le) && g.pages.HasKind(le.Kind) {
 			kind = le.Kind
 		}
-		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
-		status := map[string]int{"access_denied": 403, "level_too_low": 403, "no_nrn": 403, "idp_unavailable": 503}[kind]
-		if status == 0 {
-			status = http.StatusBadRequest
-		}
-		g.errorPage(w, r, status, kind, err)
+		g.m.logins.WithLabelValues(a.Name(), string(kind)).Inc()
+		g.errorPage(w, r, loginFailureStatus(kind), kind, err)
 		return
 	}
 	rt := returnTo(l.ReturnTo)
@@ -247,7 +243,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 			if d.Class == route.StepUp {
 				g.m.stepUps.WithLabelValues("refused").Inc()
 			}
-			g.errorPage(w, r, http.StatusForbidden, "level_too_low",
+			g.errorPage(w, r, http.StatusForbidden, pages.KindLevelTooLow,
 				errors.New("gateway: level or auth_time below what the route requires"))
 			return
 		}
@@ -262,7 +258,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 		g.m.logins.WithLabelValues(a.Name(), "registering").Inc()
 	} else if err != nil || account == "" {
 		status, kind := resolveFailure(err)
-		g.m.logins.WithLabelValues(a.Name(), kind).Inc()
+		g.m.logins.WithLabelValues(a.Name(), string(kind)).Inc()
 		g.errorPage(w, r, status, kind, err)
 		return
 	}
@@ -281,7 +277,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) 
 	id, err := g.sessions.Create(ctx, s)
 	if err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "session_store").Inc()
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 		return
 	}
 	g.setCookie(w, g.sessionCookie, id, 0)
@@ -303,17 +299,17 @@ func (g *Gateway) stepUp(w http.ResponseWriter, r *http.Request) {
 		return
 	case http.MethodPost:
 	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return
 	}
 	if !g.checkCSRF(r) {
-		g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+		g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 		return
 	}
 	rt := returnTo(r.PostFormValue("return_to"))
 	d, ok := g.decisionFor(r, rt)
 	if !ok {
-		g.errorPage(w, r, http.StatusBadRequest, "bad_request", nil)
+		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
 		return
 	}
 	a := g.providers[0]
@@ -324,7 +320,7 @@ func (g *Gateway) stepUp(w http.ResponseWriter, r *http.Request) {
 			a = p
 		}
 	case !errors.Is(err, ErrNoSession):
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 		return
 	}
 	g.m.stepUps.WithLabelValues("started").Inc()
@@ -340,16 +336,16 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	case http.MethodPost:
 	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, "method", nil)
+		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return
 	}
 	if !g.checkCSRF(r) {
-		g.errorPage(w, r, http.StatusForbidden, "csrf", nil)
+		g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 		return
 	}
 	next, err := g.endSession(w, r)
 	if err != nil {
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -540,7 +536,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 		jsonError(sw, http.StatusUnauthorized, code)
 	case deny:
-		jsonError(sw, http.StatusForbidden, kind)
+		jsonError(sw, http.StatusForbidden, string(kind))
 	default:
 		jsonError(sw, http.StatusServiceUnavailable, "session_store")
 	}
@@ -549,7 +545,7 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 // deniedPage renders the page of a forward-auth denial (nginx: error_page
 // 403 rewrites to here with X-Original-URI from the trusted proxy).
 func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
-	kind := "forbidden"
+	kind := pages.KindForbidden
 	if g.trusted(r) {
 		if uri := r.Header.Get("X-Original-URI"); uri != "" {
 			method := r.Header.Get("X-Original-Method")
@@ -557,20 +553,15 @@ func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
 				method = http.MethodGet
 			}
 			rawPath, _, _ := strings.Cut(uri, "?")
-			if d, err := g.table.Match(r.Host, method, rawPath); err == nil {
-				switch d.Class {
-				case route.Blocked:
-					kind = "blocked"
-				case route.FamilyLink, route.FamilyData:
-					kind = "family_link"
-				case route.Credential:
-					kind = "blocked"
-				case route.LegacyLogin:
-					g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
-					return
-				}
+			if d, err := g.table.Match(r.Host, method, rawPath); err == nil && d.Class != route.Public &&
+				d.Class != route.Protected && d.Class != route.StepUp {
+				kind = denial(d.Class)
 			}
 		}
+	}
+	if kind == kindLegacyLogin {
+		g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
+		return
 	}
 	g.errorPage(w, r, http.StatusForbidden, kind, nil)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/overstap/overstap/adapters/upstream"
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
@@ -27,7 +29,7 @@ import (
 )
 
 // Prefix is the path prefix of the gateway's own endpoints.
-const Prefix = "/.overstap/"
+const Prefix = hook.Prefix
 
 // CallbackPath is the path of provider's redirect URL: the gateway
 // completes that provider's logins there and nowhere else, so the
@@ -46,6 +48,12 @@ type Deps struct {
 	// Hooks decide the hooked route classes (legacy_login, family_*,
 	// credential); a hooked class without a hook is denied.
 	Hooks map[route.Class]Hook
+	// AppHooks are hooks of one app (by app name), before Hooks: the
+	// legacy-login hook of each app with linking configured.
+	AppHooks map[string]map[route.Class]Hook
+	// Pages are page sets of other parts (the family pages), rendered in
+	// the gateway's layout.
+	Pages []pages.Set
 	// Endpoints are extra gateway endpoints under /.overstap/<name>/.
 	Endpoints map[string]Endpoint
 	// Starts limits login starts per client (nil: unlimited).
@@ -87,6 +95,7 @@ type Gateway struct {
 	m              *metrics
 	registry       *prometheus.Registry
 	hooks          map[route.Class]Hook
+	appHooks       map[string]map[route.Class]Hook
 	endpoints      map[string]Endpoint
 	starts         StartLimiter
 	admin          map[string]http.Handler
@@ -113,6 +122,16 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 			errs = append(errs, fmt.Errorf("gateway: no hook can decide route class %q", c))
 		}
 	}
+	for app, hs := range d.AppHooks {
+		if !slices.ContainsFunc(cfg.Apps, func(a AppConfig) bool { return a.Name == app }) {
+			errs = append(errs, fmt.Errorf("gateway: hooks for app %q, which is not in apps", app))
+		}
+		for c, h := range hs {
+			if !c.Hooked() || h == nil {
+				errs = append(errs, fmt.Errorf("gateway: no hook can decide route class %q of app %s", c, app))
+			}
+		}
+	}
 	for pattern, h := range d.Admin {
 		method, path, ok := strings.Cut(pattern, " ")
 		if !ok || method == "" || !strings.HasPrefix(path, "/admin/") || strings.HasPrefix(path, "/admin/revoke/") || h == nil {
@@ -130,7 +149,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, sessions: d.Sessions, providers: d.Providers, accounts: d.Accounts, checks: d.Checks,
 		log: d.Logger, now: d.Now, tls: cfg.TLSCertFile != "", byName: map[string]Authenticator{},
-		registry: d.Registry, hooks: maps.Clone(d.Hooks), endpoints: maps.Clone(d.Endpoints), starts: d.Starts,
+		registry: d.Registry, hooks: maps.Clone(d.Hooks), appHooks: maps.Clone(d.AppHooks), endpoints: maps.Clone(d.Endpoints), starts: d.Starts,
 		admin: maps.Clone(d.Admin),
 	}
 	if g.log == nil {
@@ -170,7 +189,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 			return nil, err
 		}
 	}
-	if g.pages, err = pages.New(cfg.Brand); err != nil {
+	if g.pages, err = pages.New(cfg.Brand, d.Pages...); err != nil {
 		return nil, err
 	}
 	g.static = http.StripPrefix(Prefix+"static/", http.FileServerFS(pages.Static()))
@@ -289,7 +308,7 @@ func (g *Gateway) forwardedProto(r *http.Request) string {
 // upstreamError answers 502 (504 on timeout) with a page; nothing of the
 // request (identity headers) is echoed.
 func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	status, kind := http.StatusBadGateway, "upstream"
+	status, kind := http.StatusBadGateway, pages.KindUpstream
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		status = http.StatusGatewayTimeout
@@ -310,18 +329,18 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 // to an app.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if headerBytes(r) > g.cfg.Limits.MaxHeaderBytes {
-		g.errorPage(w, r, http.StatusRequestHeaderFieldsTooLarge, "too_large", nil)
+		g.errorPage(w, r, http.StatusRequestHeaderFieldsTooLarge, pages.KindTooLarge, nil)
 		return
 	}
 	p, err := route.Normalize(r.URL.EscapedPath())
 	if err != nil || (r.URL.Host != "" && r.URL.Host != r.Host) {
-		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
+		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, err)
 		return
 	}
 	if strings.HasPrefix(p.Match, Prefix) || p.Match == upstream.JWKSPath {
 		if p.Ambiguous {
 			// The gateway's own paths are never written ambiguously.
-			g.errorPage(w, r, http.StatusBadRequest, "bad_request", route.ErrAmbiguousPath)
+			g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, route.ErrAmbiguousPath)
 			return
 		}
 		g.serveOwn(w, r, p)
@@ -342,21 +361,13 @@ const (
 )
 
 // check applies the route decision to the request's session.
-func (g *Gateway) check(r *http.Request, d route.Decision) (*Session, verdict, string) {
+func (g *Gateway) check(r *http.Request, d route.Decision) (*Session, verdict, pages.Kind) {
 	switch d.Class {
 	case route.Public:
 		return nil, allow, ""
-	case route.Blocked:
-		return nil, deny, "blocked"
-	case route.LegacyLogin:
-		return nil, deny, "legacy_login"
-	case route.FamilyLink, route.FamilyData:
-		return nil, deny, "family_link"
-	case route.Credential:
-		return nil, deny, "blocked"
 	case route.Protected, route.StepUp:
 	default:
-		return nil, deny, "forbidden"
+		return nil, deny, denial(d.Class)
 	}
 	s, err := g.loadSession(r)
 	switch {
@@ -400,11 +411,11 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path)
 	start := time.Now()
 	d, err := g.table.MatchPath(route.HostOnly(r.Host), r.Method, p)
 	if errors.Is(err, route.ErrAmbiguousPath) {
-		g.errorPage(w, r, http.StatusBadRequest, "bad_request", err)
+		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, err)
 		return
 	}
 	if err != nil {
-		g.errorPage(w, r, http.StatusNotFound, "not_found", err)
+		g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, err)
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, decision: "hook"}
@@ -428,7 +439,7 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 	a := &g.apps[d.App]
 	if h := g.hookFor(d); h != nil {
 		if a.proxy == nil {
-			g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+			g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 			return
 		}
 		g.limitBody(w, r)
@@ -464,11 +475,11 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		g.denied(w, r, kind, here)
 		return
 	case storeDown:
-		g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", nil)
+		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, nil)
 		return
 	}
 	if a.proxy == nil {
-		g.errorPage(w, r, http.StatusNotFound, "not_found", nil)
+		g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 		return
 	}
 	if s != nil && s.AccountID == "" {
@@ -498,7 +509,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 	if s != nil && s.AccountID == "" && !a.registerPath(p.Clean) {
 		// A registering citizen reaches only the registration route, also
 		// through hooks.
-		g.errorPage(w, r, http.StatusForbidden, "no_account", nil)
+		g.errorPage(w, r, http.StatusForbidden, pages.KindNoAccount, nil)
 		return
 	}
 	// The identity headers are made here (an error stops the request) and
@@ -508,7 +519,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, a *app, s *Ses
 	idh := http.Header{}
 	if s != nil {
 		if err := a.prop.Apply(idh, g.identity(s), g.now()); err != nil {
-			g.errorPage(w, r, http.StatusForbidden, "no_account", err)
+			g.errorPage(w, r, http.StatusForbidden, pages.KindNoAccount, err)
 			return
 		}
 	}
@@ -534,7 +545,7 @@ func (a *app) registerPath(clean string) bool {
 // resolveFailure is the page of a failed account resolution: a resolver's
 // own verdicts, or a retry page when a store failed (never a "no account"
 // verdict for a store that did not answer).
-func resolveFailure(err error) (status int, kind string) {
+func resolveFailure(err error) (status int, kind pages.Kind) {
 	switch {
 	case err == nil || errors.Is(err, ErrNoAccount):
 		return http.StatusForbidden, "no_account"
@@ -563,7 +574,7 @@ func (g *Gateway) appByName(name string) *app {
 // It returns the session to forward with, or false when it answered.
 func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s *Session, d route.Decision, p route.Path) (*Session, bool) {
 	if a.cfg.NoAccount != "register" || s.NRN.IsZero() {
-		g.errorPage(w, r, http.StatusForbidden, "no_account", nil)
+		g.errorPage(w, r, http.StatusForbidden, pages.KindNoAccount, nil)
 		return nil, false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
@@ -574,7 +585,7 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 		ns := *s
 		ns.AccountID = account
 		if err := g.StartSession(ctx, w, r, &ns); err != nil {
-			g.errorPage(w, r, http.StatusServiceUnavailable, "session_store", err)
+			g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 			return nil, false
 		}
 		return &ns, true
@@ -616,12 +627,41 @@ func (g *Gateway) unauthenticated(w http.ResponseWriter, r *http.Request, here s
 	jsonError(w, http.StatusUnauthorized, code)
 }
 
-func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind, here string) {
+// kindLegacyLogin is the denial of a legacy_login route without hook: the
+// JSON code, and for browsers the page that explains the federated login.
+const kindLegacyLogin pages.Kind = "legacy_login"
+
+// denial is the answer of a route class the gateway refuses by itself:
+// the one mapping of classes to denials (reverse proxy and forward-auth).
+func denial(c route.Class) pages.Kind {
+	switch c {
+	case route.Blocked, route.Credential:
+		return pages.KindBlocked
+	case route.LegacyLogin:
+		return kindLegacyLogin
+	case route.FamilyLink, route.FamilyData:
+		return pages.KindFamilyLink
+	}
+	return pages.KindForbidden
+}
+
+// loginFailureStatus is the status of a failed callback of kind.
+func loginFailureStatus(kind pages.Kind) int {
+	switch kind {
+	case pages.KindAccessDenied, pages.KindLevelTooLow, pages.KindNoNRN:
+		return http.StatusForbidden
+	case pages.KindIDPUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind pages.Kind, here string) {
 	if !wantsHTML(r.Method, r.Header) && r.Method != http.MethodPost {
-		jsonError(w, http.StatusForbidden, kind)
+		jsonError(w, http.StatusForbidden, string(kind))
 		return
 	}
-	if kind == "legacy_login" {
+	if kind == kindLegacyLogin {
 		g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
 		return
 	}
@@ -677,7 +717,13 @@ func noReturn(here string) bool {
 
 // errorPage renders an error page (HTML for browsers, JSON otherwise) and
 // logs the cause with a reference shown to the citizen.
-func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, kind string, cause error) {
+func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, kind pages.Kind, cause error) {
+	if !g.pages.HasKind(kind) {
+		// A hook's kind whose page set was not given to the gateway: the
+		// status stands, the page is the generic one.
+		g.log.Error("gateway: unknown error kind (page set missing from Deps.Pages?)", "kind", string(kind))
+		kind = pages.KindInternal
+	}
 	refs := logging.NewRef() // letters only: the masker never touches it
 	if cause != nil || status >= 500 {
 		msg := ""
@@ -690,13 +736,13 @@ func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 		if status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "30")
 		}
-		jsonError(w, status, kind)
+		jsonError(w, status, string(kind))
 		return
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "30")
 	}
-	g.render(w, r, status, pages.Error, pages.Data{Kind: kind, Ref: refs}, false)
+	g.render(w, r, status, pages.Error, pages.Data{Kind: string(kind), Ref: refs}, false)
 }
 
 // statusWriter records the status for metrics. Unwrap keeps Flush and

@@ -7,54 +7,24 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
 )
 
-// Hook decides the requests of a hooked route class (route.Class.Hooked:
-// legacy_login, family_link, family_data, credential), which a session
-// alone cannot decide: the decision depends on the request body (the
-// legacy password form, the family member's NRN) or on state outside the
-// session (a family grant). A hooked class without a hook is denied.
-//
-// In forward-auth mode the gateway never sees the body, so hooked classes
-// are always denied there (the legacy-login page for legacy_login).
-type Hook interface {
-	// Intercept decides one request. The body of r is already bounded by
-	// the gateway's body limit. It either answers the request itself
-	// (Handled), or returns what to forward to the app: Forward replaces
-	// r (the hook must forward exactly the body it verified), Session the
-	// identity to inject (nil: the request's own session, if any).
-	Intercept(w http.ResponseWriter, r *http.Request, c *HookRequest) HookResult
-}
+// Hook, HookRequest, HookResult and Endpoint are the hook contract
+// (auth/gateway/hook), so that a hook never imports this package.
+type (
+	Hook        = hook.Hook
+	HookRequest = hook.Request
+	HookResult  = hook.Result
+	Endpoint    = hook.Endpoint
+)
 
-// HookRequest is what the gateway knows of a hooked request.
-type HookRequest struct {
-	Gateway *Gateway
-	App     string      // the app's configured name
-	Class   route.Class // the route class that brought the request here
-	Path    string      // normalised path (what the app will get)
-	// Session of the request, nil when it has none. SessionErr is set
-	// when the session store failed (the hook must fail closed).
-	Session    *Session
-	SessionErr error
-	MinLevel   identity.Level // the app's minimum level
-}
+var _ hook.Gateway = (*Gateway)(nil)
 
-// HookResult is a hook's decision.
-type HookResult struct {
-	Handled bool
-	Forward *http.Request
-	Session *Session
-}
-
-// Endpoint is an extra gateway endpoint under /.overstap/<name>/ (the
-// family pages). It is called with the body bounded like every gateway
-// endpoint.
-type Endpoint func(g *Gateway, w http.ResponseWriter, r *http.Request)
-
-// Helpers for hooks and endpoints: the gateway's pages, sessions, CSRF and
+// The methods of hook.Gateway: the gateway's pages, sessions, CSRF and
 // client address, so a hook answers exactly like the gateway does.
 
 // SessionOf loads the request's session: ErrNoSession when there is
@@ -66,9 +36,9 @@ func (g *Gateway) Page(w http.ResponseWriter, r *http.Request, status int, page 
 	g.render(w, r, status, page, d, withForm)
 }
 
-// Error renders an error page of kind (pages.ErrorKinds); cause goes to
-// the log only, with the NRN redacted.
-func (g *Gateway) Error(w http.ResponseWriter, r *http.Request, status int, kind string, cause error) {
+// Error renders an error page of kind (the renderer's kinds); cause goes
+// to the log only, with the NRN redacted.
+func (g *Gateway) Error(w http.ResponseWriter, r *http.Request, status int, kind pages.Kind, cause error) {
 	g.errorPage(w, r, status, kind, cause)
 }
 
@@ -125,13 +95,16 @@ func (g *Gateway) hookFor(d route.Decision) Hook {
 	if !d.Class.Hooked() {
 		return nil
 	}
+	if h, ok := g.appHooks[d.AppName][d.Class]; ok {
+		return h
+	}
 	return g.hooks[d.Class]
 }
 
 // serveHooked runs the hook of a hooked class; it returns the request and
 // session to forward, or ok=false when the request was answered.
 func (g *Gateway) serveHooked(w http.ResponseWriter, r *http.Request, d route.Decision, h Hook) (*http.Request, *Session, bool) {
-	hr := &HookRequest{Gateway: g, App: d.AppName, Class: d.Class, Path: d.Path.Clean, MinLevel: d.MinLevel}
+	hr := &hook.Request{Gateway: g, App: d.AppName, Class: d.Class, Path: d.Path.Clean, MinLevel: d.MinLevel}
 	s, err := g.loadSession(r)
 	switch {
 	case err == nil:

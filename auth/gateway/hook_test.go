@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/route"
 )
 
@@ -113,7 +114,7 @@ func TestHookDeniedInForwardAuth(t *testing.T) {
 
 func TestEndpoints(t *testing.T) {
 	f := newFixtureDeps(t, nil, nil, func(d *gateway.Deps) {
-		d.Endpoints = map[string]gateway.Endpoint{"family": func(g *gateway.Gateway, w http.ResponseWriter, r *http.Request) {
+		d.Endpoints = map[string]gateway.Endpoint{"family": func(g hook.Gateway, w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "family endpoint %s", r.URL.Path)
 		}}
 	})
@@ -122,7 +123,7 @@ func TestEndpoints(t *testing.T) {
 		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
 	for _, name := range []string{"login", "callback", "Bad Name", ""} {
-		_, err := gateway.New(gateway.Config{}, gateway.Deps{Endpoints: map[string]gateway.Endpoint{name: func(*gateway.Gateway, http.ResponseWriter, *http.Request) {}}})
+		_, err := gateway.New(gateway.Config{}, gateway.Deps{Endpoints: map[string]gateway.Endpoint{name: func(hook.Gateway, http.ResponseWriter, *http.Request) {}}})
 		if err == nil || !strings.Contains(err.Error(), "endpoint name") {
 			t.Errorf("endpoint %q: %v", name, err)
 		}

@@ -6,23 +6,20 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/overstap/overstap/auth/gateway/hook"
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/identity"
 )
 
-// Session is what the gateway keeps about a login: the identity the login
-// proved, unchanged, and the legacy account it was linked to.
-type Session struct {
-	identity.Identity
-	NRNRef    string // keyed reference of the NRN (nrn.Number.Ref)
-	AccountID string // legacy account id ("" while registering)
-	IDToken   string // given to Create only; Load does not return it
-}
+// Session is what the gateway keeps about a login (hook.Session: hooks
+// see the same value without importing the gateway).
+type Session = hook.Session
 
 // Errors of a Sessions implementation the gateway branches on.
 var (
 	// ErrNoSession: no valid session for the id. Any other error from
 	// Load means the store is unusable and the gateway answers 503.
-	ErrNoSession = errors.New("gateway: no session")
+	ErrNoSession = hook.ErrNoSession
 )
 
 // Sessions is the session store as the gateway uses it. Implementations
@@ -84,13 +81,13 @@ var ErrLevelUnavailable = errors.New("gateway: the provider cannot assert the re
 // LoginError is a failed callback. Kind is one of the error pages:
 // access_denied, idp_unavailable, level_too_low, login_failed.
 type LoginError struct {
-	Kind string
+	Kind pages.Kind
 	Err  error
 }
 
 // Error returns the kind and the cause (for logs, not for citizens).
 func (e *LoginError) Error() string {
-	return "gateway: login failed (" + e.Kind + "): " + e.Err.Error()
+	return "gateway: login failed (" + string(e.Kind) + "): " + e.Err.Error()
 }
 
 // Unwrap returns the cause.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/identity"
 )
@@ -20,50 +20,50 @@ type Hook struct {
 	Home string
 }
 
-var _ gateway.Hook = (*Hook)(nil)
+var _ hook.Hook = (*Hook)(nil)
 
 // Intercept decides one legacy login request.
-func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
+func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	g := c.Gateway
-	done := gateway.HookResult{Handled: true}
+	done := hook.Result{Handled: true}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		if (h.I.cfg.Policy == PolicyGatewayPassword || h.I.cfg.ShowForm) && !r.URL.Query().Has(explainParam) {
 			// The app's own form; what it posts comes back here.
-			return gateway.HookResult{Forward: r}
+			return hook.Result{Forward: r}
 		}
 		h.useFederated(w, r, c, http.StatusOK)
 		return done
 	case http.MethodPost:
 	default:
-		g.Error(w, r, http.StatusMethodNotAllowed, "method", nil)
+		g.Error(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return done
 	}
 	if h.I.cfg.Policy == PolicyGatewayPassword && !sameOrigin(r) {
 		// A password login posted from another site would log the browser
 		// in as the attacker's account (login CSRF).
-		g.Error(w, r, http.StatusForbidden, "csrf", nil)
+		g.Error(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 		return done
 	}
 	res, err := h.I.Decide(r.Context(), r, g.ClientIP(r))
 	if err != nil {
-		g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 		return done
 	}
 	switch res.Outcome {
 	case UseFederated:
 		h.useFederated(w, r, c, http.StatusForbidden)
 	case BadRequest:
-		g.Error(w, r, http.StatusBadRequest, "bad_request", nil)
+		g.Error(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
 	case Invalid:
-		g.Error(w, r, http.StatusUnauthorized, "bad_credentials", nil)
+		g.Error(w, r, http.StatusUnauthorized, pages.KindBadCredentials, nil)
 	case Verified:
 		// The gateway itself is the issuer of a password login; back-channel
 		// logout never matches it (no IdP knows it).
-		s := &gateway.Session{AccountID: res.Account.ID, Identity: identity.Identity{Provider: "password",
+		s := &hook.Session{AccountID: res.Account.ID, Identity: identity.Identity{Provider: "password",
 			Issuer: "urn:overstap:password", Subject: c.App + ":" + res.Account.ID, Level: identity.LevelLow, AuthTime: g.Now()}}
 		if err := g.StartSession(r.Context(), w, r, s); err != nil {
-			g.Error(w, r, http.StatusServiceUnavailable, "unavailable", err)
+			g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
 			return done
 		}
 		home := h.Home
@@ -73,14 +73,14 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.Hook
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, home, http.StatusSeeOther)
 	default:
-		g.Error(w, r, http.StatusForbidden, "forbidden", nil)
+		g.Error(w, r, http.StatusForbidden, pages.KindForbidden, nil)
 	}
 	return done
 }
 
 // useFederated shows the explanation page to browsers and a JSON error to
 // API clients (a JSON login body, or no HTML in Accept).
-func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest, status int) {
+func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *hook.Request, status int) {
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
 	accept := r.Header.Get("Accept")
 	if strings.Contains(ct, "json") || (accept != "" && !strings.Contains(accept, "text/html") && !strings.Contains(accept, "*/*")) {
@@ -90,7 +90,7 @@ func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *gateway.H
 	// A language switch comes back to the login path, whose GET shows
 	// this page again (asked for explicitly: with the app's form shown on
 	// GET, the bare path would show the form instead).
-	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/", Here: c.Path + "?" + explainParam}, true)
+	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: hook.Prefix + "login", ReturnTo: "/", Here: c.Path + "?" + explainParam}, true)
 }
 
 // explainParam on a GET of the login route asks for the explanation page
@@ -102,7 +102,7 @@ func (h *Hook) apiError(w http.ResponseWriter, status int) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"error":"use_federated_login","login":"` + gateway.Prefix + `login"}` + "\n"))
+	_, _ = w.Write([]byte(`{"error":"use_federated_login","login":"` + hook.Prefix + `login"}` + "\n"))
 }
 
 // crossOrigin is net/http's login-CSRF check; never changed after start-up.

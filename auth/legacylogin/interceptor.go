@@ -11,6 +11,7 @@ import (
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
+	"github.com/overstap/overstap/internal/audit"
 	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/migrate/hash"
 )
@@ -108,10 +109,6 @@ type Hasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 }
 
-// AuditFunc records a decision: kind, the NRN or username reference, and
-// non-identifying details.
-type AuditFunc func(ctx context.Context, kind, ref string, details map[string]string)
-
 // Deps are the interceptor's collaborators. Accounts, Hasher and Limiter are
 // needed only for PolicyGatewayPassword.
 type Deps struct {
@@ -120,7 +117,7 @@ type Deps struct {
 	Limiter  ratelimit.Limiter
 	// RefKey keys NRN and username references (nrn.Number.Ref).
 	RefKey []byte
-	Audit  AuditFunc
+	Audit  audit.Func
 	Logger *slog.Logger
 }
 
@@ -149,7 +146,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Interceptor, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Audit == nil {
-		d.Audit = func(context.Context, string, string, map[string]string) {}
+		d.Audit = audit.Discard
 	}
 	i := &Interceptor{cfg: cfg, d: d}
 	if cfg.Policy == PolicyGatewayPassword {
@@ -182,7 +179,7 @@ func UserRef(key []byte, username string) string {
 func (i *Interceptor) Decide(ctx context.Context, r *http.Request, clientIP string) (Result, error) {
 	a, err := Extract(r, i.cfg.Fields, i.cfg.MaxBody)
 	if err != nil {
-		i.d.Audit(ctx, "legacy_login.malformed", "", map[string]string{"reason": reason(err)})
+		i.d.Audit(ctx, "legacy_login.malformed", audit.Denied, "", map[string]string{"reason": reason(err)})
 		return Result{Outcome: BadRequest}, nil
 	}
 	if n, shaped := nrn.Shaped(a.Username); shaped {
@@ -196,11 +193,11 @@ func (i *Interceptor) Decide(ctx context.Context, r *http.Request, clientIP stri
 		if !n.IsZero() {
 			ref = n.Ref(i.d.RefKey)
 		}
-		i.d.Audit(ctx, "legacy_login.nrn_refused", ref, nil)
+		i.d.Audit(ctx, "legacy_login.nrn_refused", audit.Denied, ref, nil)
 		return Result{Outcome: UseFederated}, nil
 	}
 	if i.cfg.Policy != PolicyGatewayPassword {
-		i.d.Audit(ctx, "legacy_login.blocked", i.userRef(a.Username), nil)
+		i.d.Audit(ctx, "legacy_login.blocked", audit.Denied, i.userRef(a.Username), nil)
 		return Result{Outcome: UseFederated}, nil
 	}
 	return i.checkPassword(ctx, a, clientIP)
@@ -220,7 +217,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
 	}
 	if !dec.Allowed {
-		i.d.Audit(ctx, "legacy_login.locked", uref, map[string]string{"scope": string(dec.Scope)})
+		i.d.Audit(ctx, "legacy_login.locked", audit.Denied, uref, map[string]string{"scope": string(dec.Scope)})
 		return Result{Outcome: Invalid}, nil
 	}
 	acc, err := i.d.Accounts.LookupByUsername(ctx, a.Username)
@@ -238,7 +235,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		if err := i.d.Limiter.Fail(ctx, clientIP, uref); err != nil {
 			return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
 		}
-		i.d.Audit(ctx, "legacy_login.nrn_account_refused", acc.NRN.Ref(i.d.RefKey), nil)
+		i.d.Audit(ctx, "legacy_login.nrn_account_refused", audit.Denied, acc.NRN.Ref(i.d.RefKey), nil)
 		return Result{Outcome: UseFederated}, nil
 	}
 	if acc.Disabled || acc.CredentialNull {
@@ -265,7 +262,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: RevokedMarker}); err != nil {
 			i.d.Logger.Warn("legacylogin: revoking a context-word password failed", "account", logging.Scrub(acc.ID), "err", err)
 		}
-		i.d.Audit(ctx, "legacy_login.context_password_revoked", uref, map[string]string{"account": logging.Scrub(acc.ID)})
+		i.d.Audit(ctx, "legacy_login.context_password_revoked", audit.Info, uref, map[string]string{"account": logging.Scrub(acc.ID)})
 		return Result{Outcome: UseFederated}, nil
 	}
 	if err := i.d.Limiter.Succeed(ctx, uref); err != nil {
@@ -284,7 +281,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 			out.Account.Credential = nh
 		}
 	}
-	i.d.Audit(ctx, "legacy_login.verified", uref, map[string]string{"account": logging.Scrub(acc.ID), "upgraded": fmt.Sprint(out.Upgraded)})
+	i.d.Audit(ctx, "legacy_login.verified", audit.Success, uref, map[string]string{"account": logging.Scrub(acc.ID), "upgraded": fmt.Sprint(out.Upgraded)})
 	return out, nil
 }
 
@@ -307,7 +304,7 @@ func (i *Interceptor) fail(ctx context.Context, ip, uref, why string) (Result, e
 	if err := i.d.Limiter.Fail(ctx, ip, uref); err != nil {
 		return Result{}, fmt.Errorf("legacylogin: rate limiter: %w", err)
 	}
-	i.d.Audit(ctx, "legacy_login.failed", uref, map[string]string{"reason": why})
+	i.d.Audit(ctx, "legacy_login.failed", audit.Denied, uref, map[string]string{"reason": why})
 	return Result{Outcome: Invalid}, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
+	"github.com/overstap/overstap/internal/audit"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/demoapp"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -42,7 +43,7 @@ type auditLog struct {
 	entries []string
 }
 
-func (a *auditLog) record(_ context.Context, kind, ref string, details map[string]string) {
+func (a *auditLog) record(_ context.Context, kind string, _ audit.Outcome, ref string, details map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.entries = append(a.entries, fmt.Sprintf("%s %s %v", kind, ref, details))

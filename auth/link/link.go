@@ -11,6 +11,7 @@ import (
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/audit"
 	"github.com/overstap/overstap/internal/logging"
 )
 
@@ -59,9 +60,6 @@ type Accounts interface {
 	Capabilities() store.Capabilities
 }
 
-// AuditFunc records a decision with references only.
-type AuditFunc func(ctx context.Context, kind, nrnRef string, details map[string]string)
-
 // Config is one app's linking policy.
 type Config struct {
 	// RevokeOnLink revokes the legacy password when the link is made
@@ -76,7 +74,7 @@ type Linker struct {
 	records  Records
 	refKey   []byte
 	revoke   bool
-	audit    AuditFunc
+	audit    audit.Func
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -86,7 +84,7 @@ type Deps struct {
 	Accounts Accounts
 	Records  Records
 	RefKey   []byte
-	Audit    AuditFunc
+	Audit    audit.Func
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -102,7 +100,7 @@ func New(app string, cfg Config, d Deps) (*Linker, error) {
 	l := &Linker{app: app, accounts: d.Accounts, records: d.Records, refKey: d.RefKey, revoke: cfg.RevokeOnLink == nil || *cfg.RevokeOnLink,
 		audit: d.Audit, log: d.Logger, now: d.Now}
 	if l.audit == nil {
-		l.audit = func(context.Context, string, string, map[string]string) {}
+		l.audit = audit.Discard
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -156,12 +154,12 @@ func (l *Linker) Resolve(ctx context.Context, id *identity.Identity) (Resolution
 	}
 	switch len(accs) {
 	case 0:
-		l.audit(ctx, "link.no_account", ref, map[string]string{"app": l.app})
+		l.audit(ctx, "link.no_account", audit.Info, ref, map[string]string{"app": l.app})
 		return Resolution{Kind: NoAccount}, nil
 	case 1:
 		return l.link(ctx, id, accs[0])
 	}
-	l.audit(ctx, "link.several_accounts", ref, map[string]string{"app": l.app, "count": fmt.Sprint(len(accs))})
+	l.audit(ctx, "link.several_accounts", audit.Info, ref, map[string]string{"app": l.app, "count": fmt.Sprint(len(accs))})
 	return Resolution{Kind: Choose, Choices: accs}, nil
 }
 
@@ -196,7 +194,7 @@ func disagrees(acc store.Account) bool {
 func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Account) (Resolution, error) {
 	ref := id.NRN.Ref(l.refKey)
 	if disagrees(acc) {
-		l.audit(ctx, "link.flagged", ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
+		l.audit(ctx, "link.flagged", audit.Info, ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
 		return Resolution{Kind: Flagged}, nil
 	}
 	rec := Record{App: l.app, NRNRef: ref, AccountID: acc.ID, Issuer: id.Issuer, Subject: id.Subject, Status: StatusRevoking, Created: l.now().UTC()}
@@ -214,7 +212,7 @@ func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Acco
 	case err != nil:
 		return Resolution{}, fmt.Errorf("link: state store: %w", err)
 	}
-	l.audit(ctx, "link.created", ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "issuer": id.Issuer})
+	l.audit(ctx, "link.created", audit.Success, ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "issuer": id.Issuer})
 	return l.finish(ctx, rec, id)
 }
 
@@ -223,7 +221,7 @@ func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Acco
 func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) (Resolution, error) {
 	acc, err := l.accounts.Get(ctx, rec.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		l.audit(ctx, "link.account_gone", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID)})
+		l.audit(ctx, "link.account_gone", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID)})
 		return Resolution{Kind: NoAccount}, nil
 	}
 	if err != nil {
@@ -233,7 +231,7 @@ func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) 
 		// The linked account now belongs to someone else (its id was
 		// reused, or its data were changed): never hand it out on an old
 		// link; the admin must look.
-		l.audit(ctx, "link.stale", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID), "reason": "account_nrn_changed"})
+		l.audit(ctx, "link.stale", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID), "reason": "account_nrn_changed"})
 		return Resolution{Kind: Flagged}, nil
 	}
 	if rec.Status == StatusRevoking {
@@ -243,7 +241,7 @@ func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) 
 		if err := l.records.SetStatus(ctx, l.app, rec.NRNRef, StatusLinked); err != nil {
 			return Resolution{}, fmt.Errorf("link: state store: %w", err)
 		}
-		l.audit(ctx, "link.credential_revoked", rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID)})
+		l.audit(ctx, "link.credential_revoked", audit.Success, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID)})
 	}
 	return Resolution{Kind: Linked, Account: acc}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/audit"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/demoapp"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -23,18 +24,18 @@ import (
 
 var refKey = []byte("0123456789abcdef0123456789abcdef")
 
-type audit struct {
+type auditLog struct {
 	mu   sync.Mutex
 	rows []string
 }
 
-func (a *audit) record(_ context.Context, kind, ref string, d map[string]string) {
+func (a *auditLog) record(_ context.Context, kind string, _ audit.Outcome, ref string, d map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.rows = append(a.rows, fmt.Sprintf("%s %s %v", kind, ref, d))
 }
 
-func (a *audit) count(kind string) int {
+func (a *auditLog) count(kind string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := 0
@@ -50,7 +51,7 @@ type fixture struct {
 	legacy  *sql.DB
 	store   *sqlstore.Store
 	records *SQLRecords
-	audit   *audit
+	audit   *auditLog
 	people  map[string]nrn.Number
 }
 
@@ -112,7 +113,7 @@ func newFixture(t *testing.T, pg bool) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ss.Close() })
-	return &fixture{legacy: legacy, store: st, records: NewSQLRecords(ss), audit: &audit{}, people: people}
+	return &fixture{legacy: legacy, store: st, records: NewSQLRecords(ss), audit: &auditLog{}, people: people}
 }
 
 func (f *fixture) linker(t *testing.T, acc Accounts) *Linker {

@@ -193,3 +193,16 @@ func IPKey(ip string) string {
 	p, _ := a.Prefix(64)
 	return p.String()
 }
+
+// Starts bounds how many logins one client address may start (the
+// gateway's StartLimiter): every start counts against the IP rule of L.
+type Starts struct{ L Limiter }
+
+// Allow refuses when the client's limit is reached, else counts the start.
+func (s Starts) Allow(ctx context.Context, ip string) (bool, error) {
+	d, err := s.L.Check(ctx, ip, "")
+	if err != nil || !d.Allowed {
+		return false, err
+	}
+	return true, s.L.Fail(ctx, ip, "")
+}

@@ -64,7 +64,7 @@ func runServe(ctx context.Context, s stdio, path string) error {
 	for _, w := range serveWarnings(cfg) {
 		log.Warn("serve: "+w.msg, slog.String("key", w.key))
 	}
-	srv, err := server.Build(ctx, cfg, server.Options{Logger: log, Extensions: extensions()})
+	srv, err := server.Build(ctx, cfg, server.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -98,7 +98,6 @@ func runServe(ctx context.Context, s stdio, path string) error {
 }
 
 // extensions are the optional parts serve adds (family protections).
-func extensions() []server.Extension { return nil }
 
 // checkServe is `serve --check`: load, then serveProblems, and say so.
 func checkServe(s stdio, path string) error {

@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/overstap/overstap/adapters/registry"
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/adapters/store/storeconfig"
@@ -79,6 +79,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of every part (nil: time.Now).
 	Now func() time.Time
+	// FamilyRegistry replaces the demo's population register (tests: an
+	// unreachable one, to show that the gateway fails closed).
+	FamilyRegistry registry.Source
 }
 
 // Demo is a running demo.
@@ -92,7 +95,6 @@ type Demo struct {
 	App        *demoapp.App
 	AppDB      *sql.DB // the e-loket's database (tests check revocations in it)
 	Server     *server.Server
-	Parts      *Parts
 
 	stop []func()
 	cfg  server.Config
@@ -256,17 +258,19 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	d.AppURL = "http://" + appLn.Addr().String()
 	d.serve(appLn, d.count(d.App.Handler()), log)
 
+	persons, relations := familyRegistryFiles(dir)
+	if err := RegistryExport(d.Personas).WriteCSV(persons, relations); err != nil {
+		return nil, fmt.Errorf("demo: registry: %w", err)
+	}
 	cfg, err := d.config(o, dir, appPath, prov)
 	if err != nil {
 		return nil, err
 	}
-	ext := &familyExtension{demo: d}
-	d.cfg, d.opts = cfg, server.Options{Logger: log, Now: o.Now, Extensions: []server.Extension{ext}}
+	d.cfg, d.opts = cfg, server.Options{Logger: log, Now: o.Now, FamilyRegistry: o.FamilyRegistry}
 	if d.Server, err = server.Build(ctx, cfg, d.opts); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d.stop = append(d.stop, func() { _ = d.Server.Close() })
-	d.Parts = ext.parts
 	d.serve(gwLn, d.Server.Gateway, log)
 	d.serve(guideLn, d.guide(o.Policy == legacylogin.PolicyGatewayPassword), log)
 
@@ -379,6 +383,7 @@ func (d *Demo) config(o Options, dir, appPath string, prov oidc.ProviderConfig) 
 			Columns: sqlstore.Columns{ID: "id", Username: "gebruikersnaam", Password: "wachtwoord",
 				NRN: "rijksregisternummer", Name: "naam", Federated: "federatief"},
 		}}},
+		Family: familyConfig(dir),
 		Linking: map[string]server.AppLinking{AppName: {
 			Store: AppName,
 			// The demo shows the app's old form, so its refusal can be tried.
@@ -412,22 +417,4 @@ func assertionKey() (config.Secret, error) {
 		return config.Secret{}, err
 	}
 	return config.NewSecret(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
-}
-
-// familyExtension adapts the family slot (family.go) to the server.
-type familyExtension struct {
-	demo  *Demo
-	parts *Parts
-}
-
-func (f *familyExtension) Migrations() []state.Migrations { return familyMigrations() }
-
-func (f *familyExtension) Build(ctx context.Context, p *server.Parts) (map[route.Class]gateway.Hook, map[string]gateway.Endpoint, error) {
-	acc, ok := p.Stores[AppName]
-	if !ok {
-		return nil, nil, errors.New("demo: no e-loket store")
-	}
-	f.parts = &Parts{AppName: AppName, State: p.State, Accounts: acc, App: f.demo.App, RefKey: p.RefKey,
-		Limiter: p.Limiter, Logger: p.Logger, Now: p.Now, IdP: f.demo.IdP}
-	return familyParts(ctx, f.parts)
 }

@@ -140,9 +140,7 @@ func (down) Name() string { return "down" }
 // TestFamilyRegistryDown: an unreachable register links nothing (even a
 // parent's minor child), says so on a clear page, and consent still works.
 func TestFamilyRegistryDown(t *testing.T) {
-	familyRegistry = down{}
-	t.Cleanup(func() { familyRegistry = nil })
-	d := startDemo(t, Options{})
+	d := startDemo(t, Options{FamilyRegistry: down{}})
 	c := newCitizen(t)
 	c.loginAt(d, devidp.PersonaParentA, "500", "/family")
 	resp, body := c.addMember(d, persona(t, d, devidp.PersonaMinor).NRN.Digits())

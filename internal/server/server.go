@@ -1,7 +1,7 @@
 // Package server assembles a running gateway from its configuration: the
 // session store, the OpenID providers, the state store, the user stores of
 // the legacy apps, account linking, legacy-login interception with its
-// rate limiter, and any extension (family protections). `overstap serve`
+// rate limiter, and the family protections. `overstap serve`
 // builds it from the configuration file and `overstap demo` from a
 // generated one, so the demo runs exactly the production code path.
 package server
@@ -10,8 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,12 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/overstap/overstap/adapters/registry"
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/storeconfig"
 	"github.com/overstap/overstap/auth/family"
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/legacylogin"
@@ -236,55 +236,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// Extension adds hooks and endpoints built from the running parts (the
-// family protections).
-type Extension interface {
-	// Migrations are the state-store components the extension needs.
-	Migrations() []state.Migrations
-	// Build returns the hooks and endpoints.
-	Build(ctx context.Context, p *Parts) (map[route.Class]gateway.Hook, map[string]gateway.Endpoint, error)
-}
-
-// AdminRouter is implemented by extensions with admin API routes
-// ("POST /admin/family/revoke" → handler), served behind the admin token.
-type AdminRouter interface {
-	AdminRoutes() map[string]http.Handler
-}
-
-// Parts are the running collaborators an extension builds on.
-type Parts struct {
-	State    *state.Store
-	Stores   map[string]store.Store // by store name
-	Linking  map[string]AppLinking
-	RefKey   []byte
-	Limiter  ratelimit.Limiter
-	Redis    redis.UniversalClient // nil without Redis
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Sessions gateway.Sessions
-
-	srv *Server
-}
-
-// onClose registers a release to run when the server closes.
-func (p *Parts) onClose(f func() error) { p.srv.closers = append(p.srv.closers, f) }
-
-// Options are what only code sets.
+// Options are what only code sets: the process's logger and clock, and
+// seams for tests. `serve` and `demo` pass the same kind of Options to the
+// same Build; nothing is set through package globals.
 type Options struct {
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Extensions []Extension
+	Logger *slog.Logger
+	Now    func() time.Time
 	// OIDC overrides parts of the providers' dependencies (tests).
 	OIDC func(*oidc.Deps)
+	// FamilyRegistry replaces the population register the family
+	// section's registry configures (tests: an unreachable one).
+	FamilyRegistry registry.Source
 }
 
 // Server is an assembled gateway with everything it owns.
 type Server struct {
 	Gateway  *gateway.Gateway
-	Parts    *Parts
 	Provider []gateway.Authenticator
-	closers  []func() error
-	reg      *prometheus.Registry // the gateway's /metrics, with the assembly's own metrics
+	// Family is the family service (nil without a family section).
+	Family  *family.Service
+	closers []func() error
+	reg     *prometheus.Registry // the gateway's /metrics, with the assembly's own metrics
 }
 
 // Close releases the stores and connections.
@@ -296,178 +268,241 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// Build assembles the gateway. ctx bounds the providers' background
-// discovery; cancel it to stop them.
+// onClose registers a release to run when the server closes (in reverse
+// order of registration).
+func (s *Server) onClose(f func() error) { s.closers = append(s.closers, f) }
+
+// build is the state of one assembly, filled step by step.
+type build struct {
+	ctx     context.Context
+	cfg     Config
+	o       Options
+	log     *slog.Logger
+	now     func() time.Time
+	refKey  []byte
+	srv     *Server
+	sess    session.Store
+	redis   redis.UniversalClient // nil without Redis
+	limiter ratelimit.Limiter
+	starts  ratelimit.Limiter
+	state   *state.Store
+	audit   state.Auditor
+	stores  map[string]store.Store
+	deps    gateway.Deps
+}
+
+// Build assembles the gateway, in this order: sessions (and the Redis
+// everything shared between nodes lives in), providers, rate limiters,
+// the state store, the user stores with linking and legacy-login hooks,
+// the family protections, readiness checks, and the gateway itself. ctx
+// bounds the providers' background discovery; cancel it to stop them.
 func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
-	log := logging.OrDiscard(o.Logger)
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
 	if cfg.Gateway == nil {
 		return nil, errors.New("gateway: the gateway section is required to serve")
 	}
+	if len(cfg.Providers) == 0 {
+		return nil, errors.New("providers: at least one OpenID provider is required to serve")
+	}
+	b := &build{ctx: ctx, cfg: cfg, o: o, log: logging.OrDiscard(o.Logger), now: o.Now, srv: &Server{reg: prometheus.NewRegistry()},
+		stores: map[string]store.Store{}}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	defer func() {
+		if err != nil {
+			_ = b.srv.Close()
+		}
+	}()
+	b.deps = gateway.Deps{Registry: b.srv.reg, Logger: b.log, Now: o.Now, Hooks: map[route.Class]gateway.Hook{},
+		AppHooks: map[string]map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
 	gcfg := *cfg.Gateway
 	if gcfg.NRNRefKey.IsZero() {
 		gcfg.NRNRefKey = cfg.NRNRefKey
 	}
-	refKey := gcfg.NRNRefKey.Bytes()
-	if len(cfg.Providers) == 0 {
-		return nil, errors.New("providers: at least one OpenID provider is required to serve")
-	}
-	srv := &Server{reg: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			_ = srv.Close()
+	b.refKey = gcfg.NRNRefKey.Bytes()
+	for _, step := range []struct {
+		name string
+		run  func() error
+	}{
+		{"sessions", b.sessions},
+		{"providers", b.providers},
+		{"rate limits", b.rateLimits},
+		{"state", b.stateStore},
+		{"linking", b.linking},
+		{"family", b.family},
+		{"checks", b.checks},
+	} {
+		if err := step.run(); err != nil {
+			return nil, err
 		}
-	}()
-	p := &Parts{Stores: map[string]store.Store{}, Linking: cfg.Linking, RefKey: refKey, Logger: log, Now: now, srv: srv}
-	if cfg.Family != nil {
-		o.Extensions = append([]Extension{&familyExt{cfg: *cfg.Family}}, o.Extensions...)
 	}
-	srv.Parts = p
+	if b.srv.Gateway, err = gateway.New(gcfg, b.deps); err != nil {
+		return nil, err
+	}
+	return b.srv, nil
+}
 
-	// Sessions, and Redis for everything shared between nodes.
+// sessions opens the session store and, with Redis, the shared client,
+// the session cache and the login-flow store.
+func (b *build) sessions() error {
+	cfg, log := b.cfg, b.log
 	cfg.Sessions.Logger = log
 	sess, err := session.Open(cfg.Sessions)
 	if err != nil {
-		return nil, fmt.Errorf("sessions: %w", err)
+		return fmt.Errorf("sessions: %w", err)
 	}
-	srv.closers = append(srv.closers, sess.Close)
-	p.Sessions = wire.Sessions{S: sess}
-	odeps := oidc.Deps{Logger: log, DevInsecureCookies: gcfg.DevInsecureCookies, Now: o.Now}
-	if cfg.Sessions.Store == "redis" {
-		for _, a := range cfg.Sessions.Redis.PlaintextRemote() {
-			log.Warn("redis: reached without TLS on a non-loopback address: its password, login flow state and rate-limit keys cross the network in clear; use rediss:// or tls: true",
-				slog.String("addr", a))
-		}
-		rc, err := session.NewRedisClient(cfg.Sessions.Redis)
-		if err != nil {
-			return nil, fmt.Errorf("redis: %w", err)
-		}
-		srv.closers = append(srv.closers, rc.Close)
-		p.Redis = rc
-		if !cfg.SessionCache.Disabled {
-			ttl := cfg.SessionCache.TTL
-			if ttl == 0 {
-				ttl = time.Second
-			}
-			sprefix := cfg.Sessions.KeyPrefix
-			if sprefix == "" {
-				sprefix = session.DefaultKeyPrefix
-			}
-			cs, err := wire.NewCachedSessions(sess, rc, wire.CacheConfig{TTL: ttl, Channel: sprefix + "invalidate", Now: cfg.Sessions.Now})
-			if err != nil {
-				return nil, fmt.Errorf("session_cache: %w", err)
-			}
-			srv.closers = append(srv.closers, cs.Close) // closers run in reverse: before rc.Close
-			p.Sessions = cs
-			srv.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "overstap_session_cache_hits_total",
-				Help: "Sessions served from the node's in-process cache (the rest are loads from Redis: overstap_gateway_session_store_seconds_count{op=\"load\"}).",
-			}, func() float64 { return float64(cs.Hits()) }))
-		}
-		prefix := cfg.OIDCKeyPrefix
+	b.srv.onClose(sess.Close)
+	b.sess = sess
+	b.deps.Sessions = wire.Sessions{S: sess}
+	if cfg.Sessions.Store != "redis" {
+		return nil
+	}
+	for _, a := range cfg.Sessions.Redis.PlaintextRemote() {
+		log.Warn("redis: reached without TLS on a non-loopback address: its password, login flow state and rate-limit keys cross the network in clear; use rediss:// or tls: true",
+			slog.String("addr", a))
+	}
+	rc, err := session.NewRedisClient(cfg.Sessions.Redis)
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	b.srv.onClose(rc.Close)
+	b.redis = rc
+	if cfg.SessionCache.Disabled {
+		return nil
+	}
+	ttl := cfg.SessionCache.TTL
+	if ttl == 0 {
+		ttl = time.Second
+	}
+	sprefix := cfg.Sessions.KeyPrefix
+	if sprefix == "" {
+		sprefix = session.DefaultKeyPrefix
+	}
+	cs, err := wire.NewCachedSessions(sess, rc, wire.CacheConfig{TTL: ttl, Channel: sprefix + "invalidate", Now: cfg.Sessions.Now})
+	if err != nil {
+		return fmt.Errorf("session_cache: %w", err)
+	}
+	b.srv.onClose(cs.Close) // closers run in reverse: before rc.Close
+	b.deps.Sessions = cs
+	b.srv.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "overstap_session_cache_hits_total",
+		Help: "Sessions served from the node's in-process cache (the rest are loads from Redis: overstap_gateway_session_store_seconds_count{op=\"load\"}).",
+	}, func() float64 { return float64(cs.Hits()) }))
+	return nil
+}
+
+// providers starts the OpenID providers (discovery runs in the background
+// until ctx ends).
+func (b *build) providers() error {
+	odeps := oidc.Deps{Logger: b.log, DevInsecureCookies: b.cfg.Gateway.DevInsecureCookies, Now: b.o.Now}
+	if b.redis != nil {
+		prefix := b.cfg.OIDCKeyPrefix
 		if prefix == "" {
 			prefix = "overstap:oidc:"
 		}
-		rs := oidc.NewRedisStore(rc, prefix)
+		rs := oidc.NewRedisStore(b.redis, prefix)
 		odeps.Flows, odeps.Replay = rs, rs
 	} else {
 		ms := oidc.NewMemoryStore(nil, 0)
 		odeps.Flows, odeps.Replay = ms, ms
 	}
-	if o.OIDC != nil {
-		o.OIDC(&odeps)
+	if b.o.OIDC != nil {
+		b.o.OIDC(&odeps)
 	}
-	for _, pc := range cfg.Providers {
-		prov, err := oidc.New(ctx, pc, odeps)
+	for _, pc := range b.cfg.Providers {
+		prov, err := oidc.New(b.ctx, pc, odeps)
 		if err != nil {
-			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
+			return fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
-		srv.Provider = append(srv.Provider, wire.Provider{P: prov})
+		b.srv.Provider = append(b.srv.Provider, wire.Provider{P: prov})
 	}
+	b.deps.Providers = b.srv.Provider
+	return nil
+}
 
-	// Rate limiter: Redis when the sessions are (several nodes), else memory.
-	rl := cfg.RateLimit
-	rl.Now = o.Now
-	if p.Redis != nil {
-		p.Limiter, err = ratelimit.NewRedis(p.Redis, rl, refKey)
-	} else {
-		p.Limiter, err = ratelimit.NewMemory(rl, refKey)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rate_limit: %w", err)
-	}
-
-	// Login starts per client IP: a limiter of its own, so its pauses never
-	// lock a password account.
-	sr := cfg.LoginStarts
+// rateLimits makes the legacy-login limiter (Redis when the sessions are,
+// so limits hold across nodes) and the login-start limiter, a limiter of
+// its own so that its pauses never lock a password account.
+func (b *build) rateLimits() error {
+	rl := b.cfg.RateLimit
+	rl.Now = b.o.Now
+	sr := b.cfg.LoginStarts
 	if sr == (ratelimit.Rule{}) {
 		sr = ratelimit.Rule{Limit: 60, Window: 10 * time.Minute, Ban: 10 * time.Minute}
 	}
-	scfg0 := ratelimit.Config{IP: sr, Now: o.Now, KeyPrefix: rl.WithDefaults().KeyPrefix + "starts:"}
-	var starts ratelimit.Limiter
-	if p.Redis != nil {
-		starts, err = ratelimit.NewRedis(p.Redis, scfg0, refKey)
-	} else {
-		starts, err = ratelimit.NewMemory(scfg0, refKey)
+	scfg := ratelimit.Config{IP: sr, Now: b.o.Now, KeyPrefix: rl.WithDefaults().KeyPrefix + "starts:"}
+	open := func(c ratelimit.Config) (ratelimit.Limiter, error) {
+		if b.redis != nil {
+			return ratelimit.NewRedis(b.redis, c, b.refKey)
+		}
+		return ratelimit.NewMemory(c, b.refKey)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("login_starts: %w", err)
+	var err error
+	if b.limiter, err = open(rl); err != nil {
+		return fmt.Errorf("rate_limit: %w", err)
 	}
+	if b.starts, err = open(scfg); err != nil {
+		return fmt.Errorf("login_starts: %w", err)
+	}
+	b.deps.Starts = ratelimit.Starts{L: b.starts}
+	b.deps.Admin = banAdmin{l: b.limiter, refKey: b.refKey}.routes()
+	return nil
+}
 
-	// State store with every component's tables.
+// stateStore opens overstap's own database with every component's tables.
+func (b *build) stateStore() error {
 	migs := []state.Migrations{link.Migrations()}
-	for _, e := range o.Extensions {
-		migs = append(migs, e.Migrations()...)
+	if b.cfg.Family != nil {
+		migs = append(migs, family.Migrations())
 	}
-	scfg := cfg.State
+	scfg := b.cfg.State
 	if scfg.Now == nil {
-		scfg.Now = o.Now
+		scfg.Now = b.o.Now
 	}
-	if p.State, err = state.Open(ctx, scfg, log, migs...); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+	var err error
+	if b.state, err = state.Open(b.ctx, scfg, b.log, migs...); err != nil {
+		return fmt.Errorf("state: %w", err)
 	}
-	srv.closers = append(srv.closers, p.State.Close)
+	b.srv.onClose(b.state.Close)
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "overstap_audit_events_total",
 		Help: "Audit events by type (link.created, ...credential_revoked, legacy_login.refused, ...locked: bans) and outcome.",
 	}, []string{"type", "outcome"})
-	srv.reg.MustRegister(events)
-	audit := auditTo(p.State, log, events)
+	b.srv.reg.MustRegister(events)
+	b.audit = state.Auditor{Store: b.state, Log: b.log, Events: events}
+	return nil
+}
 
-	// User stores, linking and legacy-login hooks.
-	for _, sc := range cfg.Stores {
-		st, err := storeconfig.Open(ctx, sc, log)
+// linking opens the user stores and makes, per app with a linking
+// section, the account linker and the legacy-login hook.
+func (b *build) linking() error {
+	for _, sc := range b.cfg.Stores {
+		st, err := storeconfig.Open(b.ctx, sc, b.log)
 		if err != nil {
-			return nil, fmt.Errorf("stores: %s: %w", sc.Name, err)
+			return fmt.Errorf("stores: %s: %w", sc.Name, err)
 		}
-		p.Stores[sc.Name] = st
-		srv.closers = append(srv.closers, st.Close)
+		b.stores[sc.Name] = st
+		b.srv.onClose(st.Close)
 	}
-	hasher, err := hash.New(cfg.Hash)
+	hasher, err := hash.New(b.cfg.Hash)
 	if err != nil {
-		return nil, fmt.Errorf("hash: %w", err)
+		return fmt.Errorf("hash: %w", err)
 	}
-	deps := gateway.Deps{Registry: srv.reg, Sessions: p.Sessions, Providers: srv.Provider, Logger: log, Now: o.Now, Starts: startLimiter{starts},
-		Hooks: map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
 	resolver := wire.Linked{Linkers: map[string]*link.Linker{}}
-	legacy := legacyHooks{}
-	for app, l := range cfg.Linking {
-		st := p.Stores[l.Store]
-		lk, err := link.New(app, l.Link, link.Deps{Accounts: st, Records: link.NewSQLRecords(p.State), RefKey: refKey,
-			Audit: link.AuditFunc(audit), Logger: log, Now: now})
+	for app, l := range b.cfg.Linking {
+		st := b.stores[l.Store]
+		lk, err := link.New(app, l.Link, link.Deps{Accounts: st, Records: link.NewSQLRecords(b.state), RefKey: b.refKey,
+			Audit: b.audit.Record, Logger: b.log, Now: b.now})
 		if err != nil {
-			return nil, fmt.Errorf("linking.%s: %w", app, err)
+			return fmt.Errorf("linking.%s: %w", app, err)
 		}
 		resolver.Linkers[app] = lk
-		ic, err := legacylogin.New(ctx, l.LegacyLogin, legacylogin.Deps{Accounts: st, Hasher: hasher, Limiter: p.Limiter,
-			RefKey: refKey, Audit: legacylogin.AuditFunc(audit), Logger: log})
+		ic, err := legacylogin.New(b.ctx, l.LegacyLogin, legacylogin.Deps{Accounts: st, Hasher: hasher, Limiter: b.limiter,
+			RefKey: b.refKey, Audit: b.audit.Record, Logger: b.log})
 		if err != nil {
-			return nil, fmt.Errorf("linking.%s.legacy_login: %w", app, err)
+			return fmt.Errorf("linking.%s.legacy_login: %w", app, err)
 		}
-		legacy[app] = &legacylogin.Hook{I: ic}
+		b.deps.AppHooks[app] = map[route.Class]gateway.Hook{route.LegacyLogin: &legacylogin.Hook{I: ic}}
 	}
 	if len(resolver.Linkers) == 1 {
 		for app := range resolver.Linkers {
@@ -475,42 +510,67 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		}
 	}
 	if len(resolver.Linkers) > 0 {
-		deps.Accounts = resolver
+		b.deps.Accounts = resolver
 	}
-	deps.Hooks[route.LegacyLogin] = legacy
-	deps.Admin = banAdmin{l: p.Limiter, refKey: refKey}.routes()
-	for _, e := range o.Extensions {
-		hooks, eps, err := e.Build(ctx, p)
-		if err != nil {
-			return nil, err
+	return nil
+}
+
+// family builds the family protections of the family section: the hooks
+// of the family_link, family_data and credential routes, the
+// /.overstap/family/ pages, the admin routes, and the sweep that expires
+// invitations and grants.
+func (b *build) family() error {
+	fc := b.cfg.Family
+	if fc == nil {
+		return nil
+	}
+	src := b.o.FamilyRegistry
+	if src == nil {
+		var err error
+		if src, err = registry.Open(b.ctx, fc.Registry, b.log); err != nil {
+			return fmt.Errorf("family.registry: %w", err)
 		}
-		admin := map[string]http.Handler(nil)
-		if ar, ok := e.(AdminRouter); ok {
-			admin = ar.AdminRoutes()
-		}
-		if err := addOnce("route class", deps.Hooks, hooks); err != nil {
-			return nil, err
-		}
-		if err := addOnce("endpoint", deps.Endpoints, eps); err != nil {
-			return nil, err
-		}
-		if err := addOnce("admin route", deps.Admin, admin); err != nil {
-			return nil, err
+		if c, ok := src.(io.Closer); ok {
+			b.srv.onClose(c.Close)
 		}
 	}
-	deps.Checks = append(deps.Checks, gateway.Checker{Name: "state", Check: func(ctx context.Context) error {
-		return p.State.DB().PingContext(ctx)
+	accounts := map[string]family.Accounts{}
+	for _, a := range fc.Apps {
+		l, ok := b.cfg.Linking[a.Name]
+		if !ok {
+			return fmt.Errorf("family.apps: app %s has no linking section (the family checks need its user store)", a.Name)
+		}
+		accounts[a.Name] = b.stores[l.Store]
+	}
+	svc, err := family.New(*fc, family.Deps{
+		Store: family.NewSQLStore(b.state), Registry: src, Accounts: accounts,
+		Limiter: b.limiter, Audit: b.state, RefKey: b.refKey, Logger: b.log, Now: b.o.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("family: %w", err)
+	}
+	b.srv.Family = svc
+	go svc.Run(b.ctx, time.Minute) // expire invitations and grants, with audit
+	if err := addOnce("route class", b.deps.Hooks, svc.Hooks()); err != nil {
+		return err
+	}
+	b.deps.Endpoints["family"] = svc.Endpoint()
+	b.deps.Pages = append(b.deps.Pages, family.PageSet())
+	return addOnce("admin route", b.deps.Admin, svc.AdminRoutes("/admin/family"))
+}
+
+// checks adds the readiness checks of the state store and the user stores.
+func (b *build) checks() error {
+	b.deps.Checks = append(b.deps.Checks, gateway.Checker{Name: "state", Check: func(ctx context.Context) error {
+		return b.state.DB().PingContext(ctx)
 	}})
-	for name, st := range p.Stores {
-		deps.Checks = append(deps.Checks, gateway.Checker{Name: "store:" + name, Check: func(ctx context.Context) error {
+	for name, st := range b.stores {
+		b.deps.Checks = append(b.deps.Checks, gateway.Checker{Name: "store:" + name, Check: func(ctx context.Context) error {
 			_, _, err := st.Iterate(ctx, "", 1) // one indexed read: the store answers
 			return err
 		}})
 	}
-	if srv.Gateway, err = gateway.New(gcfg, deps); err != nil {
-		return nil, err
-	}
-	return srv, nil
+	return nil
 }
 
 // addOnce adds the entries of from to to; a key both already have is an
@@ -523,62 +583,4 @@ func addOnce[K comparable, V any](what string, to, from map[K]V) error {
 		to[k] = v
 	}
 	return nil
-}
-
-// startLimiter counts login starts per client IP.
-type startLimiter struct{ l ratelimit.Limiter }
-
-// Allow refuses when the client's limit is reached, else counts the start.
-func (s startLimiter) Allow(ctx context.Context, ip string) (bool, error) {
-	d, err := s.l.Check(ctx, ip, "")
-	if err != nil || !d.Allowed {
-		return false, err
-	}
-	return true, s.l.Fail(ctx, ip, "")
-}
-
-// legacyHooks dispatches legacy_login requests to the hook of their app;
-// an app without linking configured stays denied.
-type legacyHooks map[string]*legacylogin.Hook
-
-func (l legacyHooks) Intercept(w http.ResponseWriter, r *http.Request, c *gateway.HookRequest) gateway.HookResult {
-	h, ok := l[c.App]
-	if !ok {
-		c.Gateway.Page(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: gateway.Prefix + "login", ReturnTo: "/"}, true)
-		return gateway.HookResult{Handled: true}
-	}
-	return h.Intercept(w, r, c)
-}
-
-// outcome classifies an audit event type for the log's outcome column.
-func outcome(kind string) string {
-	switch {
-	case strings.HasSuffix(kind, ".verified"), strings.HasSuffix(kind, ".created"), strings.HasSuffix(kind, ".credential_revoked"):
-		return "success"
-	case strings.Contains(kind, "refused"), strings.Contains(kind, "blocked"), strings.Contains(kind, "locked"),
-		strings.HasSuffix(kind, ".failed"), strings.HasSuffix(kind, ".malformed"):
-		return "denied"
-	}
-	return "info"
-}
-
-// auditTo writes audit events to the state store's hash-chained log. A
-// failed write is logged (never with an NRN: the ref is already a
-// reference) and does not change the citizen's answer.
-func auditTo(st *state.Store, log *slog.Logger, events *prometheus.CounterVec) func(ctx context.Context, kind, ref string, details map[string]string) {
-	return func(ctx context.Context, kind, ref string, details map[string]string) {
-		events.WithLabelValues(kind, outcome(kind)).Inc() // kinds are the code's fixed event names
-		d := make(map[string]string, len(details))
-		app := ""
-		for k, v := range details {
-			if k == "app" {
-				app = v
-				continue
-			}
-			d[k] = logging.Scrub(v)
-		}
-		if _, err := st.Append(ctx, state.Event{Type: kind, Target: logging.Scrub(ref), App: app, Outcome: outcome(kind), Details: d}); err != nil {
-			log.Error("audit: append failed", "kind", kind, "err", err.Error())
-		}
-	}
 }

@@ -5,12 +5,36 @@ var Languages = []string{"nl", "fr", "de", "en"}
 
 var langLabels = map[string]string{"nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English"}
 
-// ErrorKinds are the error pages (Render with Error).
-var ErrorKinds = []string{
-	"bad_request", "not_found", "forbidden", "blocked", "family_link", "csrf", "method",
-	"session_store", "upstream", "idp_unavailable", "login_failed", "access_denied",
-	"level_too_low", "no_account", "internal", "too_large",
-	"unavailable", "bad_credentials", "account_choice", "account_flagged", "no_nrn", "too_many",
+// The gateway's error kinds.
+const (
+	KindBadRequest     Kind = "bad_request"
+	KindNotFound       Kind = "not_found"
+	KindForbidden      Kind = "forbidden"
+	KindBlocked        Kind = "blocked"
+	KindFamilyLink     Kind = "family_link"
+	KindCSRF           Kind = "csrf"
+	KindMethod         Kind = "method"
+	KindSessionStore   Kind = "session_store"
+	KindUpstream       Kind = "upstream"
+	KindIDPUnavailable Kind = "idp_unavailable"
+	KindLoginFailed    Kind = "login_failed"
+	KindAccessDenied   Kind = "access_denied"
+	KindLevelTooLow    Kind = "level_too_low"
+	KindNoAccount      Kind = "no_account"
+	KindInternal       Kind = "internal"
+	KindTooLarge       Kind = "too_large"
+	KindUnavailable    Kind = "unavailable"
+	KindBadCredentials Kind = "bad_credentials"
+	KindAccountChoice  Kind = "account_choice"
+	KindAccountFlagged Kind = "account_flagged"
+	KindNoNRN          Kind = "no_nrn"
+	KindTooMany        Kind = "too_many"
+)
+
+// ErrorKinds are the gateway's error kinds (Render with Error); a Set
+// adds its own.
+var ErrorKinds = []Kind{
+	KindBadRequest, KindNotFound, KindForbidden, KindBlocked, KindFamilyLink, KindCSRF, KindMethod, KindSessionStore, KindUpstream, KindIDPUnavailable, KindLoginFailed, KindAccessDenied, KindLevelTooLow, KindNoAccount, KindInternal, KindTooLarge, KindUnavailable, KindBadCredentials, KindAccountChoice, KindAccountFlagged, KindNoNRN, KindTooMany,
 }
 
 // texts holds every translation; TestAllPagesAllLanguages renders every

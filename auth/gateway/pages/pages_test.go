@@ -1,76 +1,44 @@
-package pages
+package pages_test
 
 import (
 	"net/http/httptest"
-	"regexp"
-	"strings"
 	"testing"
+
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/gateway/pages/pagestest"
 )
 
 // TestAllPagesAllLanguages renders every page (and every error kind) in
 // every language: a missing translation key makes rendering fail.
 func TestAllPagesAllLanguages(t *testing.T) {
-	r, err := New("Gemeente Testdorp")
+	r, err := pages.New("Gemeente Testdorp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, lang := range Languages {
-		for _, page := range Pages {
-			kinds := []string{""}
-			if page == Error {
-				kinds = ErrorKinds
-			}
-			for _, kind := range kinds {
-				t.Run(lang+"/"+page+"/"+kind, func(t *testing.T) {
-					w := httptest.NewRecorder()
-					d := Data{Lang: lang, Kind: kind, CSRF: "tok<en>", ReturnTo: `/x?a=1&b="2"`, Action: "/.overstap/login",
-						StaticPrefix: "/.overstap/static", Ref: "abc123",
-						Providers: []Provider{{Name: "itsme", Label: "itsme"}, {Name: "fas", Label: "eID"}}}
-					if err := r.Render(w, 200, page, d); err != nil {
-						t.Fatal(err)
-					}
-					body := w.Body.String()
-					if !strings.Contains(body, `<html lang="`+lang+`">`) || w.Header().Get("Content-Language") != lang {
-						t.Fatal("wrong language")
-					}
-					if strings.Contains(body, "<script") || strings.Contains(body, "style=") || strings.Contains(body, "<style") {
-						t.Fatal("inline script or style")
-					}
-					if strings.Contains(body, "http://") || strings.Contains(body, "https://") {
-						t.Fatal("external asset or link")
-					}
-					if strings.Contains(body, "tok<en>") || strings.Contains(body, `"2"`) {
-						t.Fatal("unescaped data")
-					}
-					if strings.Contains(body, "<form") && !strings.Contains(body, `name="csrf" value="tok&lt;en&gt;"`) {
-						t.Fatal("form without CSRF token")
-					}
-					if !regexp.MustCompile(`<h1>[^<]+</h1>`).MatchString(body) || !strings.Contains(body, "<main") {
-						t.Fatal("no main heading")
-					}
-				})
-			}
-		}
-	}
-	// Every language has exactly the same keys.
-	for _, lang := range Languages[1:] {
-		for k := range texts[Languages[0]] {
-			if _, ok := texts[lang][k]; !ok {
-				t.Errorf("%s misses %s", lang, k)
-			}
-		}
-		if len(texts[lang]) != len(texts[Languages[0]]) {
-			t.Errorf("%s has %d keys, nl %d", lang, len(texts[lang]), len(texts[Languages[0]]))
+	pagestest.RenderAll(t, r, nil, nil)
+}
+
+// TestSetsAreChecked: a set that redefines a page, a kind or a text, or
+// lacks a language's texts, is refused.
+func TestSetsAreChecked(t *testing.T) {
+	for name, s := range map[string]pages.Set{
+		"page twice":       {Pages: []string{pages.Login}},
+		"kind twice":       {Kinds: []pages.Kind{"not_found"}},
+		"text twice":       {Texts: map[string]map[string]string{"nl": {"home": "x"}, "fr": {"home": "x"}, "de": {"home": "x"}, "en": {"home": "x"}}},
+		"language missing": {Texts: map[string]map[string]string{"nl": {"x.y": "x"}}},
+	} {
+		if _, err := pages.New("x", s); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
 
 func TestRenderUnknown(t *testing.T) {
-	r, _ := New("x")
-	if err := r.Render(httptest.NewRecorder(), 500, Error, Data{Lang: "en", Kind: "nope"}); err == nil {
+	r, _ := pages.New("x")
+	if err := r.Render(httptest.NewRecorder(), 500, pages.Error, pages.Data{Lang: "en", Kind: "nope"}); err == nil {
 		t.Fatal("unknown error kind must fail")
 	}
-	if err := r.Render(httptest.NewRecorder(), 200, "nope", Data{}); err == nil {
+	if err := r.Render(httptest.NewRecorder(), 200, "nope", pages.Data{}); err == nil {
 		t.Fatal("unknown page must fail")
 	}
 }
@@ -94,7 +62,7 @@ func TestNegotiate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.cookie+"|"+c.al, func(t *testing.T) {
-			if got := Negotiate(c.cookie, c.al); got != c.want {
+			if got := pages.Negotiate(c.cookie, c.al); got != c.want {
 				t.Fatalf("got %s want %s", got, c.want)
 			}
 		})

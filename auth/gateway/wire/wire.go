@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
@@ -50,18 +51,18 @@ func (p Provider) AuthRequest(w http.ResponseWriter, r *http.Request, req gatewa
 func (p Provider) Callback(w http.ResponseWriter, r *http.Request) (*gateway.Login, error) {
 	id, err := p.P.Callback(w, r)
 	if err != nil {
-		kind := "login_failed"
+		kind := pages.KindLoginFailed
 		var ce *oidc.CallbackError
 		if errors.As(err, &ce) {
 			switch ce.Kind {
 			case oidc.KindAccessDenied:
-				kind = "access_denied"
+				kind = pages.KindAccessDenied
 			case oidc.KindIdPUnavailable:
-				kind = "idp_unavailable"
+				kind = pages.KindIDPUnavailable
 			case oidc.KindLevelTooLow:
-				kind = "level_too_low"
+				kind = pages.KindLevelTooLow
 			case oidc.KindNoNRN:
-				kind = "no_nrn"
+				kind = pages.KindNoNRN
 			}
 		}
 		return nil, &gateway.LoginError{Kind: kind, Err: err}

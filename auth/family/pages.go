@@ -1,37 +1,87 @@
-package pages
+package family
 
-// The family pages (auth/family): the requester's invitation page, the
-// member's code entry and approve/decline page, the list of grants with
-// revoke buttons, and the result page. Lists travel in Data.Providers
-// (Name a tag or "m:<id>"/"r:<id>", Label the text), the invitation code
-// or id in Data.Ref, the variant in Data.Kind.
+import (
+	"embed"
+	"io/fs"
 
-// Family page names.
-const (
-	FamilyInvite  = "family_invite"
-	FamilyAccept  = "family_accept"
-	FamilyApprove = "family_approve"
-	FamilyGrants  = "family_grants"
-	FamilyDone    = "family_done"
+	"github.com/overstap/overstap/auth/gateway/pages"
 )
 
-func init() {
-	Pages = append(Pages, FamilyInvite, FamilyAccept, FamilyApprove, FamilyGrants, FamilyDone)
-	titles[FamilyInvite] = "family.invite.title"
-	titles[FamilyAccept] = "family.accept.title"
-	titles[FamilyApprove] = "family.approve.title"
-	titles[FamilyGrants] = "family.grants.title"
-	titles[FamilyDone] = "family.done.title"
-	ErrorKinds = append(ErrorKinds, "family_nrn", "family_request", "family_self", "family_grant", "family_credential",
-		"family_code", "family_not_for_you", "family_locked", "family_rate", "family_too_many")
-	for lang, m := range familyTexts {
-		for k, v := range m {
-			texts[lang][k] = v
-		}
+// The family pages: the requester's invitation page, the member's code
+// entry and approve/decline page, the list of grants with revoke buttons,
+// and the result page. Their templates and texts live here; the gateway
+// renders them in its layout (brand, language switch, security headers)
+// once serve passes PageSet to it.
+const (
+	PageInvite  = "family_invite"
+	PageAccept  = "family_accept"
+	PageApprove = "family_approve"
+	PageGrants  = "family_grants"
+	PageDone    = "family_done"
+)
+
+// The error kinds of the family pages.
+const (
+	KindNRN        pages.Kind = "family_nrn"
+	KindRequest    pages.Kind = "family_request"
+	KindSelf       pages.Kind = "family_self"
+	KindGrant      pages.Kind = "family_grant"
+	KindCredential pages.Kind = "family_credential"
+	KindCode       pages.Kind = "family_code"
+	KindNotForYou  pages.Kind = "family_not_for_you"
+	KindLocked     pages.Kind = "family_locked"
+	KindRate       pages.Kind = "family_rate"
+	KindTooMany    pages.Kind = "family_too_many"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// PageSet is the family pages for the gateway's renderer.
+func PageSet() pages.Set {
+	sub, _ := fs.Sub(templateFS, "templates")
+	return pages.Set{
+		FS:    sub,
+		Pages: []string{PageInvite, PageAccept, PageApprove, PageGrants, PageDone},
+		Titles: map[string]string{
+			PageInvite: "family.invite.title", PageAccept: "family.accept.title", PageApprove: "family.approve.title",
+			PageGrants: "family.grants.title", PageDone: "family.done.title",
+		},
+		Kinds: []pages.Kind{KindNRN, KindRequest, KindSelf, KindGrant, KindCredential, KindCode, KindNotForYou,
+			KindLocked, KindRate, KindTooMany},
+		Texts: texts,
 	}
 }
 
-var familyTexts = map[string]map[string]string{
+// invitePage is the data of PageInvite (pages.Data.Extra).
+type invitePage struct {
+	Member  string // masked national number
+	Expires string // date
+}
+
+// approvePage is the data of PageApprove.
+type approvePage struct {
+	Requester string // masked
+	App       string
+	Scope     string
+	Until     string
+}
+
+// grantItem is one line of PageGrants: a grant or an open invitation.
+type grantItem struct {
+	ID    string
+	Label string // the other person (masked), the app, the scope and the end date
+}
+
+// grantsPage is the data of PageGrants.
+type grantsPage struct {
+	AsMember    []grantItem // others may see the person's data (revocable)
+	AsRequester []grantItem // the person may see others' data (revocable)
+	Pending     []grantItem // invitations the person made (cancellable)
+	CancelURL   string
+}
+
+var texts = map[string]map[string]string{
 	"nl": {
 		"family.invite.where":          "De pagina voor de persoon op deze website:",
 		"family.grants.pending":        "Uw open uitnodigingen",
