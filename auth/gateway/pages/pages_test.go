@@ -2,6 +2,7 @@ package pages_test
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/overstap/overstap/auth/gateway/pages"
