@@ -1,33 +1,14 @@
 package gateway_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/internal/testsvc"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAccessLog: with access_log on, one structured line per request with
 // method, canonical path, status, bytes, duration, app, class, decision and
@@ -35,7 +16,7 @@ func (s *syncBuffer) String() string {
 // Off, no line.
 func TestAccessLog(t *testing.T) {
 	for _, on := range []bool{true, false} {
-		var buf syncBuffer
+		var buf testsvc.SyncBuffer
 		log, _ := logging.New(&buf, "json", "info")
 		f := newFixtureDeps(t, nil, func(c *gateway.Config) { c.AccessLog = on }, func(d *gateway.Deps) { d.Logger = log })
 		sid := strings.TrimPrefix(f.cookie, "overstap_session=")

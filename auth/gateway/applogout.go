@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 )
 
@@ -32,13 +31,7 @@ func (g *Gateway) appLogout(w http.ResponseWriter, r *http.Request, a *app, p ro
 			w.Header().Add("Set-Cookie", c)
 		}
 	}
-	next, err := g.endSession(w, r)
-	if err != nil {
-		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	g.logOut(w, r)
 }
 
 // setCookieRecorder is the ResponseWriter the app's logout answer goes to:

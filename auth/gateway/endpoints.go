@@ -343,6 +343,12 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 		return
 	}
+	g.logOut(w, r)
+}
+
+// logOut ends the browser's gateway session and sends it on: to the IdP's
+// logout where the provider has one, else to the logged-out page.
+func (g *Gateway) logOut(w http.ResponseWriter, r *http.Request) {
 	next, err := g.endSession(w, r)
 	if err != nil {
 		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)

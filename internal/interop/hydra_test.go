@@ -118,25 +118,8 @@ type gwOpts struct {
 type gw struct {
 	url    string
 	client hydratest.Registered
-	logs   *syncBuffer
+	logs   *testsvc.SyncBuffer
 	clock  *wallClock // the gateway's own clock
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startGateway registers a client at Hydra and runs a gateway for it the
@@ -208,7 +191,7 @@ gateway:
 	if err := config.Decode(strings.NewReader(yaml), &cfg); err != nil {
 		t.Fatalf("configuration refused: %v\n%s", err, yaml)
 	}
-	logs, clock := &syncBuffer{}, &wallClock{}
+	logs, clock := &testsvc.SyncBuffer{}, &wallClock{}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.Build(ctx, cfg, server.Options{
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
