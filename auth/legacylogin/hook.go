@@ -2,6 +2,7 @@ package legacylogin
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/overstap/overstap/auth/gateway/hook"
@@ -28,7 +29,14 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request
 	done := hook.Result{Handled: true}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		if (h.I.cfg.Policy == PolicyGatewayPassword || h.I.cfg.ShowForm) && !r.URL.Query().Has(explainParam) {
+		q := r.URL.Query()
+		if (h.I.cfg.Policy == PolicyGatewayPassword || h.I.cfg.ShowForm) && !q.Has(explainParam) {
+			if carriesCredentials(q, h.I.cfg.Fields) {
+				// An app that also logs in on GET must not get the old
+				// credentials this way: only the form itself goes through.
+				h.useFederated(w, r, c, http.StatusForbidden)
+				return done
+			}
 			// The app's own form; what it posts comes back here.
 			return hook.Result{Forward: r}
 		}
@@ -91,6 +99,17 @@ func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *hook.Requ
 	// this page again (asked for explicitly: with the app's form shown on
 	// GET, the bare path would show the form instead).
 	c.Gateway.Page(w, r, status, pages.Legacy, pages.Data{Action: hook.Prefix + "login", ReturnTo: "/", Here: c.Path + "?" + explainParam}, true)
+}
+
+// carriesCredentials reports whether a query names the login form's
+// username or password field, in any letter case.
+func carriesCredentials(q url.Values, f Fields) bool {
+	for k := range q {
+		if strings.EqualFold(k, f.Username) || strings.EqualFold(k, f.Password) {
+			return true
+		}
+	}
+	return false
 }
 
 // explainParam on a GET of the login route asks for the explanation page

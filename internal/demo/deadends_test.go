@@ -54,6 +54,13 @@ func TestOldFormVisible(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="gebruikersnaam"`) || d.AppSaw("GET", "/login") != 1 {
 				t.Fatalf("GET /login: %d, app saw %d, want the app's form:\n%.300s", resp.StatusCode, d.AppSaw("GET", "/login"), body)
 			}
+			// The old credentials in the query of a GET never reach the app
+			// (an app may also log in on GET), whatever the field's case.
+			for _, q := range []string{"?gebruikersnaam=x", "?WACHTWOORD=x", "?a=1&Gebruikersnaam=x"} {
+				if resp, _ := c.get(d.GatewayURL + "/login" + q); resp.StatusCode != http.StatusForbidden || d.AppSaw("GET", "/login") != 1 {
+					t.Fatalf("GET /login%s: %d, app saw %d GETs", q, resp.StatusCode, d.AppSaw("GET", "/login"))
+				}
+			}
 			resp, body = c.get(d.GatewayURL + "/login?uitleg")
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "/.overstap/login") || d.AppSaw("GET", "/login") != 1 {
 				t.Fatalf("GET /login?uitleg: %d, want the explanation", resp.StatusCode)
