@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -82,7 +83,9 @@ type stripper struct {
 }
 
 func newStripper(extra ...string) *stripper {
-	s := &stripper{names: make(map[string]struct{}, len(builtinStrip)+len(extra)), prefixes: stripPrefixes}
+	// A copy: appending an app's prefixes to the shared slice would let
+	// two apps overwrite each other's entry in its spare capacity.
+	s := &stripper{names: make(map[string]struct{}, len(builtinStrip)+len(extra)), prefixes: slices.Clone(stripPrefixes)}
 	for _, n := range builtinStrip {
 		s.names[n] = struct{}{}
 	}

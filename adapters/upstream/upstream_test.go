@@ -308,3 +308,20 @@ func TestRegistration(t *testing.T) {
 		t.Fatal("client registration marker kept")
 	}
 }
+
+// TestStripperPrefixesPerApp: two apps' own strip_headers prefixes stay
+// each app's own (they once shared the built-in list's spare capacity, so
+// the second app's prefix replaced the first's).
+func TestStripperPrefixesPerApp(t *testing.T) {
+	a := newStripper("X-Legacy-A-*")
+	b := newStripper("X-Legacy-B-*")
+	if !a.matches("X-Legacy-A-User") || a.matches("X-Legacy-B-User") {
+		t.Error("app a: its own prefix lost or b's leaked in")
+	}
+	if !b.matches("X-Legacy-B-User") || b.matches("X-Legacy-A-User") {
+		t.Error("app b: its own prefix lost or a's leaked in")
+	}
+	if a.matches("X-Harmless") || !a.matches("Remote-Email") {
+		t.Error("built-in list changed")
+	}
+}
