@@ -2,34 +2,56 @@ package testsvc
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
+
+// ErrChildPortTaken is returned by StartChild when the child process
+// stopped because one of its ports was taken by another process between
+// FreePort and its listen: the caller may pick new ports and try again.
+var ErrChildPortTaken = errors.New("testsvc: child process lost its port")
 
 // Child re-runs the test binary as a separate OS process that runs only
 // the test named helper (a "TestHelper..." function that acts when env is
 // set), with env added to its environment, and waits until it prints a
 // line containing ready. Closing its stdin asks it to stop; it is killed
 // when it has not stopped 10 s after t ends. It fails t when the process
-// exits or stays silent for 30 s.
+// exits or stays silent for 30 s, with what the child printed.
 func Child(t testing.TB, helper string, env []string, ready string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.count=1")
+	cmd, err := StartChild(t, helper, env, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// StartChild is Child that returns the failure instead of failing t, so a
+// caller can retry a child that lost its port (ErrChildPortTaken).
+func StartChild(t testing.TB, helper string, env []string, ready string) (*exec.Cmd, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	cmd.Stderr = os.Stderr
+	var mu sync.Mutex
+	var out []string // what the child printed, for the failure message
+	stderr := &lineSink{add: func(s string) { mu.Lock(); out = append(out, s); mu.Unlock() }, echo: os.Stderr}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() {
 		stdin.Close()
@@ -45,20 +67,51 @@ func Child(t testing.TB, helper string, env []string, ready string) *exec.Cmd {
 	up := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		sent := false
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), ready) {
+			line := sc.Text()
+			mu.Lock()
+			out = append(out, line)
+			if len(out) > 200 {
+				out = out[len(out)-200:]
+			}
+			mu.Unlock()
+			if !sent && strings.Contains(line, ready) {
 				up <- true
+				sent = true
 			}
 		}
-		close(up)
+		if !sent {
+			close(up)
+		}
 	}()
+	printed := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(out, "\n")
+	}
 	select {
 	case ok := <-up:
 		if !ok {
-			t.Fatalf("testsvc: child process %s exited before it was ready", helper)
+			text := printed()
+			if strings.Contains(text, "address already in use") {
+				return nil, fmt.Errorf("%w: %s", ErrChildPortTaken, text)
+			}
+			return nil, fmt.Errorf("testsvc: child process %s exited before it was ready; it printed:\n%s", helper, text)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("testsvc: child process %s did not get ready in 30 s", helper)
+		return nil, fmt.Errorf("testsvc: child process %s did not get ready in 30 s; it printed:\n%s", helper, printed())
 	}
-	return cmd
+	return cmd, nil
+}
+
+// lineSink passes a child's stderr on and keeps a copy of it.
+type lineSink struct {
+	add  func(string)
+	echo *os.File
+}
+
+func (s *lineSink) Write(p []byte) (int, error) {
+	s.add(strings.TrimRight(string(p), "\n"))
+	return s.echo.Write(p)
 }

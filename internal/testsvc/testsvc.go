@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,15 +195,30 @@ func Redis(t testing.TB) R {
 	return R{Client: c, URL: url, Prefix: prefix}
 }
 
-// FreePort returns a free TCP port on 127.0.0.1.
+// handedOut holds the ports FreePort returned in this process: the kernel
+// may give a just-closed port again, and two servers of one test must not
+// get the same one.
+var handedOut sync.Map
+
+// FreePort returns a free TCP port on 127.0.0.1, never one it returned
+// before in this process. Another process may still take it before the
+// caller listens: callers that start a child process retry on
+// ErrChildPortTaken.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testsvc: free port: %v", err)
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("testsvc: free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, dup := handedOut.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("testsvc: free port: the kernel kept returning ports already handed out")
+	return 0
 }
 
 // LookPath finds a binary a test needs (slapd, nginx, chromium). When it is

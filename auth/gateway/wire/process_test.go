@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -88,6 +89,21 @@ func TestHelperGatewayProcess(t *testing.T) {
 // IdP with the parent test.
 func startChild(t *testing.T, sh *shared, redisURL string) *gw {
 	t.Helper()
+	for try := 1; ; try++ {
+		g, err := tryChild(t, sh, redisURL)
+		if errors.Is(err, testsvc.ErrChildPortTaken) && try < 3 {
+			t.Logf("child gateway lost its port to another process, new ports (try %d): %v", try, err)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+}
+
+func tryChild(t *testing.T, sh *shared, redisURL string) (*gw, error) {
+	t.Helper()
 	port, aport := testsvc.FreePort(t), testsvc.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cid := fmt.Sprintf("proc-%d", port)
@@ -100,7 +116,10 @@ func startChild(t *testing.T, sh *shared, redisURL string) *gw {
 	spec, _ := json.Marshal(childSpec{RedisURL: redisURL, Prefix: sh.prefix, SessKey: sh.sessKey.Value(), RefKey: sh.refKey.Value(),
 		AdminTok: sh.adminTok.Value(), Issuer: sh.idp.Issuer(devidp.ProfileFAS), ClientID: cid, Secret: sec,
 		Upstream: sh.upstream.URL, Port: port, AdminPort: aport})
-	cmd := testsvc.Child(t, "TestHelperGatewayProcess", []string{childEnv + "=" + string(spec)}, "child gateway ready")
+	cmd, err := testsvc.StartChild(t, "TestHelperGatewayProcess", []string{childEnv + "=" + string(spec)}, "child gateway ready")
+	if err != nil {
+		return nil, err
+	}
 	t.Logf("gateway process pid %d on %s", cmd.Process.Pid, base)
 	// Wait for the listener.
 	for i := 0; i < 100; i++ {
@@ -110,5 +129,5 @@ func startChild(t *testing.T, sh *shared, redisURL string) *gw {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &gw{url: base, direct: base, admin: fmt.Sprintf("http://127.0.0.1:%d", aport), clock: sh.clock, client: cid}
+	return &gw{url: base, direct: base, admin: fmt.Sprintf("http://127.0.0.1:%d", aport), clock: sh.clock, client: cid}, nil
 }
