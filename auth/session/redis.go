@@ -546,6 +546,9 @@ func escapeGlob(s string) string {
 // Ping implements Store.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.c.Ping(ctx).Err(); err != nil {
+		if why := explainSentinel(ctx, r.cfg.Redis); why != nil {
+			err = why
+		}
 		return unavailable("ping", err)
 	}
 	return nil

@@ -288,3 +288,41 @@ func Open(cfg Config) (Store, error) {
 	}
 	return NewMemory(cfg)
 }
+
+// explainSentinel says why a sentinel-mode client found no master when the
+// sentinels themselves answer: it asks each sentinel for the master named
+// in c (SENTINEL get-master-addr-by-name). It returns nil when c is not in
+// sentinel mode, when no sentinel answers (the client's own error says
+// that), or when a sentinel names a master (the master is the problem).
+func explainSentinel(ctx context.Context, c RedisConfig) error {
+	r, err := c.resolve()
+	if err != nil || r.master == "" {
+		return nil
+	}
+	var answered []string
+	for _, a := range r.addrs {
+		opt := &redis.Options{Addr: a, Password: r.sentinelP, DialTimeout: orDefault(r.dial, 2*time.Second),
+			ReadTimeout: orDefault(r.read, time.Second), WriteTimeout: orDefault(r.write, time.Second), MaxRetries: -1}
+		if r.tls {
+			name := r.serverName
+			if name == "" {
+				name, _, _ = net.SplitHostPort(a)
+			}
+			opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}
+		}
+		sc := redis.NewSentinelClient(opt)
+		_, err := sc.GetMasterAddrByName(ctx, r.master).Result()
+		sc.Close()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, redis.Nil):
+			answered = append(answered, a)
+		}
+	}
+	if len(answered) == 0 {
+		return nil
+	}
+	return fmt.Errorf("redis: sentinels at %s answer but know no master named %q (check master_name)",
+		strings.Join(answered, ", "), r.master)
+}

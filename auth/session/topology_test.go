@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
@@ -114,14 +116,7 @@ func TestRedisSentinelStore(t *testing.T) {
 	bin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
 	master := testsvc.FreePort(t)
 	startOwnRedis(t, bin, master)
-	sport := testsvc.FreePort(t)
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	body := fmt.Sprintf("sentinel monitor overstap 127.0.0.1 %d 1\nsentinel down-after-milliseconds overstap 5000\n", master)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startOwnRedis(t, bin, sport, conf, "--sentinel")
+	sport := startSentinel(t, bin, master)
 	c, err := NewRedisClient(RedisConfig{URL: fmt.Sprintf("redis://127.0.0.1:%d?master_name=overstap", sport)})
 	if err != nil {
 		t.Fatal(err)
@@ -137,4 +132,46 @@ func TestRedisSentinelStore(t *testing.T) {
 			t.Fatal("no keys to inspect")
 		}
 	})
+}
+
+// startSentinel starts a sentinel of the test's own that monitors the
+// master on port master under the name "overstap", and returns its port.
+func startSentinel(t *testing.T, bin string, master int) int {
+	t.Helper()
+	sport := testsvc.FreePort(t)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	body := fmt.Sprintf("sentinel monitor overstap 127.0.0.1 %d 1\nsentinel down-after-milliseconds overstap 5000\n", master)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startOwnRedis(t, bin, sport, conf, "--sentinel")
+	return sport
+}
+
+// TestRedisSentinelWrongMasterName: with a master_name the sentinels do
+// not know, the readiness ping says so instead of go-redis's "all
+// sentinels are unreachable: redis: nil" (the sentinels do answer).
+func TestRedisSentinelWrongMasterName(t *testing.T) {
+	bin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
+	master := testsvc.FreePort(t)
+	startOwnRedis(t, bin, master)
+	sport := startSentinel(t, bin, master)
+	sentinel := fmt.Sprintf("127.0.0.1:%d", sport)
+	ctx := context.Background()
+	for _, tc := range []struct{ name, want string }{
+		{"overstap", ""},
+		{"overstapp", `redis: sentinels at ` + sentinel + ` answer but know no master named "overstapp" (check master_name)`},
+	} {
+		st, err := Open(Config{Store: "redis", Keys: []config.Secret{testKey(1)},
+			Redis: RedisConfig{Addrs: []string{sentinel}, MasterName: tc.name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.want == "" {
+			testsvc.WaitFor(t, "a master through the sentinel", 10*time.Second, func() error { return st.Ping(ctx) })
+		} else if err := st.Ping(ctx); err == nil || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("master_name %q: ping = %v, want %q", tc.name, err, tc.want)
+		}
+		st.Close()
+	}
 }
