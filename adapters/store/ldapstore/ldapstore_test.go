@@ -281,13 +281,13 @@ func TestTLS(t *testing.T) {
 		mod  func(*Config)
 		ok   bool
 	}{
-		{"ldaps with ca_file", func(c *Config) { c.URL = slapd.ldaps; c.CAFile = slapd.ca }, true},
-		{"starttls with ca_file", func(c *Config) { c.URL = plain; c.StartTLS = true; c.InsecureAllowPlain = false; c.CAFile = slapd.ca }, true},
-		{"ldaps unknown authority", func(c *Config) { c.URL = slapd.ldaps }, false},
+		{"ldaps with ca_file", func(c *Config) { c.URL = slapd.LDAPS; c.CAFile = slapd.CA }, true},
+		{"starttls with ca_file", func(c *Config) { c.URL = plain; c.StartTLS = true; c.InsecureAllowPlain = false; c.CAFile = slapd.CA }, true},
+		{"ldaps unknown authority", func(c *Config) { c.URL = slapd.LDAPS }, false},
 		{"starttls wrong server name", func(c *Config) {
 			c.URL = plain
 			c.StartTLS = true
-			c.CAFile = slapd.ca
+			c.CAFile = slapd.CA
 			c.ServerName = "ldap.example"
 		}, false},
 	}
