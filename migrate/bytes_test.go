@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -9,13 +10,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/go-ldap/ldap/v3"
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/csvstore"
 	"github.com/overstap/overstap/adapters/store/httphook"
+	"github.com/overstap/overstap/adapters/store/ldapstore"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -65,8 +71,10 @@ func randomValues(seed uint64, n int, ok func(byte) bool, utf8Only bool) []byteC
 
 // checkByteExact applies revoke-all to st, rolls it back, and checks every
 // credential is byte-identical to what was seeded, or was refused up front
-// (listed with its reason, never sent to the store, unchanged).
-func checkByteExact(t *testing.T, st Store, cases []byteCase) {
+// (listed with its reason, never sent to the store, unchanged). storeRefuses
+// (nil: none) names the accounts the adapter itself refuses, with a reason
+// containing storeReason.
+func checkByteExact(t *testing.T, st Store, cases []byteCase, storeRefuses func(byteCase) bool, storeReason string) {
 	t.Helper()
 	ctx := context.Background()
 	db := newStateDB(t)
@@ -76,21 +84,27 @@ func checkByteExact(t *testing.T, st Store, cases []byteCase) {
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	over := map[string]bool{}
+	over, byStore := map[string]bool{}, map[string]bool{}
 	for _, c := range cases {
-		if len(c.val) > store.MaxValue {
+		switch {
+		case len(c.val) > store.MaxValue:
 			over[c.id] = true
+		case storeRefuses != nil && storeRefuses(c):
+			byStore[c.id] = true
 		}
 	}
 	att, total, err := db.AttentionList(ctx, res.Run, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != int64(len(over)) || res.NeedAttention != total {
-		t.Errorf("attention: %d listed (result says %d), want the %d over the limit: %+v", total, res.NeedAttention, len(over), att)
+	if want := int64(len(over) + len(byStore)); total != want || res.NeedAttention != total {
+		t.Errorf("attention: %d listed (result says %d), want the %d over the limit and %d refused by the store: %+v", total, res.NeedAttention, len(over), len(byStore), att)
 	}
 	for _, a := range att {
-		if !over[a.Account] || a.Reason != ReasonTooLong {
+		switch {
+		case over[a.Account] && a.Reason == ReasonTooLong:
+		case byStore[a.Account] && strings.HasPrefix(a.Reason, reasonStorePrefix) && strings.Contains(a.Reason, storeReason):
+		default:
 			t.Errorf("account %s listed with %q", a.Account, a.Reason)
 		}
 	}
@@ -100,7 +114,7 @@ func checkByteExact(t *testing.T, st Store, cases []byteCase) {
 			t.Fatal(err)
 		}
 		switch {
-		case over[c.id] || len(c.val) == 0:
+		case over[c.id] || byStore[c.id] || len(c.val) == 0:
 			if got.Credential != string(c.val) {
 				t.Errorf("account %s (%d bytes) changed although refused or empty", c.id, len(c.val))
 			}
@@ -169,7 +183,7 @@ func TestByteExactSQLite(t *testing.T) {
 			}
 			cases := randomValues(1, 60, nil, false)
 			seedSQL(t, db, `INSERT INTO accounts (id, login, pw) VALUES (?, ?, ?)`, cases, col == "BLOB")
-			checkByteExact(t, openSQL(t, "sqlite", path, "accounts"), cases)
+			checkByteExact(t, openSQL(t, "sqlite", path, "accounts"), cases, nil, "")
 		})
 	}
 }
@@ -182,7 +196,7 @@ func TestByteExactPostgres(t *testing.T) {
 		}
 		cases := randomValues(2, 60, nil, false)
 		seedSQL(t, pg.DB, `INSERT INTO accounts (id, login, pw) VALUES ($1, $2, $3)`, cases, true)
-		checkByteExact(t, openSQL(t, "postgres", pg.DSN, "accounts"), cases)
+		checkByteExact(t, openSQL(t, "postgres", pg.DSN, "accounts"), cases, nil, "")
 	})
 	t.Run("SQL_ASCII text", func(t *testing.T) {
 		pg := testsvc.Postgres(t) // checks the service; the database below is our own
@@ -207,7 +221,7 @@ func TestByteExactPostgres(t *testing.T) {
 		// A text column holds every byte but NUL in SQL_ASCII.
 		cases := randomValues(3, 60, notNUL, false)
 		seedSQL(t, db, `INSERT INTO accounts (id, login, pw) VALUES ($1, $2, $3)`, cases, false)
-		checkByteExact(t, openSQL(t, "postgres", dsn, "accounts"), cases)
+		checkByteExact(t, openSQL(t, "postgres", dsn, "accounts"), cases, nil, "")
 	})
 }
 
@@ -235,7 +249,7 @@ func TestByteExactMariaDB(t *testing.T) {
 			} else {
 				seedSQL(t, my.DB, `INSERT INTO accounts (id, login, pw) VALUES (?, ?, ?)`, cases, false)
 			}
-			checkByteExact(t, openSQL(t, "mysql", dsn, "accounts"), cases)
+			checkByteExact(t, openSQL(t, "mysql", dsn, "accounts"), cases, nil, "")
 		})
 	}
 }
@@ -270,7 +284,7 @@ func TestByteExactCSV(t *testing.T) {
 		}
 		cases[i].val = []byte(a.Credential)
 	}
-	checkByteExact(t, s, cases)
+	checkByteExact(t, s, cases, nil, "")
 }
 
 func TestByteExactHTTPHook(t *testing.T) {
@@ -297,5 +311,89 @@ func TestByteExactHTTPHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	checkByteExact(t, c, cases)
+	checkByteExact(t, c, cases, nil, "")
+}
+
+// TestByteExactLDAP runs the property test against a real OpenLDAP.
+// userPassword is an octet string: every byte string (NUL, invalid UTF-8,
+// empty) is one value and comes back as it was. Entries with several
+// values are carried joined by line feeds and given back as several values
+// again; a value that itself holds a line feed is therefore ambiguous and
+// refused by the adapter (listed, left unchanged).
+func TestByteExactLDAP(t *testing.T) {
+	srv := testsvc.Slapd(t, "../testdata/ldap/base.ldif")
+	c, err := ldap.DialURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetTimeout(30 * time.Second)
+	if err := c.Bind(testsvc.SlapdRootDN, testsvc.SlapdRootPW); err != nil {
+		t.Fatal(err)
+	}
+	ou := "ou=bytes," + testsvc.SlapdSuffix
+	add := ldap.NewAddRequest(ou, nil)
+	add.Attribute("objectClass", []string{"organizationalUnit"})
+	add.Attribute("ou", []string{"bytes"})
+	if err := c.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	cases := randomValues(7, 120, nil, false)
+	// Several values (each without a line feed): one account, the values
+	// joined.
+	multi := map[string][]string{}
+	for i, vals := range [][]string{{"{SSHA}a\xff\x00", "\xfe\xfd"}, {"x", "y", "\x80\x81\x82"}} {
+		id := fmt.Sprint(9000 + i)
+		multi[id] = vals
+		cases = append(cases, byteCase{id: id, val: []byte(strings.Join(vals, "\n"))})
+	}
+	dn := func(id string) string { return "employeeNumber=" + id + "," + ou }
+	for _, bc := range cases {
+		req := ldap.NewAddRequest(dn(bc.id), nil)
+		req.Attribute("objectClass", []string{"inetOrgPerson"})
+		req.Attribute("employeeNumber", []string{bc.id})
+		req.Attribute("uid", []string{"user" + bc.id})
+		req.Attribute("cn", []string{"N"})
+		req.Attribute("sn", []string{"x"})
+		vals := multi[bc.id]
+		if vals == nil {
+			vals = []string{string(bc.val)}
+		}
+		req.Attribute("userPassword", vals)
+		if err := c.Add(req); err != nil {
+			t.Fatalf("seed %s (%d bytes): %v", bc.id, len(bc.val), err)
+		}
+	}
+	s, err := ldapstore.Open(context.Background(), "bytes", ldapstore.Config{URL: srv.URL, InsecureAllowPlain: true,
+		BindDN: testsvc.SlapdRootDN, BindPassword: config.NewSecret([]byte(testsvc.SlapdRootPW)), BaseDN: ou, PageSize: 50,
+		Attributes: ldapstore.Attributes{ID: "employeeNumber", Username: "uid", Password: "userPassword", Name: "cn"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	refused := 0
+	checkByteExact(t, s, cases, func(bc byteCase) bool {
+		r := multi[bc.id] == nil && bytes.IndexByte(bc.val, '\n') >= 0
+		if r {
+			refused++
+		}
+		return r
+	}, "line feed")
+	t.Logf("%d values refused by the adapter (line feed), %d restored byte for byte", refused, len(cases)-refused)
+	if exact := len(cases) - refused; exact < 50 {
+		t.Errorf("only %d of %d values went through apply and rollback", exact, len(cases))
+	}
+	for id, want := range multi {
+		res, err := c.Search(ldap.NewSearchRequest(dn(id), ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+			"(objectClass=*)", []string{"userPassword"}, nil))
+		if err != nil || len(res.Entries) != 1 {
+			t.Fatalf("read %s: %v", id, err)
+		}
+		got := res.Entries[0].GetAttributeValues("userPassword")
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("account %s: values %q after rollback, want %q", id, got, want)
+		}
+	}
 }

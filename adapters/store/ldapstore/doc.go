@@ -21,5 +21,10 @@
 // noSuchAttribute when the old value is no longer there (ErrConflict); a
 // NULL (absent) password is asserted absent with the LDAP assertion control
 // (RFC 4528). An entry with several password values carries them joined by
-// "\n" in Account.Credential, and a swap deletes them all.
+// "\n" in Account.Credential, and a swap deletes them all; a new value
+// holding "\n" (a rollback giving back such an entry) is written as one
+// value per line. Values are octet strings and pass byte for byte (NUL,
+// invalid UTF-8, empty). A value that itself contains "\n" would be
+// ambiguous, so a swap away from it is refused for that account alone
+// (the migration lists it; the batch goes on).
 package ldapstore
