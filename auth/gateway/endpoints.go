@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,60 +19,103 @@ import (
 // maxFormBody bounds the bodies of the gateway's own endpoints.
 const maxFormBody = 64 << 10
 
-// ownEndpoints are the names serveOwn answers itself.
-var ownEndpoints = []string{"auth", "static", "login", "denied", "jwks", "callback", "logout", "logged-out",
-	"backchannel-logout", "stepup", "lang", "healthz", "readyz", "admin", "metrics"}
+// ownRoutes registers the gateway's own endpoints on mux, as
+// http.ServeMux patterns: the one list of them (extra endpoints of hooks
+// may not take a name it serves, see takenName). Handlers check their
+// methods themselves, so a wrong method gets the gateway's own answer,
+// not the mux's plain text.
+func (g *Gateway) ownRoutes(mux *http.ServeMux) {
+	mux.HandleFunc(upstream.JWKSPath, g.jwks)
+	mux.HandleFunc(Prefix+"auth", g.forwardAuth)
+	mux.HandleFunc(Prefix+"static", g.notFound) // not the mux's redirect to a directory
+	mux.HandleFunc(Prefix+"static/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			g.notFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		g.static.ServeHTTP(w, r)
+	})
+	mux.HandleFunc(Prefix+"login", g.login)
+	mux.HandleFunc(Prefix+"denied", g.deniedPage)
+	mux.HandleFunc(Prefix+"jwks/{provider}", g.providerJWKS)
+	mux.HandleFunc(Prefix+"callback", g.callback)
+	mux.HandleFunc(Prefix+"callback/{provider}", g.callback)
+	mux.HandleFunc(Prefix+"logout", g.logout)
+	mux.HandleFunc(Prefix+"logged-out", func(w http.ResponseWriter, r *http.Request) {
+		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{HomeURL: "/"}, false)
+	})
+	mux.HandleFunc(Prefix+"backchannel-logout", g.backchannel)
+	mux.HandleFunc(Prefix+"backchannel-logout/{provider}", g.backchannel)
+	mux.HandleFunc(Prefix+"stepup", g.stepUp)
+	mux.HandleFunc(Prefix+"lang", g.setLang)
+	mux.HandleFunc(Prefix+"healthz", g.healthz)
+	mux.HandleFunc(Prefix+"readyz", g.publicReadyz)
+	// The operations and admin names are reserved here although they are
+	// served on their own listeners: never by a hook on the public one.
+	for _, reserved := range []string{"metrics", "admin"} {
+		mux.HandleFunc(Prefix+reserved, g.notFound)
+		mux.HandleFunc(Prefix+reserved+"/", g.notFound)
+	}
+	mux.HandleFunc("/", g.notFound)
+}
 
-func ownEndpoint(name string) bool { return slices.Contains(ownEndpoints, name) }
+// takenName reports whether an extra endpoint name collides with one the
+// gateway serves itself (or a subtree of it).
+func takenName(mux *http.ServeMux, name string) bool {
+	for _, p := range []string{Prefix + name, Prefix + name + "/", Prefix + name + "/x"} {
+		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}}); pattern != "/" {
+			return true
+		}
+	}
+	return false
+}
 
-// serveOwn dispatches the gateway's endpoints.
+// endpointErrors checks the names of hooks' extra endpoints against the
+// gateway's own routes (a probe mux: no handler of it runs).
+func endpointErrors(endpoints map[string]Endpoint) []error {
+	probe := http.NewServeMux()
+	(&Gateway{}).ownRoutes(probe)
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(endpoints)) {
+		if !validName(name) || endpoints[name] == nil || takenName(probe, name) {
+			errs = append(errs, fmt.Errorf("gateway: endpoint name %q is taken or not [a-z0-9_-]", name))
+		}
+	}
+	return errs
+}
+
+// ownMux is the gateway's own endpoints and the extra endpoints of hooks
+// (names checked by endpointErrors).
+func (g *Gateway) ownMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	g.ownRoutes(mux)
+	for name, e := range g.endpoints {
+		h := func(w http.ResponseWriter, r *http.Request) { e(g, w, r) }
+		mux.HandleFunc(Prefix+name, h)
+		mux.HandleFunc(Prefix+name+"/", h)
+	}
+	return mux
+}
+
+// serveOwn dispatches a request for the gateway's own paths on the
+// canonical path p (never on the raw one), with bounded bodies.
 func (g *Gateway) serveOwn(w http.ResponseWriter, r *http.Request, p route.Path) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	}
-	path := p.Clean
-	if path == upstream.JWKSPath {
-		g.jwks(w, r)
-		return
-	}
-	name := strings.TrimPrefix(path, Prefix)
-	switch {
-	case name == "auth":
-		g.forwardAuth(w, r)
-	case strings.HasPrefix(name, "static/"):
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		g.static.ServeHTTP(w, r)
-	case name == "login":
-		g.login(w, r)
-	case name == "denied":
-		g.deniedPage(w, r)
-	case strings.HasPrefix(name, "jwks/"):
-		g.providerJWKS(w, r, strings.TrimPrefix(name, "jwks/"))
-	case name == "callback" || strings.HasPrefix(name, "callback/"):
-		g.callback(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "callback"), "/"))
-	case name == "logout":
-		g.logout(w, r)
-	case name == "logged-out":
-		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{HomeURL: "/"}, false)
-	case name == "backchannel-logout" || strings.HasPrefix(name, "backchannel-logout/"):
-		g.backchannel(w, r, strings.TrimPrefix(strings.TrimPrefix(name, "backchannel-logout"), "/"))
-	case name == "stepup":
-		g.stepUp(w, r)
-	case name == "lang":
-		g.setLang(w, r)
-	case name == "healthz":
-		g.healthz(w, r)
-	case name == "readyz":
-		g.publicReadyz(w, r)
-	default:
-		ep, _, _ := strings.Cut(name, "/")
-		if e, ok := g.endpoints[ep]; ok {
-			e(g, w, r)
-			return
-		}
-		g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
-	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = p.Clean, ""
+	r2.URL = &u
+	g.own.ServeHTTP(w, r2)
+}
+
+// notFound is the gateway's 404 page for its own paths.
+func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	g.errorPage(w, r, http.StatusNotFound, pages.KindNotFound, nil)
 }
 
 func (g *Gateway) jwks(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +254,8 @@ func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authentic
 // callback completes a login, checks the level against what the return
 // path needs (an IdP answering a lower level than asked is refused), and
 // starts a fresh session.
-func (g *Gateway) callback(w http.ResponseWriter, r *http.Request, name string) {
+func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		return
@@ -389,7 +434,8 @@ func (g *Gateway) endSession(w http.ResponseWriter, r *http.Request) (string, er
 
 // backchannel implements OpenID Connect Back-Channel Logout 1.0 §2.8:
 // POST logout_token; 200 when processed, 400 when invalid or failed.
-func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request, name string) {
+func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
@@ -574,7 +620,8 @@ func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
 
 // providerJWKS serves a provider's relying-party public keys (the URL to
 // register as jwks_uri at itsme).
-func (g *Gateway) providerJWKS(w http.ResponseWriter, r *http.Request, name string) {
+func (g *Gateway) providerJWKS(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
 	a, ok := g.byName[name]
 	kp, isKP := a.(KeyPublisher)
 	if !ok || !isKP {

@@ -84,6 +84,7 @@ type Gateway struct {
 	signer         *upstream.Signer
 	pages          *pages.Renderer
 	static         http.Handler
+	own            *http.ServeMux // the gateway's own endpoints (ownRoutes)
 	log            *slog.Logger
 	now            func() time.Time
 	tls            bool
@@ -138,11 +139,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 			errs = append(errs, fmt.Errorf("gateway: admin route %q must be \"METHOD /admin/...\" outside /admin/revoke/", pattern))
 		}
 	}
-	for name, e := range d.Endpoints {
-		if !validName(name) || ownEndpoint(name) || e == nil {
-			errs = append(errs, fmt.Errorf("gateway: endpoint name %q is taken or not [a-z0-9_-]", name))
-		}
-	}
+	errs = append(errs, endpointErrors(d.Endpoints)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -193,6 +190,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g.static = http.StripPrefix(Prefix+"static/", http.FileServerFS(pages.Static()))
+	g.own = g.ownMux()
 	g.transport = newTransport(cfg.Limits)
 	for _, a := range cfg.Apps {
 		rt := app{cfg: a}

@@ -122,7 +122,16 @@ func TestEndpoints(t *testing.T) {
 	if resp.StatusCode != 200 || body != "family endpoint /.overstap/family/grants" {
 		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
-	for _, name := range []string{"login", "callback", "Bad Name", ""} {
+	// The gateway's own paths answer with its own pages, never a listing
+	// or the mux's plain text.
+	for _, path := range []string{"/.overstap/static/", "/.overstap/static", "/.overstap/metrics", "/.overstap/admin/revoke/all", "/.overstap/nope", "/.overstap/callback/a/b"} {
+		resp, body := f.do(t, "GET", path, map[string]string{"Accept": "text/html"}, nil)
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<pre>") || strings.HasPrefix(body, "404 page not found") {
+			t.Errorf("%s: %d %.80q", path, resp.StatusCode, body)
+		}
+	}
+	// Every name the gateway serves itself (ownRoutes) is refused to a hook.
+	for _, name := range []string{"login", "callback", "static", "jwks", "stepup", "lang", "backchannel-logout", "metrics", "admin", "Bad Name", ""} {
 		_, err := gateway.New(gateway.Config{}, gateway.Deps{Endpoints: map[string]gateway.Endpoint{name: func(hook.Gateway, http.ResponseWriter, *http.Request) {}}})
 		if err == nil || !strings.Contains(err.Error(), "endpoint name") {
 			t.Errorf("endpoint %q: %v", name, err)
