@@ -1,0 +1,646 @@
+package opstest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/auth/devidp/devidptest"
+	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/testsvc"
+)
+
+// The reference topology of docs/operations.md: two `overstap serve`
+// processes (the real binary) behind nginx, sessions on Redis with
+// Sentinel (one master, one replica, three sentinels), state on
+// PostgreSQL, logins through the dev IdP.
+const (
+	topoClients     = 20 // citizens, each with a session of its own
+	topoLate        = 4  // of them log in just before the master is killed
+	topoPause       = 40 * time.Millisecond
+	topoMaxRequests = 1500             // per client: the load is bounded in count...
+	topoMaxTime     = 45 * time.Second // ...and in time
+	topoRecovery    = 60 * time.Second // liveness bound, not a timing assertion
+	topoMaster      = "overstap"
+)
+
+// proc is a process the test started and may kill -9.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{} // closed when the process has exited
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// startProc starts bin with args, output in a file of its own (nginx's
+// workers inherit it: no pipe that would keep Wait waiting).
+func startProc(t *testing.T, name, bin string, args ...string) *proc {
+	t.Helper()
+	dir := t.TempDir()
+	p := &proc{name: name, cmd: exec.Command(bin, args...), log: filepath.Join(dir, "output.log"), done: make(chan struct{})}
+	p.cmd.Dir = dir
+	out, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// kill9 kills the process with SIGKILL, as a crash would.
+func (p *proc) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %s: %v", p.name, err)
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// waitPort waits until something accepts on 127.0.0.1:port.
+func waitPort(t *testing.T, p *proc, port int) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testsvc.WaitFor(t, p.name+" on "+addr, 20*time.Second, func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			if p.exited() {
+				t.Fatalf("%s exited: %s", p.name, p.output())
+			}
+			return err
+		}
+		c.Close()
+		return nil
+	})
+}
+
+// redisServer starts redis-server (or a sentinel) on a free port.
+func redisServer(t *testing.T, bin, name string, extra ...string) (*proc, int) {
+	t.Helper()
+	port := testsvc.FreePort(t)
+	args := append(append([]string(nil), extra...), "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "notice")
+	p := startProc(t, name, bin, args...)
+	waitPort(t, p, port)
+	return p, port
+}
+
+// buildOverstap builds the overstap binary once into a temporary directory.
+func buildOverstap(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "overstap")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/overstap")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// outcome is what one request through nginx gave.
+type outcome int
+
+const (
+	okOwn     outcome = iota // 200 from the app with the client's own identity
+	fail503                  // the gateway's fail-closed page
+	connErr                  // no HTTP answer (connection refused, reset, timeout)
+	toLogin                  // 303 to the IdP: the session is gone
+	wrongID                  // 200 with another person's identity
+	anonymous                // 200 from the app without any identity
+	other                    // any other answer
+	nOutcomes
+)
+
+var outcomeNames = [nOutcomes]string{"ok", "503", "conn_error", "to_login", "wrong_identity", "anonymous_pass", "other"}
+
+type event struct {
+	at     time.Time
+	client int
+	kind   outcome
+	node   string // nginx's $upstream_addr
+}
+
+// citizen is one browser with its own session.
+type citizen struct {
+	id      int
+	persona devidp.Persona
+	hc      *http.Client
+}
+
+// TestReferenceTopologyFailover: under a bounded load of logged-in
+// requests through nginx to two gateway nodes, kill -9 the Redis master
+// (the sentinels promote the replica, both nodes follow without restart),
+// then kill -9 one gateway node (nginx sends everything to the other).
+// Safety: never another person's page, never an anonymous pass; during the
+// switch requests fail closed. Liveness within generous bounds. The
+// figures go to docs/operations.md ("Reference topology, measured").
+func TestReferenceTopologyFailover(t *testing.T) {
+	redisBin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
+	sentinelBin := testsvc.LookPath(t, []string{"/usr/bin/redis-sentinel", "/usr/bin/redis-server"}, "redis-sentinel")
+	nginxBin := testsvc.LookPath(t, []string{"/usr/sbin/nginx"}, "nginx")
+	pg := testsvc.Postgres(t)
+	ctx := context.Background()
+
+	// Redis: master, replica, three sentinels (quorum 2).
+	master, mport := redisServer(t, redisBin, "redis master")
+	_, rport := redisServer(t, redisBin, "redis replica", "--replicaof", "127.0.0.1", fmt.Sprint(mport))
+	var sentinels []string
+	for i := range 3 {
+		conf := filepath.Join(t.TempDir(), "sentinel.conf")
+		body := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 2\nsentinel down-after-milliseconds %[1]s 1000\n"+
+			"sentinel failover-timeout %[1]s 5000\nsentinel parallel-syncs %[1]s 1\n", topoMaster, mport)
+		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, sport := redisServer(t, sentinelBin, fmt.Sprintf("sentinel %d", i+1), conf, "--sentinel")
+		sentinels = append(sentinels, fmt.Sprintf("127.0.0.1:%d", sport))
+	}
+	mc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", mport)})
+	defer mc.Close()
+	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rport)})
+	defer rc.Close()
+	testsvc.WaitFor(t, "the replica to sync", 20*time.Second, func() error {
+		info, err := rc.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(info, "master_link_status:up") {
+			return fmt.Errorf("replica link not up")
+		}
+		return nil
+	})
+	for _, s := range sentinels {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: s})
+		testsvc.WaitFor(t, "sentinel "+s+" to know the replica and the other sentinels", 20*time.Second, func() error {
+			m, err := sc.Master(ctx, topoMaster).Result()
+			if err != nil {
+				return err
+			}
+			if m["num-slaves"] != "1" || m["num-other-sentinels"] != "2" {
+				return fmt.Errorf("replicas %s, other sentinels %s", m["num-slaves"], m["num-other-sentinels"])
+			}
+			return nil
+		})
+		sc.Close()
+	}
+
+	// The app: echoes the identity it received.
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"account": r.Header.Get("X-Overstap-Account")})
+	}))
+	defer app.Close()
+
+	// nginx in front of two gateway nodes.
+	nport := testsvc.FreePort(t)
+	public := fmt.Sprintf("http://127.0.0.1:%d", nport)
+	idp := devidptest.Start(t, func(c *devidp.Config) {
+		c.Clients = []devidp.ClientConfig{{ID: "topology", Profile: devidp.ProfileFAS, AuthMethod: "client_secret_basic",
+			Secret: config.NewSecret([]byte("topology-secret")), RedirectURIs: []string{public + "/.overstap/callback/fas"}}}
+	})
+	bin := buildOverstap(t)
+	refKey, sessKey := testsvc.Name("ref")+strings.Repeat("k", 20), strings.Repeat("ab", 32)
+	redisURL := fmt.Sprintf("redis://%s/0?master_name=%s", sentinels[0], topoMaster)
+	for _, s := range sentinels[1:] {
+		redisURL += "&addr=" + s
+	}
+	prefix := testsvc.Name("topo")
+	type node struct {
+		p          *proc
+		port, ops  int
+		name, addr string
+	}
+	var nodes []node
+	for i := range 2 {
+		port, ops := testsvc.FreePort(t), testsvc.FreePort(t)
+		cfg := fmt.Sprintf(`log: {format: json, level: warn}
+nrn_ref_key: "insecure-literal:%[1]s"
+state: {driver: postgres, dsn: %[2]q}
+sessions: {store: redis, redis: {url: %[3]q}, key_prefix: "%[4]s:s:", keys: ["insecure-literal:%[5]s"]}
+oidc_key_prefix: "%[4]s:o:"
+rate_limit: {key_prefix: "%[4]s:r:"}
+providers:
+  - {name: fas, profile: fas, issuer: %[6]q, client_id: topology, client_secret: "insecure-literal:topology-secret", redirect_url: "%[7]s/.overstap/callback/fas"}
+gateway:
+  listen: 127.0.0.1:%[8]d
+  public_url: %[7]s
+  trusted_proxies: [127.0.0.1/32]
+  dev_insecure_cookies: true
+  account_id: nrn
+  metrics_listen: 127.0.0.1:%[9]d
+  admin_listen: ""
+  apps:
+    - {name: eloket, upstream: %[10]q, default: protected}
+`, refKey, pg.DSN, redisURL, prefix, sessKey, idp.Issuer(devidp.ProfileFAS), public, port, ops, app.URL)
+		path := filepath.Join(t.TempDir(), "gateway.yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("gateway node %d", i+1)
+		p := startProc(t, name, bin, "serve", "--config", path)
+		n := node{p: p, port: port, ops: ops, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		waitReady(t, n.name, ops, p)
+		nodes = append(nodes, n)
+	}
+	conf := fmt.Sprintf(`worker_processes 1;
+pid nginx.pid;
+error_log error.log warn;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path body; proxy_temp_path proxy; fastcgi_temp_path fastcgi; uwsgi_temp_path uwsgi; scgi_temp_path scgi;
+  upstream overstap {
+    server %s max_fails=1 fail_timeout=30s;
+    server %s max_fails=1 fail_timeout=30s;
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:%d;
+    location / {
+      proxy_pass http://overstap;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_next_upstream error timeout;
+      proxy_connect_timeout 2s;
+      add_header X-Upstream $upstream_addr always;
+    }
+  }
+}
+`, nodes[0].addr, nodes[1].addr, nport)
+	ndir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ndir, "nginx.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nginx := startProc(t, "nginx", nginxBin, "-p", ndir, "-c", filepath.Join(ndir, "nginx.conf"), "-g", "daemon off;")
+	waitPort(t, nginx, nport)
+
+	// Citizens log in through nginx (so through either node).
+	personas := []string{devidp.PersonaParentA, devidp.PersonaParentB, devidp.PersonaAdult, devidp.PersonaRoommate, devidp.PersonaUnrelated}
+	citizens := make([]*citizen, topoClients)
+	for i := range citizens {
+		p, ok := idp.Persona(personas[i%len(personas)])
+		if !ok {
+			t.Fatalf("no persona %s", personas[i%len(personas)])
+		}
+		hc := devidptest.Browser(t)
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		hc.Timeout = 5 * time.Second
+		citizens[i] = &citizen{id: i, persona: p, hc: hc}
+	}
+	login := func(c *citizen) {
+		t.Helper()
+		resp, err := c.hc.Get(public + "/dossier")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, "/.overstap/login?") {
+			if resp, err = c.hc.Get(public + loc); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc = resp.Header.Get("Location")
+		}
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, idp.Issuer(devidp.ProfileFAS)) {
+			t.Fatalf("citizen %d: no session: %d %s", c.id, resp.StatusCode, loc)
+		}
+		cb, err := idp.BrowserLogin(ctx, c.hc, loc, devidp.Choice{Persona: c.persona.Key, Level: "450"})
+		if cb == nil {
+			t.Fatalf("citizen %d: IdP: %v", c.id, err)
+		}
+		resp, err = c.hc.Get(cb.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/dossier" {
+			t.Fatalf("citizen %d: callback: %d %s", c.id, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if ev := request(c, public); ev.kind != okOwn {
+			t.Fatalf("citizen %d after login: %s", c.id, outcomeNames[ev.kind])
+		}
+	}
+	early := citizens[:topoClients-topoLate]
+	for _, c := range early {
+		login(c)
+	}
+	// Everything written so far is on the replica.
+	testsvc.WaitFor(t, "the replica to catch up", 20*time.Second, func() error {
+		if n, err := mc.Do(ctx, "WAIT", 1, 1000).Int(); err != nil || n < 1 {
+			return fmt.Errorf("WAIT: %d replicas, %v", n, err)
+		}
+		return nil
+	})
+
+	// The load: every logged-in citizen loops on a protected route.
+	var (
+		mu     sync.Mutex
+		events []event
+		stop   = make(chan struct{})
+		wg     sync.WaitGroup
+	)
+	record := func(ev event) {
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+	}
+	loop := func(c *citizen) {
+		defer wg.Done()
+		deadline := time.Now().Add(topoMaxTime)
+		for range topoMaxRequests {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if time.Now().After(deadline) {
+				return
+			}
+			record(request(c, public))
+			time.Sleep(topoPause)
+		}
+	}
+	start := func(cs []*citizen) {
+		for _, c := range cs {
+			wg.Add(1)
+			go loop(c)
+		}
+	}
+	start(early)
+	time.Sleep(2 * time.Second)
+	late := citizens[topoClients-topoLate:]
+	for _, c := range late {
+		login(c)
+	}
+	start(late)
+
+	// 1. kill -9 the Redis master right after the last login.
+	killMaster := time.Now()
+	master.kill9(t)
+	surviving := func(since time.Time) map[int]time.Time { // client → its first own 200 since
+		mu.Lock()
+		defer mu.Unlock()
+		first := map[int]time.Time{}
+		for _, ev := range events {
+			if ev.at.After(since) && ev.kind == okOwn {
+				if _, ok := first[ev.client]; !ok {
+					first[ev.client] = ev.at
+				}
+			}
+		}
+		return first
+	}
+	lastKind := func(client int) outcome {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := len(events) - 1; i >= 0; i-- {
+			if events[i].client == client {
+				return events[i].kind
+			}
+		}
+		return other
+	}
+	// Recovered: every citizen either works again or is sent to log in
+	// (its session did not reach the replica).
+	var lost []int
+	testsvc.WaitFor(t, "every citizen to be served again after the Redis failover", topoRecovery, func() error {
+		first := surviving(killMaster)
+		lost = lost[:0]
+		waiting := 0
+		for _, c := range citizens {
+			if _, ok := first[c.id]; ok {
+				continue
+			}
+			if lastKind(c.id) == toLogin {
+				lost = append(lost, c.id)
+				continue
+			}
+			waiting++
+		}
+		if waiting > 0 {
+			return fmt.Errorf("%d citizens not served yet", waiting)
+		}
+		return nil
+	})
+	first := surviving(killMaster)
+	var recovered time.Time
+	for _, at := range first {
+		if at.After(recovered) {
+			recovered = at
+		}
+	}
+	recoverRedis := recovered.Sub(killMaster)
+	if recovered.IsZero() {
+		recoverRedis = 0
+	}
+	// Both nodes are ready again, without a restart.
+	for _, n := range nodes {
+		waitReady(t, n.name, n.ops, n.p)
+	}
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinels[1]})
+	addr, err := sc.GetMasterAddrByName(ctx, topoMaster).Result()
+	sc.Close()
+	if err != nil || len(addr) != 2 || addr[1] != fmt.Sprint(rport) {
+		t.Fatalf("the sentinels name %v (%v) as master, want the replica on port %d", addr, err, rport)
+	}
+	time.Sleep(2 * time.Second) // steady load on the new master
+
+	// 2. kill -9 one gateway node.
+	killNode := time.Now()
+	nodes[0].p.kill9(t)
+	time.Sleep(3 * time.Second)
+	firstAfterNode := surviving(killNode)
+	close(stop)
+	wg.Wait()
+
+	// Figures.
+	mu.Lock()
+	defer mu.Unlock()
+	var total, redisPhase, nodePhase [nOutcomes]int
+	var first503, last503 time.Time
+	servedBy := map[string]int{}
+	for _, ev := range events {
+		total[ev.kind]++
+		switch {
+		case ev.at.After(killNode):
+			nodePhase[ev.kind]++
+			if ev.kind == okOwn {
+				servedBy["after node kill: "+ev.node]++
+			}
+		case ev.at.After(killMaster):
+			redisPhase[ev.kind]++
+		default:
+			servedBy["before: "+ev.node]++
+		}
+		if ev.kind == fail503 && ev.at.After(killMaster) && ev.at.Before(killNode) {
+			if first503.IsZero() {
+				first503 = ev.at
+			}
+			last503 = ev.at
+		}
+	}
+	lostEarly, lostLate := 0, 0
+	for _, id := range lost {
+		if id < topoClients-topoLate {
+			lostEarly++
+		} else {
+			lostLate++
+		}
+	}
+	window := time.Duration(0)
+	if !first503.IsZero() {
+		window = last503.Sub(first503)
+	}
+	sum := func(a [nOutcomes]int) int {
+		n := 0
+		for _, v := range a {
+			n += v
+		}
+		return n
+	}
+	format := func(a [nOutcomes]int) string {
+		var parts []string
+		for k, v := range a {
+			if v > 0 || outcome(k) == wrongID || outcome(k) == anonymous {
+				parts = append(parts, fmt.Sprintf("%s=%d", outcomeNames[k], v))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	t.Logf("served by node: %v", servedBy)
+	t.Logf("TOPOLOGY requests=%d [%s] | redis failover: requests=%d [%s] 503-window=%.1fs all-served-again=%.1fs sessions-lost=%d/%d-late %d/%d-early | gateway node kill: requests=%d [%s] clients-served=%d/%d",
+		sum(total), format(total), sum(redisPhase), format(redisPhase), window.Seconds(), recoverRedis.Seconds(),
+		lostLate, topoLate, lostEarly, topoClients-topoLate, sum(nodePhase), format(nodePhase), len(firstAfterNode), topoClients-len(lost))
+
+	// Safety.
+	if total[wrongID] != 0 || total[anonymous] != 0 {
+		t.Fatalf("wrong identity %d, anonymous pass %d: must both be 0", total[wrongID], total[anonymous])
+	}
+	if total[other] != 0 {
+		t.Errorf("%d answers that are neither the app, a 503 page nor a login redirect", total[other])
+	}
+	// Sessions confirmed on the replica (WAIT) before the failover survive it.
+	if lostEarly != 0 {
+		t.Errorf("%d of %d sessions replicated before the failover lost", lostEarly, topoClients-topoLate)
+	}
+	// Both nodes served before; after the kill every surviving citizen is
+	// served by the other node.
+	if len(firstAfterNode) != topoClients-len(lost) {
+		t.Errorf("after the gateway node kill %d of %d citizens served", len(firstAfterNode), topoClients-len(lost))
+	}
+	for k := range servedBy {
+		if strings.HasPrefix(k, "after node kill: ") && strings.Contains(k, nodes[0].addr) && !strings.Contains(k, nodes[1].addr) {
+			t.Errorf("the killed node answered: %s", k)
+		}
+	}
+}
+
+// request asks for a protected page as c and classifies the answer.
+func request(c *citizen, public string) event {
+	ev := event{at: time.Now(), client: c.id}
+	req, _ := http.NewRequest("GET", public+"/dossier", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		ev.kind = connErr
+		return ev
+	}
+	defer resp.Body.Close()
+	ev.node = resp.Header.Get("X-Upstream")
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var echo struct {
+			Account *string `json:"account"`
+		}
+		if json.Unmarshal(body, &echo) != nil || echo.Account == nil {
+			ev.kind = other
+		} else if *echo.Account == "" {
+			ev.kind = anonymous
+		} else if *echo.Account != c.persona.NRN.Digits() {
+			ev.kind = wrongID
+		} else {
+			ev.kind = okOwn
+		}
+	case http.StatusServiceUnavailable:
+		// The gateway's page (through a node, with Retry-After), not
+		// nginx's own.
+		ev.kind = fail503
+		if ev.node == "" || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "<h1>") {
+			ev.kind = other
+		}
+	case http.StatusSeeOther, http.StatusFound:
+		ev.kind = toLogin
+	case http.StatusBadGateway:
+		ev.kind = connErr // nginx: no node answered
+	default:
+		ev.kind = other
+	}
+	return ev
+}
+
+// waitReady waits for a node's /readyz (sessions, IdP, state) to be 200.
+func waitReady(t *testing.T, name string, ops int, p *proc) {
+	t.Helper()
+	u := fmt.Sprintf("http://127.0.0.1:%d/readyz", ops)
+	testsvc.WaitFor(t, name+" ready", 30*time.Second, func() error {
+		if p.exited() {
+			t.Fatalf("%s exited: %s", name, p.output())
+		}
+		resp, err := http.Get(u)
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%d %s", resp.StatusCode, b)
+		}
+		return nil
+	})
+}
