@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -28,18 +28,18 @@ func (s *Service) AdminHandler() http.Handler {
 			By    string `json:"by"`
 		}
 		if !readJSON(w, r, &in) || in.Grant == "" {
-			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+			pages.JSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
 			return
 		}
 		_, err := s.AdminRevoke(r.Context(), in.Grant, adminName(in.By))
 		switch {
 		case errors.Is(err, ErrNotFound):
-			adminJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+			pages.JSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
 		case err != nil:
 			s.log.Error("family: admin revoke failed", "err", err.Error())
-			adminJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+			pages.JSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
 		default:
-			adminJSON(w, http.StatusOK, map[string]int{"revoked": 1})
+			pages.JSON(w, http.StatusOK, map[string]int{"revoked": 1})
 		}
 	})
 	mux.HandleFunc("POST /persons/revoke", func(w http.ResponseWriter, r *http.Request) {
@@ -48,22 +48,22 @@ func (s *Service) AdminHandler() http.Handler {
 			By  string `json:"by"`
 		}
 		if !readJSON(w, r, &in) {
-			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+			pages.JSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
 			return
 		}
 		n, err := nrn.Parse(in.NRN)
 		if err != nil {
-			adminJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_nrn"})
+			pages.JSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_nrn"})
 			return
 		}
 		gs, err := s.AdminRevokePerson(r.Context(), s.ref(n), adminName(in.By))
 		if err != nil {
 			s.log.Error("family: admin revoke failed", "err", err.Error())
-			adminJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+			pages.JSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
 			return
 		}
 		s.log.Info("family: admin revoked the grants of a person", "nrn", n.Mask(), "count", len(gs))
-		adminJSON(w, http.StatusOK, map[string]int{"revoked": len(gs)})
+		pages.JSON(w, http.StatusOK, map[string]int{"revoked": len(gs)})
 	})
 	return mux
 }
@@ -93,13 +93,4 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return json.Unmarshal(b, v) == nil
-}
-
-func adminJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

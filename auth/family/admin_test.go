@@ -18,7 +18,7 @@ func TestAdminHandler(t *testing.T) {
 		h.ServeHTTP(w, httptest.NewRequest("POST", path, strings.NewReader(body)))
 		return w.Code, w.Body.String()
 	}
-	if code, body := post("/grants/revoke", `{"grant":"`+g.ID+`","by":"alice"}`); code != http.StatusOK || body != `{"revoked":1}` {
+	if code, body := post("/grants/revoke", `{"grant":"`+g.ID+`","by":"alice"}`); code != http.StatusOK || strings.TrimSpace(body) != `{"revoked":1}` {
 		t.Fatalf("revoke grant: %d %s", code, body)
 	}
 	if code, _ := post("/grants/revoke", `{"grant":"`+g.ID+`"}`); code != http.StatusNotFound {
@@ -28,7 +28,7 @@ func TestAdminHandler(t *testing.T) {
 		t.Fatalf("bad JSON: %d", code)
 	}
 	e.approve(t, e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated), devidp.PersonaUnrelated)
-	if code, body := post("/persons/revoke", `{"nrn":"`+e.who[devidp.PersonaUnrelated].Format()+`"}`); code != http.StatusOK || body != `{"revoked":1}` {
+	if code, body := post("/persons/revoke", `{"nrn":"`+e.who[devidp.PersonaUnrelated].Format()+`"}`); code != http.StatusOK || strings.TrimSpace(body) != `{"revoked":1}` {
 		t.Fatalf("revoke person: %d %s", code, body)
 	}
 	if code, body := post("/persons/revoke", `{"nrn":"12345"}`); code != http.StatusBadRequest || strings.Contains(body, "12345") {

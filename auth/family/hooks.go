@@ -2,7 +2,6 @@ package family
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -138,9 +137,9 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		if res.RegistryDown {
 			kind = "registry_down"
 		}
-		if wantsJSON(r) {
+		if !pages.WantsPage(r) {
 			// An app's JSON front end shows the code itself.
-			writeJSON(w, http.StatusForbidden, map[string]any{
+			pages.JSON(w, http.StatusForbidden, map[string]any{
 				"error": "family_link_unverified", "reason": kind, "invitation_code": res.Code,
 				"invitation_expires": res.Invitation.Expires.Format(time.RFC3339), "member": ex.Member.Mask(),
 				"accept_path": EndpointPrefix + "/accept",
@@ -163,23 +162,6 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 	fwd.Header.Del("Content-Encoding")
 	fwd.TransferEncoding = nil
 	return hook.Result{Forward: fwd}
-}
-
-// wantsJSON reports whether the client asked for JSON and not HTML.
-func wantsJSON(r *http.Request) bool {
-	a := r.Header.Get("Accept")
-	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // continueTo is the step-up return path of app's family requests.

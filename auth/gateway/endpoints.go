@@ -439,19 +439,19 @@ func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		jsonError(w, http.StatusMethodNotAllowed, "invalid_request")
+		pages.JSONError(w, http.StatusMethodNotAllowed, "invalid_request")
 		return
 	}
 	raw := r.PostFormValue("logout_token")
 	if raw == "" {
-		jsonError(w, http.StatusBadRequest, "invalid_request")
+		pages.JSONError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
 	cands := g.providers
 	if name != "" {
 		a, ok := g.byName[name]
 		if !ok {
-			jsonError(w, http.StatusBadRequest, "invalid_request")
+			pages.JSONError(w, http.StatusBadRequest, "invalid_request")
 			return
 		}
 		cands = []Authenticator{a}
@@ -470,7 +470,7 @@ func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request) {
 		// The reason is for the operator: a provider whose logout tokens
 		// are all refused leaves sessions alive after the IdP logout.
 		g.log.Warn("gateway: back-channel logout token refused", "err", why.Error())
-		jsonError(w, http.StatusBadRequest, "invalid_request")
+		pages.JSONError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
@@ -484,7 +484,7 @@ func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		g.log.Error("gateway: back-channel logout failed", "err", err.Error())
-		jsonError(w, http.StatusBadRequest, "logout_failed")
+		pages.JSONError(w, http.StatusBadRequest, "logout_failed")
 		return
 	}
 	g.m.revocations.WithLabelValues("backchannel").Add(float64(n))
@@ -508,7 +508,7 @@ func (g *Gateway) setLang(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !g.trusted(r) {
-		jsonError(w, http.StatusForbidden, "untrusted_caller")
+		pages.JSONError(w, http.StatusForbidden, "untrusted_caller")
 		return
 	}
 	h := r.Header
@@ -529,12 +529,12 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		// The proxy in front forwards its own reading of the path, not our
 		// canonical one: an ambiguous path is refused whatever the app's
 		// path policy.
-		jsonError(w, http.StatusBadRequest, "bad_request")
+		pages.JSONError(w, http.StatusBadRequest, "bad_request")
 		return
 	}
 	d, err := g.table.MatchPath(route.HostOnly(host), method, p)
 	if err != nil {
-		jsonError(w, http.StatusNotFound, "not_found")
+		pages.JSONError(w, http.StatusNotFound, "not_found")
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -548,14 +548,14 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		// ends here (its cookie is cleared where the proxy copies
 		// Set-Cookie; the session is gone from the store either way).
 		if _, err := g.endSession(sw, r); err != nil {
-			jsonError(sw, http.StatusServiceUnavailable, "session_store")
+			pages.JSONError(sw, http.StatusServiceUnavailable, "session_store")
 			return
 		}
 		sw.WriteHeader(http.StatusOK)
 		return
 	}
 	s, v, kind := g.check(r, d)
-	browser := !nginx && wantsHTML(method, h)
+	browser := !nginx && (method == http.MethodGet || method == http.MethodHead) && pages.WantsPageFor(method, h)
 	switch v {
 	case allow:
 		a := &g.apps[d.App]
@@ -563,12 +563,12 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			// A registering citizen reaches only the registration route,
 			// in forward-auth mode too. (Linking after the registration
 			// happens on the next login or reverse-proxied request.)
-			jsonError(sw, http.StatusForbidden, "registration_required")
+			pages.JSONError(sw, http.StatusForbidden, "registration_required")
 			return
 		}
 		if s != nil {
 			if err := a.prop.Apply(sw.Header(), g.identity(s), g.now()); err != nil {
-				jsonError(sw, http.StatusForbidden, "no_account")
+				pages.JSONError(sw, http.StatusForbidden, "no_account")
 				return
 			}
 		}
@@ -586,11 +586,11 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		if v == needStepUp {
 			code = "insufficient_user_authentication"
 		}
-		jsonError(sw, http.StatusUnauthorized, code)
+		pages.JSONError(sw, http.StatusUnauthorized, code)
 	case deny:
-		jsonError(sw, http.StatusForbidden, string(kind))
+		pages.JSONError(sw, http.StatusForbidden, string(kind))
 	default:
-		jsonError(sw, http.StatusServiceUnavailable, "session_store")
+		pages.JSONError(sw, http.StatusServiceUnavailable, "session_store")
 	}
 }
 
@@ -625,12 +625,12 @@ func (g *Gateway) providerJWKS(w http.ResponseWriter, r *http.Request) {
 	a, ok := g.byName[name]
 	kp, isKP := a.(KeyPublisher)
 	if !ok || !isKP {
-		jsonError(w, http.StatusNotFound, "not_found")
+		pages.JSONError(w, http.StatusNotFound, "not_found")
 		return
 	}
 	b := kp.PublicJWKS()
 	if len(b) == 0 {
-		jsonError(w, http.StatusNotFound, "not_found")
+		pages.JSONError(w, http.StatusNotFound, "not_found")
 		return
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -596,11 +595,11 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 	if a.registerPath(p.Clean) {
 		return s, true
 	}
-	if wantsHTML(r.Method, r.Header) {
+	if pages.IsNavigation(r) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, reg, http.StatusFound)
 	} else {
-		jsonError(w, http.StatusForbidden, "registration_required")
+		pages.JSONError(w, http.StatusForbidden, "registration_required")
 	}
 	return nil, false
 }
@@ -608,7 +607,7 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 // unauthenticated redirects a browser to login (or step-up) and answers
 // an API call with 401.
 func (g *Gateway) unauthenticated(w http.ResponseWriter, r *http.Request, here string, stepUp bool) {
-	if wantsHTML(r.Method, r.Header) {
+	if pages.IsNavigation(r) {
 		target := Prefix + "login?return_to=" + url.QueryEscape(here)
 		if stepUp {
 			target = Prefix + "stepup?return_to=" + url.QueryEscape(here)
@@ -622,7 +621,7 @@ func (g *Gateway) unauthenticated(w http.ResponseWriter, r *http.Request, here s
 		code = "insufficient_user_authentication" // RFC 9470 §3
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`"`)
-	jsonError(w, http.StatusUnauthorized, code)
+	pages.JSONError(w, http.StatusUnauthorized, code)
 }
 
 // kindLegacyLogin is the denial of a legacy_login route without hook: the
@@ -655,8 +654,8 @@ func loginFailureStatus(kind pages.Kind) int {
 }
 
 func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind pages.Kind, here string) {
-	if !wantsHTML(r.Method, r.Header) && r.Method != http.MethodPost {
-		jsonError(w, http.StatusForbidden, string(kind))
+	if !pages.WantsPage(r) {
+		pages.JSONError(w, http.StatusForbidden, string(kind))
 		return
 	}
 	if kind == kindLegacyLogin {
@@ -664,15 +663,6 @@ func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind pages.Kind
 		return
 	}
 	g.errorPage(w, r, http.StatusForbidden, kind, nil)
-}
-
-func jsonError(w http.ResponseWriter, status int, code string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	io.WriteString(w, `{"error":"`+code+`"}`+"\n")
 }
 
 // lang picks the page language.
@@ -730,15 +720,12 @@ func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		g.log.Warn("gateway: error page", "status", status, "kind", kind, "ref", refs, "err", msg)
 	}
-	if !wantsHTML(http.MethodGet, r.Header) && r.Header.Get("Accept") != "" && !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "30")
-		}
-		jsonError(w, status, string(kind))
-		return
-	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "30")
+	}
+	if !pages.WantsPage(r) {
+		pages.JSONError(w, status, string(kind))
+		return
 	}
 	g.render(w, r, status, pages.Error, pages.Data{Kind: string(kind), Ref: refs}, false)
 }

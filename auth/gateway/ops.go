@@ -4,21 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
 // healthz: the process is alive.
 func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	io.WriteString(w, `{"status":"ok"}`+"\n")
+	pages.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readiness runs every check: the session store, each provider's
@@ -75,14 +73,11 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request, detailed bool) {
 			}
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable
 	}
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": checks})
+	pages.JSON(w, status, map[string]any{"ready": ok, "checks": checks})
 }
 
 // OpsHandler serves /metrics, /healthz and /readyz for the separate
@@ -122,7 +117,7 @@ func (g *Gateway) AdminHandler() http.Handler {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || !equalSecret([]byte(tok), g.cfg.AdminToken.Bytes()) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="overstap-admin"`)
-			jsonError(w, http.StatusUnauthorized, "unauthorized")
+			pages.JSONError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
@@ -137,12 +132,12 @@ func (g *Gateway) adminRevokePerson(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		jsonError(w, http.StatusBadRequest, "bad_request")
+		pages.JSONError(w, http.StatusBadRequest, "bad_request")
 		return
 	}
 	n, err := nrn.Parse(body.NRN)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, "invalid_nrn")
+		pages.JSONError(w, http.StatusBadRequest, "invalid_nrn")
 		return
 	}
 	ref := n.Ref(g.cfg.NRNRefKey.Bytes())
@@ -161,13 +156,12 @@ func (g *Gateway) adminResult(w http.ResponseWriter, cause string, count int, er
 	if err != nil {
 		g.log.Error("gateway: admin revoke failed", "err", err.Error())
 		if errors.Is(err, context.DeadlineExceeded) {
-			jsonError(w, http.StatusGatewayTimeout, "timeout")
+			pages.JSONError(w, http.StatusGatewayTimeout, "timeout")
 			return
 		}
-		jsonError(w, http.StatusServiceUnavailable, "session_store")
+		pages.JSONError(w, http.StatusServiceUnavailable, "session_store")
 		return
 	}
 	g.m.revocations.WithLabelValues("admin_" + cause).Add(float64(count))
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]int{"revoked": count})
+	pages.JSON(w, http.StatusOK, map[string]int{"revoked": count})
 }

@@ -222,22 +222,3 @@ func (g *Gateway) clientIP(r *http.Request) string {
 	}
 	return host
 }
-
-// wantsHTML reports whether the request is a browser navigation (to be
-// redirected to login) rather than an API or XHR call (answered 401).
-func wantsHTML(method string, h http.Header) bool {
-	if method != http.MethodGet && method != http.MethodHead {
-		return false
-	}
-	if h.Get("X-Requested-With") != "" {
-		return false
-	}
-	if m := h.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
-		return false
-	}
-	a := h.Get("Accept")
-	if strings.Contains(a, "application/json") && !strings.Contains(a, "text/html") {
-		return false
-	}
-	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
-}

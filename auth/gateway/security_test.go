@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
@@ -68,30 +67,6 @@ func TestClientIP(t *testing.T) {
 				t.Fatalf("got %s want %s", got, c.want)
 			}
 		})
-	}
-}
-
-func TestWantsHTML(t *testing.T) {
-	cases := []struct {
-		method string
-		h      map[string]string
-		want   bool
-	}{
-		{"GET", map[string]string{"Accept": "text/html,application/xhtml+xml"}, true},
-		{"GET", map[string]string{}, true},
-		{"GET", map[string]string{"Accept": "application/json"}, false},
-		{"GET", map[string]string{"Accept": "text/html", "X-Requested-With": "XMLHttpRequest"}, false},
-		{"GET", map[string]string{"Accept": "*/*", "Sec-Fetch-Mode": "cors"}, false},
-		{"POST", map[string]string{"Accept": "text/html"}, false},
-	}
-	for i, c := range cases {
-		h := http.Header{}
-		for k, v := range c.h {
-			h.Set(k, v)
-		}
-		if got := wantsHTML(c.method, h); got != c.want {
-			t.Errorf("case %d: got %v", i, got)
-		}
 	}
 }
 

@@ -89,10 +89,8 @@ func (h *Hook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request
 // useFederated shows the explanation page to browsers and a JSON error to
 // API clients (a JSON login body, or no HTML in Accept).
 func (h *Hook) useFederated(w http.ResponseWriter, r *http.Request, c *hook.Request, status int) {
-	ct := strings.ToLower(r.Header.Get("Content-Type"))
-	accept := r.Header.Get("Accept")
-	if strings.Contains(ct, "json") || (accept != "" && !strings.Contains(accept, "text/html") && !strings.Contains(accept, "*/*")) {
-		h.apiError(w, status)
+	if strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "json") || !pages.WantsPage(r) {
+		pages.JSON(w, status, map[string]string{"error": "use_federated_login", "login": hook.Prefix + "login"})
 		return
 	}
 	// A language switch comes back to the login path, whose GET shows
@@ -115,14 +113,6 @@ func carriesCredentials(q url.Values, f Fields) bool {
 // explainParam on a GET of the login route asks for the explanation page
 // rather than the app's form.
 const explainParam = "uitleg"
-
-func (h *Hook) apiError(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"error":"use_federated_login","login":"` + hook.Prefix + `login"}` + "\n"))
-}
 
 // crossOrigin is net/http's login-CSRF check; never changed after start-up.
 var crossOrigin = http.NewCrossOriginProtection()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/legacylogin"
 	"github.com/overstap/overstap/auth/ratelimit"
 )
@@ -40,7 +41,7 @@ type banJSON struct {
 func (b banAdmin) list(w http.ResponseWriter, r *http.Request) {
 	bans, err := b.l.Bans(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "rate_limiter"})
+		pages.JSON(w, http.StatusServiceUnavailable, map[string]string{"error": "rate_limiter"})
 		return
 	}
 	out := make([]banJSON, 0, len(bans))
@@ -52,7 +53,7 @@ func (b banAdmin) list(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, out)
+	pages.JSON(w, http.StatusOK, out)
 }
 
 func (b banAdmin) lift(w http.ResponseWriter, r *http.Request) {
@@ -73,20 +74,13 @@ func (b banAdmin) lift(w http.ResponseWriter, r *http.Request) {
 		body.Scope, body.Ref = ratelimit.ScopeIP, b.l.Ref(ratelimit.ScopeIP, body.IP)
 	}
 	if err != nil || (body.Scope != ratelimit.ScopeIP && body.Scope != ratelimit.ScopeUser) || body.Ref == "" || len(body.Ref) > 256 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+		pages.JSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
 		return
 	}
 	ok, err := b.l.Lift(r.Context(), body.Scope, body.Ref)
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "rate_limiter"})
+		pages.JSON(w, http.StatusServiceUnavailable, map[string]string{"error": "rate_limiter"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"lifted": ok})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	pages.JSON(w, http.StatusOK, map[string]bool{"lifted": ok})
 }
