@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/logging"
 )
 
 // Config configures the dev IdP. Field comments are the user documentation
@@ -53,6 +54,10 @@ type Config struct {
 	// discovery, to test an RP's mix-up defence. The imitated providers do
 	// not document it, so it is off by default.
 	AuthorizationResponseIss bool `yaml:"authorization_response_iss"`
+	// Log is the log section of the gateway's configuration (format json,
+	// the default, or text; level): `overstap devidp` logs in the same
+	// format as every other command. New ignores it.
+	Log logging.Config `yaml:"log"`
 
 	// Now is the clock (nil: time.Now). Persona birth dates follow it.
 	Now func() time.Time `yaml:"-"`
@@ -123,6 +128,11 @@ func ParseConfig(b []byte) (Config, error) {
 // starting with the yaml key it is about.
 func (c *Config) Validate() error {
 	var errs []error
+	if err := c.Log.Validate(); err != nil {
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			errs = append(errs, fmt.Errorf("log.%w", e))
+		}
+	}
 	if c.Listen != "" {
 		if err := checkLoopbackHostPort(c.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("listen: %w", err))

@@ -14,7 +14,7 @@ import (
 
 func newDemoCmd(s stdio) *cobra.Command {
 	var o demo.Options
-	var policy, logLevel string
+	var policy, logLevel, logFormat string
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the dev IdP, a flawed legacy e-loket and the gateway fixing it",
@@ -31,7 +31,7 @@ Sessions are in memory and the state in temporary SQLite files, unless
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Policy = legacylogin.Policy(policy)
-			log, err := logging.New(s.err, "text", logLevel)
+			log, err := logging.New(s.err, logFormat, logLevel)
 			if err != nil {
 				return err
 			}
@@ -54,6 +54,7 @@ Sessions are in memory and the state in temporary SQLite files, unless
 	c.Flags().StringVar(&o.Dir, "dir", "", "directory for the demo's SQLite files, created when missing (default: a temporary directory, removed at exit)")
 	c.Flags().StringVar(&policy, "legacy-policy", "block_all", "policy for legacy usernames that are not national numbers: block_all or gateway_password")
 	c.Flags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	c.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text (the log section's format of every command)")
 	return c
 }
 

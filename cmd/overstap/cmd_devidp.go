@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/overstap/overstap/auth/devidp"
+	"github.com/overstap/overstap/internal/logging"
 )
 
 func newDevIDPCmd(s stdio) *cobra.Command {
@@ -55,7 +56,10 @@ func runDevIDP(ctx context.Context, s stdio, path string, printNumbers bool) err
 	if cfg.Listen == "" {
 		return fmt.Errorf(`%s: listen: required, e.g. "127.0.0.1:8081"`, path)
 	}
-	logger := slog.New(slog.NewTextHandler(s.err, nil))
+	logger, err := logging.New(s.err, cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	idp, err := devidp.New(cfg, logger)
 	if err != nil {
 		return err

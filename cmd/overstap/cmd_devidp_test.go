@@ -137,8 +137,9 @@ func TestDevIDPCommandErrors(t *testing.T) {
 		{"no flag", []string{"devidp"}, []string{`"config" not set`}},
 		{"missing file", []string{"devidp", "--config", filepath.Join(dir, "nope.yaml")}, []string{"no such file"}},
 		{"unknown key", []string{"devidp", "--config", write("a.yaml", "issuer_base: http://127.0.0.1:1\nlisten: 127.0.0.1:1\nport: 3\n")}, []string{"field port not found"}},
-		{"all problems at once", []string{"devidp", "--config", write("b.yaml", "issuer_base: https://idp.example.be\nlisten: 0.0.0.0:8081\n")},
-			[]string{"listen: the dev IdP listens on loopback only", "issuer_base: the dev IdP is loopback only"}},
+		{"all problems at once", []string{"devidp", "--config", write("b.yaml", "issuer_base: https://idp.example.be\nlisten: 0.0.0.0:8081\nlog: {format: xml, level: loud}\n")},
+			[]string{"listen: the dev IdP listens on loopback only", "issuer_base: the dev IdP is loopback only",
+				`log.format: unknown format "xml"`, `log.level: unknown level "loud"`}},
 		{"no listen", []string{"devidp", "--config", write("c.yaml", "issuer_base: http://127.0.0.1:1\n")}, []string{"listen: required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
