@@ -74,7 +74,7 @@ func (c Class) Has(f Flags) bool { return c.Flags&f == f }
 type classifier struct {
 	hasher       Hasher
 	checkDerived bool
-	refKey       []byte
+	refKey       nrn.RefKey // zero: no references
 }
 
 // accountNRN returns the account's national number and where it came from.
@@ -110,7 +110,7 @@ func (c *classifier) classify(ctx context.Context, a store.Account) (Class, erro
 	n, f := accountNRN(a)
 	cl.Flags = f
 	hasNRN := f&(FlagNRNColumn|FlagNRNUsername) != 0
-	if hasNRN && c.refKey != nil {
+	if hasNRN && !c.refKey.IsZero() {
 		cl.Ref = n.Ref(c.refKey)
 	}
 	if a.Disabled {

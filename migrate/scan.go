@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/auth/nrn"
 )
 
 // ScanResult is what a scan found; see Summary for the counts.
@@ -60,13 +60,8 @@ func (e *Engine) ScanWith(ctx context.Context, o ScanOptions) (ScanResult, error
 	e.audit(ctx, AuditEvent{Type: "migrate.scan.start", Run: run.ID, Store: run.StoreName})
 	// A fresh reference key per scan: duplicates are found by grouping the
 	// references, and the references mean nothing outside this scan.
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return ScanResult{}, fmt.Errorf("migrate: scan key: %w", err)
-	}
-	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: key}
+	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: nrn.RandomRefKey()}
 	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff)
-	clear(key)
 	run.EndedAt = e.now()
 	run.Total = total
 	run.Status = StatusDone

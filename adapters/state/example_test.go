@@ -35,7 +35,7 @@ func ExampleOpen() {
 	defer st.Close()
 
 	citizen, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 3)
-	key := []byte("0123456789abcdef0123456789abcdef") // from nrn_ref_key in real use
+	key := nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef")) // from nrn_ref_key in real use
 	e, err := st.Append(ctx, state.Event{
 		Type: "grant.created", Actor: citizen.Ref(key), Target: "account:4711",
 		App: "eloket", Outcome: "success",

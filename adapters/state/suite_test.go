@@ -69,7 +69,7 @@ func ref(t testing.TB, i int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n.Ref([]byte("0123456789abcdef0123456789abcdef"))
+	return n.Ref(nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef")))
 }
 
 func event(t testing.TB, i int) Event {
@@ -236,7 +236,7 @@ func testRefusesNRN(t *testing.T, b backend) {
 	}
 	// A reference and masks are fine.
 	e := event(t, 1)
-	e.Actor, e.Details = n.Ref([]byte("k")), map[string]string{"masked": n.Mask()}
+	e.Actor, e.Details = n.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32)))), map[string]string{"masked": n.Mask()}
 	if _, err := s.Append(ctx, e); err != nil {
 		t.Errorf("Append with a reference: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
-var refKey = []byte("0123456789abcdef0123456789abcdef")
+var refKey = nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef"))
 
 // accounts maps legacy account ids to people (the app's user store).
 type accounts map[string]nrn.Number

@@ -44,9 +44,9 @@ type Deps struct {
 	// (nil: an in-memory limiter, 5 wrong codes per 15 minutes).
 	Limiter ratelimit.Limiter
 	Audit   Auditor
-	// RefKey keys national-number references (nrn.Ref), ≥ 32 bytes; the
+	// RefKey keys national-number references (nrn.Number.Ref); the
 	// invitation-code hash key is derived from it.
-	RefKey []byte
+	RefKey nrn.RefKey
 	Logger *slog.Logger
 	Now    func() time.Time
 	Rand   io.Reader
@@ -61,7 +61,7 @@ type Service struct {
 	reg     registry.Source
 	limiter ratelimit.Limiter
 	audit   Auditor
-	refKey  []byte
+	refKey  nrn.RefKey
 	codeKey []byte
 	log     *slog.Logger
 	now     func() time.Time
@@ -90,13 +90,13 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Store == nil {
 		return nil, errors.New("family: a store is required")
 	}
-	if err := nrn.CheckRefKey(d.RefKey); err != nil {
-		return nil, fmt.Errorf("family: %w", err)
+	if d.RefKey.IsZero() {
+		return nil, errors.New("family: a reference key (nrn.RefKey) is required")
 	}
 	s := &Service{cfg: cfg, apps: map[string]*app{}, store: d.Store, reg: d.Registry, limiter: d.Limiter, audit: d.Audit,
 		refKey: d.RefKey, log: d.Logger, now: d.Now, rand: d.Rand}
 	s.level, _ = identity.ParseLevel(cfg.StepUp.Level)
-	m := hmac.New(sha256.New, d.RefKey)
+	m := hmac.New(sha256.New, d.RefKey.Bytes())
 	m.Write([]byte("overstap/family-code-key/v1"))
 	s.codeKey = m.Sum(nil)
 	if s.reg == nil {
@@ -115,7 +115,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		lim, err := ratelimit.NewMemory(ratelimit.Config{
 			IP:   ratelimit.Rule{Limit: 20, Window: 15 * time.Minute, Ban: 15 * time.Minute},
 			User: ratelimit.Rule{Limit: 5, Window: 15 * time.Minute, Ban: 15 * time.Minute}, MaxConsecutive: 20, Now: s.now,
-		}, d.RefKey)
+		}, d.RefKey.Bytes())
 		if err != nil {
 			return nil, fmt.Errorf("family: limiter: %w", err)
 		}

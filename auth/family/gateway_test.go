@@ -99,7 +99,7 @@ func newGateway(t *testing.T) *gwFixture {
 		{Path: "/.overstap/family/**", Class: route.StepUp, MinLevel: "high", MaxAuthAge: 10 * time.Minute},
 	}
 	cfg := gateway.Config{
-		PublicURL: "http://gw.example", DevInsecureCookies: true, NRNRefKey: config.NewSecret(refKey),
+		PublicURL: "http://gw.example", DevInsecureCookies: true, NRNRefKey: refKey,
 		AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
 		Apps: []gateway.AppConfig{
 			{App: route.App{Name: "other", Hosts: []string{"other.example"}, Rules: rules, PathPolicy: route.PathNormalize}, Upstream: up.URL},

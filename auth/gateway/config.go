@@ -49,10 +49,11 @@ type Config struct {
 	// linking is configured: "nrn" (the app's accounts are keyed by the
 	// national number, the legacy situation) or "subject" (the IdP's sub).
 	AccountID string `yaml:"account_id"`
-	// NRNRefKey keys the HMAC reference of national numbers (nrn.Ref);
-	// sessions are revoked per person by it. At least 32 bytes. `overstap
-	// serve` fills it from the top-level nrn_ref_key when empty.
-	NRNRefKey config.Secret `yaml:"nrn_ref_key"`
+	// NRNRefKey keys the HMAC reference of national numbers
+	// (nrn.Number.Ref); sessions are revoked per person by it. Not in the
+	// gateway section of the file: the assembly gives it the top-level
+	// nrn_ref_key, checked once at load (see MovedKeys).
+	NRNRefKey nrn.RefKey `yaml:"-"`
 	// DevInsecureCookies drops the Secure flag and the __Host- prefix so
 	// the gateway works over plain http://localhost. Development only; it
 	// is logged at start-up.
@@ -151,6 +152,14 @@ func (c *Config) setDefaults() {
 	def(&l.StoreTimeout, 2*time.Second)
 }
 
+// MovedKeys are keys the gateway section no longer has (config.KeyMover):
+// the file's loader names where they went.
+func (Config) MovedKeys() map[string]string {
+	return map[string]string{
+		"nrn_ref_key": "moved: set the top-level nrn_ref_key (one key for every part) and remove it here",
+	}
+}
+
 // Validate reports every problem of the configuration.
 func (c Config) Validate() error {
 	var errs []error
@@ -175,9 +184,6 @@ func (c Config) Validate() error {
 	case "", "nrn", "subject":
 	default:
 		errs = append(errs, errors.New(`account_id: must be "nrn" or "subject"`))
-	}
-	if !c.NRNRefKey.IsZero() && nrn.CheckRefKey(c.NRNRefKey.Bytes()) != nil {
-		errs = append(errs, fmt.Errorf("nrn_ref_key: at least %d bytes (e.g. ${OVERSTAP_NRN_REF_KEY}); when empty the top-level nrn_ref_key is used", nrn.MinRefKeyLen))
 	}
 	if c.AdminListen != "" && len(c.AdminToken.Bytes()) < 32 {
 		errs = append(errs, errors.New("admin_token: required with admin_listen, at least 32 bytes"))

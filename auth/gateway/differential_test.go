@@ -17,6 +17,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/demo"
 	"github.com/overstap/overstap/internal/testsvc"
@@ -173,7 +174,7 @@ func TestDifferentialAppServers(t *testing.T) {
 			f := newFixtureDeps(t, nil, func(c *gateway.Config) { c.Apps = apps }, func(d *gateway.Deps) {
 				d.Hooks = map[route.Class]gateway.Hook{route.FamilyLink: hook, route.FamilyData: hook, route.Credential: hook, route.LegacyLogin: hook}
 			})
-			id, err := f.store.Create(context.Background(), &session.Session{NRNRef: f.n.Ref([]byte(strings.Repeat("k", 32))), AccountID: "acc-42",
+			id, err := f.store.Create(context.Background(), &session.Session{NRNRef: f.n.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32)))), AccountID: "acc-42",
 				Identity: identity.Identity{NRN: f.n, Provider: "stub", Issuer: "https://idp.example", Subject: "s1", Level: identity.LevelHigh, AuthTime: time.Now()}})
 			if err != nil {
 				t.Fatal(err)

@@ -312,7 +312,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 		s.AuthTime = g.now()
 	}
 	if !l.NRN.IsZero() {
-		s.NRNRef = l.NRN.Ref(g.cfg.NRNRefKey.Bytes())
+		s.NRNRef = l.NRN.Ref(g.cfg.NRNRefKey)
 	}
 	stepUp := false
 	if old := cookieValue(r, g.sessionCookie, 128); old != "" {

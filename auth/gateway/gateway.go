@@ -111,8 +111,8 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	if d.Sessions == nil {
 		errs = append(errs, errors.New("gateway: a session store is required"))
 	}
-	if err := nrn.CheckRefKey(cfg.NRNRefKey.Bytes()); err != nil {
-		errs = append(errs, fmt.Errorf("nrn_ref_key: required: %w", err))
+	if cfg.NRNRefKey.IsZero() {
+		errs = append(errs, errors.New("nrn_ref_key: required (an nrn.RefKey: the top-level nrn_ref_key)"))
 	}
 	if len(d.Providers) == 0 {
 		errs = append(errs, errors.New("gateway: at least one provider is required"))

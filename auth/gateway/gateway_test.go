@@ -87,7 +87,7 @@ func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Conf
 	t.Cleanup(up.Close)
 	cfg := gateway.Config{
 		PublicURL: "http://gw.example", DevInsecureCookies: true, TrustedProxies: []string{"127.0.0.1"},
-		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))), AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
+		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))), AdminToken: config.NewSecret([]byte(strings.Repeat("t", 32))),
 		Apps: []gateway.AppConfig{{App: route.App{Name: "eloket", Rules: []route.Rule{
 			{Path: "/static/**", Class: route.Public},
 			{Path: "/admin/**", Class: route.Blocked},
@@ -108,7 +108,7 @@ func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Conf
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	n, _ := nrn.Synthetic(time.Date(1980, 3, 4, 0, 0, 0, 0, time.UTC), false, 903)
-	id, err := store.Create(context.Background(), &session.Session{NRNRef: n.Ref([]byte(strings.Repeat("k", 32))),
+	id, err := store.Create(context.Background(), &session.Session{NRNRef: n.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32)))),
 		AccountID: "acc-42", Identity: identity.Identity{NRN: n, Provider: "stub", Issuer: "https://idp.example", Subject: "s1",
 			Name: "Jan Peeters", Level: identity.LevelSubstantial, AuthTime: time.Now()}})
 	if err != nil {
@@ -415,7 +415,7 @@ func TestConfigErrors(t *testing.T) {
 func TestIdPUnavailableAtLogin(t *testing.T) {
 	store, _ := session.NewMemory(session.Config{})
 	g, err := gateway.New(gateway.Config{PublicURL: "https://gw.example", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem",
-		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))),
+		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))),
 		Apps:      []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "http://127.0.0.1:1"}}},
 		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
 	if err != nil {
@@ -459,7 +459,7 @@ func (n namedStub) Name() string { return n.name }
 func TestLoginChoiceAndLanguage(t *testing.T) {
 	store, _ := session.NewMemory(session.Config{})
 	g, err := gateway.New(gateway.Config{PublicURL: "http://gw.example", DevInsecureCookies: true,
-		NRNRefKey: config.NewSecret([]byte(strings.Repeat("k", 32))), ProviderLabels: map[string]string{"fas": "eID"},
+		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))), ProviderLabels: map[string]string{"fas": "eID"},
 		Apps: []gateway.AppConfig{{App: route.App{Name: "a", Rules: []route.Rule{{Path: "/bank", Class: route.StepUp, MinLevel: "high"}}},
 			Upstream: "http://127.0.0.1:1"}}},
 		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})

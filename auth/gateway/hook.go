@@ -58,9 +58,6 @@ func (g *Gateway) ClientIP(r *http.Request) string { return g.clientIP(r) }
 // Now is the gateway's clock.
 func (g *Gateway) Now() time.Time { return g.now() }
 
-// NRNRefKey is the key of NRN references (nrn.Number.Ref).
-func (g *Gateway) NRNRefKey() []byte { return g.cfg.NRNRefKey.Bytes() }
-
 // Fresh reports whether s meets level and was authenticated within
 // maxAge (0: any age): the step-up test of hooks.
 func (g *Gateway) Fresh(s *Session, level identity.Level, maxAge time.Duration) bool {

@@ -140,7 +140,7 @@ func (g *Gateway) adminRevokePerson(w http.ResponseWriter, r *http.Request) {
 		pages.JSONError(w, http.StatusBadRequest, "invalid_nrn")
 		return
 	}
-	ref := n.Ref(g.cfg.NRNRefKey.Bytes())
+	ref := n.Ref(g.cfg.NRNRefKey)
 	count, err := g.sessions.RevokePerson(r.Context(), ref)
 	g.adminResult(w, "person", count, err)
 	g.log.Info("gateway: admin revoked sessions of a person", "nrn", n.Mask(), "ref", ref, "count", count)

@@ -57,7 +57,7 @@ func TestEveryAnswerDoesTheSameWork(t *testing.T) {
 	f := newFixture(t)
 	ch := &countingHasher{h: f.hasher}
 	lim, err := ratelimit.NewMemory(ratelimit.Config{IP: ratelimit.Rule{Limit: 3, Window: time.Hour, Ban: time.Hour},
-		User: ratelimit.Rule{Limit: 3, Window: time.Hour, Ban: time.Hour}}, refKey)
+		User: ratelimit.Rule{Limit: 3, Window: time.Hour, Ban: time.Hour}}, refKey.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

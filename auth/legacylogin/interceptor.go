@@ -116,7 +116,7 @@ type Deps struct {
 	Hasher   Hasher
 	Limiter  ratelimit.Limiter
 	// RefKey keys NRN and username references (nrn.Number.Ref).
-	RefKey []byte
+	RefKey nrn.RefKey
 	Audit  audit.Func
 	Logger *slog.Logger
 }
@@ -139,8 +139,8 @@ func New(ctx context.Context, cfg Config, d Deps) (*Interceptor, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 64 << 10
 	}
-	if err := nrn.CheckRefKey(d.RefKey); err != nil {
-		return nil, fmt.Errorf("legacylogin: %w", err)
+	if d.RefKey.IsZero() {
+		return nil, errors.New("legacylogin: a reference key (nrn.RefKey) is required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -169,8 +169,8 @@ func (i *Interceptor) userRef(u string) string { return UserRef(i.d.RefKey, u) }
 // UserRef is the reference under which a username is rate-limited and
 // audited (keyed HMAC, case and surrounding space ignored): what the admin
 // API computes to lift a lock by username.
-func UserRef(key []byte, username string) string {
-	return "user:" + nrnlessRef(key, strings.ToLower(strings.TrimSpace(username)))
+func UserRef(key nrn.RefKey, username string) string {
+	return "user:" + nrnlessRef(key.Bytes(), strings.ToLower(strings.TrimSpace(username)))
 }
 
 // Decide reads a legacy login request and decides. An error means a backend

@@ -28,7 +28,7 @@ import (
 	"github.com/overstap/overstap/migrate/hash"
 )
 
-var refKey = []byte("0123456789abcdef0123456789abcdef")
+var refKey = nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef"))
 
 type fixture struct {
 	db      *sql.DB
@@ -116,7 +116,7 @@ func (f *fixture) interceptor(t *testing.T, policy Policy, lim ratelimit.Limiter
 	t.Helper()
 	if lim == nil {
 		var err error
-		lim, err = ratelimit.NewMemory(ratelimit.Config{}, refKey)
+		lim, err = ratelimit.NewMemory(ratelimit.Config{}, refKey.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +246,7 @@ func TestLockoutAcrossNodes(t *testing.T) {
 	r := testsvc.Redis(t)
 	f := newFixture(t)
 	mk := func() *Interceptor {
-		lim, err := ratelimit.NewRedis(r.Client, ratelimit.Config{KeyPrefix: r.Prefix + "rl:"}, refKey)
+		lim, err := ratelimit.NewRedis(r.Client, ratelimit.Config{KeyPrefix: r.Prefix + "rl:"}, refKey.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestLimiterDownFailsClosed(t *testing.T) {
 	f := newFixture(t)
 	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t)), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	lim, err := ratelimit.NewRedis(c, ratelimit.Config{}, refKey)
+	lim, err := ratelimit.NewRedis(c, ratelimit.Config{}, refKey.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestConfigValidate(t *testing.T) {
 // per-IP limit stops an enumeration.
 func TestNRNAccountProbesCounted(t *testing.T) {
 	f := newFixture(t)
-	lim, err := ratelimit.NewMemory(ratelimit.Config{IP: ratelimit.Rule{Limit: 3, Window: time.Minute, Ban: time.Minute}}, refKey)
+	lim, err := ratelimit.NewMemory(ratelimit.Config{IP: ratelimit.Rule{Limit: 3, Window: time.Minute, Ban: time.Minute}}, refKey.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ type Linker struct {
 	app      string
 	accounts Accounts
 	records  Records
-	refKey   []byte
+	refKey   nrn.RefKey
 	revoke   bool
 	audit    audit.Func
 	log      *slog.Logger
@@ -83,7 +83,7 @@ type Linker struct {
 type Deps struct {
 	Accounts Accounts
 	Records  Records
-	RefKey   []byte
+	RefKey   nrn.RefKey
 	Audit    audit.Func
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -94,8 +94,8 @@ func New(app string, cfg Config, d Deps) (*Linker, error) {
 	if app == "" || d.Accounts == nil || d.Records == nil {
 		return nil, errors.New("link: app, accounts and records are required")
 	}
-	if err := nrn.CheckRefKey(d.RefKey); err != nil {
-		return nil, fmt.Errorf("link: %w", err)
+	if d.RefKey.IsZero() {
+		return nil, errors.New("link: a reference key (nrn.RefKey) is required")
 	}
 	l := &Linker{app: app, accounts: d.Accounts, records: d.Records, refKey: d.RefKey, revoke: cfg.RevokeOnLink == nil || *cfg.RevokeOnLink,
 		audit: d.Audit, log: d.Logger, now: d.Now}

@@ -22,7 +22,7 @@ import (
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
-var refKey = []byte("0123456789abcdef0123456789abcdef")
+var refKey = nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef"))
 
 type auditLog struct {
 	mu   sync.Mutex

@@ -2,6 +2,7 @@ package nrn
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -305,22 +306,62 @@ func (n Number) MarshalText() ([]byte, error) {
 func (n Number) Equal(o Number) bool { return n.digits == o.digits }
 
 // MinRefKeyLen is the least length of the key of references (Number.Ref):
-// a 256-bit HMAC-SHA256 key. Every consumer of the key checks it with
-// [CheckRefKey]; this is the one place the bound is written.
+// a 256-bit HMAC-SHA256 key. [NewRefKey] checks it; this is the one place
+// the bound is written.
 const MinRefKeyLen = 32
 
-// ErrShortRefKey is returned by [CheckRefKey] for a key shorter than
+// ErrShortRefKey is returned by [NewRefKey] for a key shorter than
 // [MinRefKeyLen].
 var ErrShortRefKey = fmt.Errorf("nrn: the reference key must be at least %d bytes", MinRefKeyLen)
 
-// CheckRefKey returns an error wrapping [ErrShortRefKey] when key is too
-// short to key references, with its length (never its value).
-func CheckRefKey(key []byte) error {
-	if len(key) < MinRefKeyLen {
-		return fmt.Errorf("%w (it is %d); generate one with head -c 32 /dev/urandom | base64", ErrShortRefKey, len(key))
-	}
-	return nil
+// RefKey is the key of national-number references, checked once when it
+// is made ([NewRefKey]): every part takes a RefKey, not bytes, so none
+// checks a length again and none can be handed a short key. The zero
+// RefKey is no key; Ref refuses it.
+type RefKey struct {
+	k string // a copy: the caller's bytes may be cleared or reused
 }
+
+// NewRefKey returns the key b, or an error wrapping [ErrShortRefKey] with
+// its length (never its value) when it is too short.
+func NewRefKey(b []byte) (RefKey, error) {
+	if len(b) < MinRefKeyLen {
+		return RefKey{}, fmt.Errorf("%w (it is %d); generate one with head -c 32 /dev/urandom | base64", ErrShortRefKey, len(b))
+	}
+	return RefKey{k: string(b)}, nil
+}
+
+// MustRefKey is NewRefKey for keys written in code (tests, benchmarks):
+// it panics on a short key.
+func MustRefKey(b []byte) RefKey {
+	k, err := NewRefKey(b)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// RandomRefKey returns a fresh random key, for references that mean
+// nothing outside one run (finding duplicates in a scan).
+func RandomRefKey() RefKey {
+	b := make([]byte, MinRefKeyLen)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return RefKey{k: string(b)}
+}
+
+// IsZero reports whether k is no key.
+func (k RefKey) IsZero() bool { return k.k == "" }
+
+// Bytes returns a copy of the key, for the other keyed references made
+// with the same secret (usernames, rate-limit buckets), each with its own
+// label.
+func (k RefKey) Bytes() []byte { return []byte(k.k) }
+
+// String never shows the key.
+func (k RefKey) String() string { return "nrn.RefKey(redacted)" }
+
+// GoString never shows the key (%#v).
+func (k RefKey) GoString() string { return k.String() }
 
 // refPrefix tags references so they are recognisable and versioned.
 const refPrefix = "nrnref1:"
@@ -329,11 +370,17 @@ const refPrefix = "nrnref1:"
 // base64url(HMAC-SHA256(key, digits)). The same key always gives the same
 // reference, so it can be used as a lookup key; without the key it cannot be
 // reversed by enumerating the (small) space of national numbers.
-func (n Number) Ref(key []byte) string {
+//
+// It panics on the zero RefKey: every constructor that takes a RefKey
+// refuses the zero one, so this is a programming error, never input.
+func (n Number) Ref(key RefKey) string {
+	if key.IsZero() {
+		panic("nrn: Ref with the zero RefKey")
+	}
 	if n.IsZero() {
 		return ""
 	}
-	m := hmac.New(sha256.New, key)
+	m := hmac.New(sha256.New, []byte(key.k))
 	m.Write([]byte("overstap/nrn-ref/v1\x00"))
 	m.Write([]byte(n.digits))
 	return refPrefix + base64.RawURLEncoding.EncodeToString(m.Sum(nil))

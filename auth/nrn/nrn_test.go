@@ -324,7 +324,7 @@ func TestFormatMaskString(t *testing.T) {
 		t.Error("MarshalText succeeded; it must refuse")
 	}
 	var z Number
-	if z.Format() != "" || z.Mask() != "" || z.BirthDate() != "" || z.Ref([]byte("k")) != "" || !z.IsZero() {
+	if z.Format() != "" || z.Mask() != "" || z.BirthDate() != "" || z.Ref(MustRefKey(make([]byte, 32))) != "" || !z.IsZero() {
 		t.Error("zero Number must format as empty strings")
 	}
 	// Round trip through every form.
@@ -341,7 +341,7 @@ func TestFormatMaskString(t *testing.T) {
 }
 
 func TestRef(t *testing.T) {
-	key := []byte("0123456789abcdef0123456789abcdef")
+	key := MustRefKey([]byte("0123456789abcdef0123456789abcdef"))
 	a := synthN(t, 1970, time.January, 1, false, 1)
 	b := synthN(t, 1970, time.January, 1, false, 2)
 	ra := a.Ref(key)
@@ -357,7 +357,7 @@ func TestRef(t *testing.T) {
 	if ra == b.Ref(key) {
 		t.Error("different numbers give the same reference")
 	}
-	if ra == a.Ref([]byte("another key, also 32 bytes long!")) {
+	if ra == a.Ref(MustRefKey([]byte("another key, also 32 bytes long!"))) {
 		t.Error("different keys give the same reference")
 	}
 	if strings.Contains(ra, a.Digits()) || Contains(ra) {
@@ -430,14 +430,33 @@ func TestMustParse(t *testing.T) {
 	MustParse("not a number")
 }
 
-func TestCheckRefKey(t *testing.T) {
-	if err := CheckRefKey(make([]byte, MinRefKeyLen)); err != nil {
-		t.Errorf("key of %d bytes refused: %v", MinRefKeyLen, err)
+func TestNewRefKey(t *testing.T) {
+	raw := make([]byte, MinRefKeyLen)
+	k, err := NewRefKey(raw)
+	if err != nil || k.IsZero() {
+		t.Fatalf("key of %d bytes refused: %v", MinRefKeyLen, err)
+	}
+	n := synthN(t, 1970, time.January, 1, false, 1)
+	before := n.Ref(k)
+	raw[0] = 1 // the caller's bytes change: the key does not
+	if n.Ref(k) != before {
+		t.Fatal("RefKey shares the caller's bytes")
+	}
+	if fmt.Sprint(k) != "nrn.RefKey(redacted)" || fmt.Sprintf("%#v %v %+v", k, k, k) != "nrn.RefKey(redacted) nrn.RefKey(redacted) nrn.RefKey(redacted)" {
+		t.Fatalf("the key shows in print: %v", k)
 	}
 	for _, n := range []int{0, 5, MinRefKeyLen - 1} {
-		err := CheckRefKey(make([]byte, n))
-		if !errors.Is(err, ErrShortRefKey) || !strings.Contains(err.Error(), fmt.Sprintf("(it is %d)", n)) {
+		k, err := NewRefKey(make([]byte, n))
+		if !errors.Is(err, ErrShortRefKey) || !strings.Contains(err.Error(), fmt.Sprintf("(it is %d)", n)) || !k.IsZero() {
 			t.Errorf("key of %d bytes: %v", n, err)
 		}
 	}
+	// The zero key never makes a reference: Ref panics (every constructor
+	// taking a RefKey refuses the zero one first).
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Ref with the zero key did not panic")
+		}
+	}()
+	n.Ref(RefKey{})
 }

@@ -20,7 +20,7 @@ func ExampleNewMemory() {
 	}
 	person := nrn.NewGenerator(7).Next() // a synthetic number
 	id, err := st.Create(ctx, &session.Session{
-		NRNRef: person.Ref([]byte("reference-key-from-the-config...")),
+		NRNRef: person.Ref(nrn.MustRefKey([]byte("reference-key-from-the-config..."))),
 		Identity: identity.Identity{ // as auth/oidc produced it
 			NRN:      person,
 			Provider: "fas",

@@ -19,7 +19,7 @@ func newClock() *testsvc.Clock {
 }
 
 // refKey is the NRN reference key of the tests.
-var refKey = []byte("test-nrn-reference-key-32-bytes!")
+var refKey = nrn.MustRefKey([]byte("test-nrn-reference-key-32-bytes!"))
 
 // testKey returns a 32-byte sealing key, different per n.
 func testKey(n byte) config.Secret {

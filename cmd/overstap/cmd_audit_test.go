@@ -34,7 +34,7 @@ func seedAudit(t *testing.T, cfg state.Config, n int) []state.Entry {
 			t.Fatal(err)
 		}
 		e, err := st.Append(context.Background(), state.Event{
-			Type: "link.created", Actor: p.Ref([]byte("0123456789abcdef0123456789abcdef")),
+			Type: "link.created", Actor: p.Ref(nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef"))),
 			Target: fmt.Sprintf("account:%d", i), App: "eloket", Outcome: "success",
 		})
 		if err != nil {
@@ -208,7 +208,7 @@ func seedAuditAt(t *testing.T, cfg state.Config, times []time.Time) {
 	defer st.Close()
 	for i, at := range times {
 		p, _ := nrn.Synthetic(time.Date(1990, 3, 4, 0, 0, 0, 0, time.UTC), false, 900+i)
-		if _, err := st.Append(context.Background(), state.Event{Time: at, Type: "legacy_login.refused", Target: p.Ref([]byte(testRefKey)),
+		if _, err := st.Append(context.Background(), state.Event{Time: at, Type: "legacy_login.refused", Target: p.Ref(nrn.MustRefKey([]byte(testRefKey))),
 			App: "eloket", Outcome: "denied", Details: map[string]string{"form": "dotted", "ip": "127.0.0.1"}}); err != nil {
 			t.Fatal(err)
 		}

@@ -169,7 +169,6 @@ func insecureSecrets(cfg fileConfig) []string {
 	}
 	check("nrn_ref_key", cfg.NRNRefKey)
 	if cfg.Gateway != nil {
-		check("gateway.nrn_ref_key", cfg.Gateway.NRNRefKey)
 		check("gateway.admin_token", cfg.Gateway.AdminToken)
 	}
 	for i, k := range cfg.Sessions.Keys {

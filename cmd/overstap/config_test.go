@@ -68,6 +68,11 @@ func TestLoadConfig(t *testing.T) {
 			"nrn_ref_key: must be at least 32 bytes (it is 5); generate one with head -c 32 /dev/urandom | base64 (line 1)"}},
 		{"key from a missing env var", "nrn_ref_key: ${OVERSTAP_TEST_NOT_SET_ANYWHERE}\n", []string{
 			"nrn_ref_key: secret: environment variable OVERSTAP_TEST_NOT_SET_ANYWHERE is not set (export it, or use file:/path) (line 1)"}},
+		{"the gateway's old key place", "nrn_ref_key: " + testRefKey + "\ngateway:\n  nrn_ref_key: " + testRefKey + "\n", []string{
+			"gateway.public_url: must be the gateway's https origin, e.g. https://eloket.gemeente.be (http only with dev_insecure_cookies) (line 2)",
+			"gateway.apps: at least one app is required (line 2)",
+			"gateway.nrn_ref_key: moved: set the top-level nrn_ref_key (one key for every part) and remove it here (line 3)",
+			"providers: at least one OpenID provider is required with a gateway section"}},
 		{"problems in every section at once", `log:
   format: xml
   levl: debug

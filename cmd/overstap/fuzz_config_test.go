@@ -39,9 +39,7 @@ func FuzzServeConfig(f *testing.F) {
 		_ = serveWarnings(cfg)
 		if cfg.Gateway != nil {
 			g := *cfg.Gateway
-			if g.NRNRefKey.IsZero() {
-				g.NRNRefKey = cfg.NRNRefKey
-			}
+			g.NRNRefKey, _ = cfg.RefKey()
 			_, _ = gateway.New(g, gateway.Deps{Sessions: wire.Sessions{S: store}})
 		}
 	})

@@ -84,6 +84,10 @@ func (d *diagnosis) node(n *yaml.Node, t reflect.Type, path string, depth int) {
 			p := joinKey(path, k.Value)
 			f, ok := fieldNamed(fields, k.Value)
 			if !ok {
+				if msg, moved := movedKey(t, k.Value); moved {
+					d.add(&Problem{Path: p, Line: k.Line, Msg: msg, subtree: p})
+					continue
+				}
 				d.add(unknownKey(p, k, fields))
 				continue
 			}
@@ -170,6 +174,24 @@ func (d *diagnosis) duplicates(n *yaml.Node, path string) bool {
 		})
 	}
 	return found
+}
+
+// KeyMover is implemented by a section whose keys moved elsewhere: a
+// moved key is answered with where it went, not "unknown key".
+type KeyMover interface {
+	// MovedKeys maps a key that is no longer here to what to do instead.
+	MovedKeys() map[string]string
+}
+
+var keyMoverType = reflect.TypeFor[KeyMover]()
+
+// movedKey is the message for key of struct type t when it moved.
+func movedKey(t reflect.Type, key string) (string, bool) {
+	if !t.Implements(keyMoverType) {
+		return "", false
+	}
+	msg, ok := reflect.Zero(t).Interface().(KeyMover).MovedKeys()[key]
+	return msg, ok
 }
 
 // unknownKey is the problem for key k (at path p) among fields: with the

@@ -64,7 +64,7 @@ func TestScrub(t *testing.T) {
 		{"IP and date left", "from 192.168.100.200 at 2026-11-22 10:30:15", "from 192.168.100.200 at 2026-11-22 10:30:15"},
 		{"several", d + "," + bad + ";" + loose, "85.07.30-***.**,***********;85.07.30-***.**"},
 		{"inside JSON", `{"username":"` + d + `"}`, `{"username":"85.07.30-***.**"}`},
-		{"reference kept", a.Ref([]byte("k")), a.Ref([]byte("k"))},
+		{"reference kept", a.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32)))), a.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32))))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestNoNRNInLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := []byte("0123456789abcdef0123456789abcdef")
+	key := nrn.MustRefKey([]byte("0123456789abcdef0123456789abcdef"))
 	p0, p1, p2 := people[0], people[1], people[2]
 	d2 := p2.Digits()
 	asInt, _ := strconv.ParseInt(p1.Digits(), 10, 64)
@@ -265,7 +265,7 @@ func TestNewAndConfig(t *testing.T) {
 
 func BenchmarkHandler(b *testing.B) {
 	n, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 3)
-	ref := n.Ref([]byte("k"))
+	ref := n.Ref(nrn.MustRefKey([]byte(strings.Repeat("k", 32))))
 	run := func(b *testing.B, h slog.Handler, withNRN bool) {
 		log := slog.New(h).With("request_id", "0123456789abcdef")
 		b.ReportAllocs()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/legacylogin"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
 )
 
@@ -21,7 +22,7 @@ import (
 // lift by username or IP computes the same reference and forgets the input.
 type banAdmin struct {
 	l      ratelimit.Limiter
-	refKey []byte
+	refKey nrn.RefKey
 }
 
 func (b banAdmin) routes() map[string]http.Handler {

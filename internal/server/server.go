@@ -114,18 +114,26 @@ type AppLinking struct {
 	LegacyLogin legacylogin.Config `yaml:"legacy_login"`
 }
 
+// RefKey is the file's nrn_ref_key as an nrn.RefKey: the one place the
+// key is checked, at load (Validate); every part gets the checked key.
+func (c Config) RefKey() (nrn.RefKey, error) {
+	if c.NRNRefKey.IsZero() {
+		return nrn.RefKey{}, errors.New(`nrn_ref_key: required; e.g. nrn_ref_key: "${OVERSTAP_NRN_REF_KEY}" with 32 random bytes (head -c 32 /dev/urandom | base64)`)
+	}
+	k, err := nrn.NewRefKey(c.NRNRefKey.Bytes())
+	if err != nil {
+		return k, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", nrn.MinRefKeyLen, len(c.NRNRefKey.Bytes()))
+	}
+	return k, nil
+}
+
 // Validate checks what no section checks for itself. (That a gateway
 // needs providers is checked by Build: the same file serves commands that
 // use only some sections, like audit verify.)
 func (c Config) Validate() error {
 	var errs []error
-	gwKey := c.Gateway != nil && nrn.CheckRefKey(c.Gateway.NRNRefKey.Bytes()) == nil
-	switch {
-	case gwKey:
-	case c.NRNRefKey.IsZero():
-		errs = append(errs, errors.New(`nrn_ref_key: required; e.g. nrn_ref_key: "${OVERSTAP_NRN_REF_KEY}" with 32 random bytes (head -c 32 /dev/urandom | base64)`))
-	case nrn.CheckRefKey(c.NRNRefKey.Bytes()) != nil:
-		errs = append(errs, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", nrn.MinRefKeyLen, len(c.NRNRefKey.Bytes())))
+	if _, err := c.RefKey(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SessionCache.TTL < 0 || c.SessionCache.TTL > 5*time.Second {
 		errs = append(errs, errors.New("session_cache.ttl: between 0 (default 1s) and 5s"))
@@ -279,7 +287,7 @@ type build struct {
 	o       Options
 	log     *slog.Logger
 	now     func() time.Time
-	refKey  []byte
+	refKey  nrn.RefKey
 	srv     *Server
 	sess    session.Store
 	redis   redis.UniversalClient // nil without Redis
@@ -316,10 +324,10 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 	b.deps = gateway.Deps{Registry: b.srv.reg, Logger: b.log, Now: o.Now, Hooks: map[route.Class]gateway.Hook{},
 		AppHooks: map[string]map[route.Class]gateway.Hook{}, Endpoints: map[string]gateway.Endpoint{}}
 	gcfg := *cfg.Gateway
-	if gcfg.NRNRefKey.IsZero() {
-		gcfg.NRNRefKey = cfg.NRNRefKey
+	if b.refKey, err = cfg.RefKey(); err != nil {
+		return nil, err
 	}
-	b.refKey = gcfg.NRNRefKey.Bytes()
+	gcfg.NRNRefKey = b.refKey
 	for _, step := range []struct {
 		name string
 		run  func() error
@@ -433,9 +441,9 @@ func (b *build) rateLimits() error {
 	scfg := ratelimit.Config{IP: sr, Now: b.o.Now, KeyPrefix: rl.WithDefaults().KeyPrefix + "starts:"}
 	open := func(c ratelimit.Config) (ratelimit.Limiter, error) {
 		if b.redis != nil {
-			return ratelimit.NewRedis(b.redis, c, b.refKey)
+			return ratelimit.NewRedis(b.redis, c, b.refKey.Bytes())
 		}
-		return ratelimit.NewMemory(c, b.refKey)
+		return ratelimit.NewMemory(c, b.refKey.Bytes())
 	}
 	var err error
 	if b.limiter, err = open(rl); err != nil {

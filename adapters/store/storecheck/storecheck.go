@@ -2,7 +2,6 @@ package storecheck
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sort"
 	"strings"
@@ -61,8 +60,7 @@ func Check(ctx context.Context, s store.Store, opts Options) (*Report, error) {
 	r := &Report{Store: s.Name(), Capabilities: s.Capabilities(), NRNProblems: map[string]int{}, Schemes: map[string]int{}, NonUTF8: map[string]int{}}
 	// Duplicates are found through keyed references with a throw-away key,
 	// so the check never holds a list of clear national numbers.
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := nrn.RandomRefKey()
 	refs := map[string]int{}
 	var cur store.Cursor
 	for r.Read < opts.Sample {
@@ -88,7 +86,7 @@ func Check(ctx context.Context, s store.Store, opts Options) (*Report, error) {
 	return r, nil
 }
 
-func (r *Report) add(a store.Account, classify Classifier, key []byte, refs map[string]int) {
+func (r *Report) add(a store.Account, classify Classifier, key nrn.RefKey, refs map[string]int) {
 	r.Read++
 	switch a.NRNSource {
 	case "column":

@@ -65,7 +65,7 @@ func (e *cacheEnv) create(t *testing.T, sid string) (string, *gateway.Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway.Session{NRNRef: n.Ref([]byte("cache-test-reference-key-32bytes")), AccountID: fmt.Sprint(e.seq),
+	g := &gateway.Session{NRNRef: n.Ref(nrn.MustRefKey([]byte("cache-test-reference-key-32bytes"))), AccountID: fmt.Sprint(e.seq),
 		Identity: identity.Identity{NRN: n, Provider: "p", Issuer: "https://idp.test", Subject: fmt.Sprintf("sub-%d", e.seq), SID: sid,
 			AMR: []string{"pwd"}, Level: identity.LevelSubstantial, AuthTime: e.clk.Now()}}
 	id, err := Sessions{S: e.store}.Create(context.Background(), g)

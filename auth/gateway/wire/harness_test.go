@@ -26,6 +26,7 @@ import (
 	"github.com/overstap/overstap/auth/devidp"
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -183,7 +184,7 @@ func newGatewayAt(t *testing.T, sh *shared, store session.Store, public string, 
 	}
 	cfg := gateway.Config{
 		PublicURL: base, DevInsecureCookies: true, TrustedProxies: []string{"127.0.0.1/32"},
-		NRNRefKey: sh.refKey, AdminToken: sh.adminTok, Apps: testApps(sh.upstream.URL), Brand: "Gemeente Testdorp",
+		NRNRefKey: nrn.MustRefKey(sh.refKey.Bytes()), AdminToken: sh.adminTok, Apps: testApps(sh.upstream.URL), Brand: "Gemeente Testdorp",
 		Limits: gateway.Limits{StoreTimeout: 500 * time.Millisecond},
 	}
 	if mod != nil {

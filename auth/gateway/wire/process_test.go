@@ -15,6 +15,7 @@ import (
 
 	"github.com/overstap/overstap/auth/devidp"
 	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -65,7 +66,7 @@ func TestHelperGatewayProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := gateway.New(gateway.Config{Listen: fmt.Sprintf("127.0.0.1:%d", s.Port), PublicURL: base, DevInsecureCookies: true,
-		NRNRefKey: config.NewSecret([]byte(s.RefKey)), AdminListen: fmt.Sprintf("127.0.0.1:%d", s.AdminPort),
+		NRNRefKey: nrn.MustRefKey([]byte(s.RefKey)), AdminListen: fmt.Sprintf("127.0.0.1:%d", s.AdminPort),
 		AdminToken: config.NewSecret([]byte(s.AdminTok)), Apps: testApps(s.Upstream)},
 		gateway.Deps{Sessions: Sessions{S: store}, Providers: []gateway.Authenticator{Provider{P: p}}})
 	if err != nil {

@@ -121,8 +121,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 		return err
 	}
 	defer stopUp()
-	refKey := make([]byte, 32)
-	rand.Read(refKey)
+	refKey := nrn.RandomRefKey()
 	var sessions gateway.Sessions = wire.Sessions{S: store}
 	cacheNote := "no session cache"
 	if storeKind != "memory" && cacheTTL > 0 {
@@ -139,7 +138,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 		sessions, cacheNote = cs, fmt.Sprintf("session cache TTL %s", cacheTTL)
 	}
 	g, err := gateway.New(gateway.Config{
-		PublicURL: "http://127.0.0.1", DevInsecureCookies: true, NRNRefKey: config.NewSecret(refKey),
+		PublicURL: "http://127.0.0.1", DevInsecureCookies: true, NRNRefKey: refKey,
 		Apps: []gateway.AppConfig{{App: route.App{Name: "bench", Rules: []route.Rule{
 			{Path: "/static/**", Class: route.Public}, {Path: "/admin/**", Class: route.Blocked},
 			{Path: "/login", Methods: []string{"POST"}, Class: route.LegacyLogin},

@@ -103,13 +103,13 @@ func run() error {
 		return err
 	}
 	defer st.Close()
-	refKey := []byte(strings.Repeat("r", 32))
+	refKey := nrn.MustRefKey([]byte(strings.Repeat("r", 32)))
 	// Each sample comes from a fresh client address, so only the banned one
 	// reaches the per-address limit; the wrong-password usernames stay
 	// below the per-username limit for the whole run.
 	userLimit := *n + 10
 	lim, err := ratelimit.NewMemory(ratelimit.Config{IP: ratelimit.Rule{Limit: 20, Window: time.Hour, Ban: time.Hour},
-		User: ratelimit.Rule{Limit: userLimit, Window: time.Hour, Ban: time.Hour}, MaxConsecutive: 100}, refKey)
+		User: ratelimit.Rule{Limit: userLimit, Window: time.Hour, Ban: time.Hour}, MaxConsecutive: 100}, refKey.Bytes())
 	if err != nil {
 		return err
 	}
