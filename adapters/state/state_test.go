@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
@@ -10,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/audit"
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/internal/testsvc"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -124,5 +129,48 @@ func TestSQLiteFileModeWarning(t *testing.T) {
 		if got := strings.Contains(logged.String(), "accessible to group or others"); got != tc.warn {
 			t.Errorf("mode %v: warned = %v, want %v; log:\n%s", tc.mode, got, tc.warn, logged.String())
 		}
+	}
+}
+
+// TestAuditorLogsDecisions: every audit event (a refused legacy login, a
+// denied family request) is also a log line at info, with references only.
+func TestAuditorLogsDecisions(t *testing.T) {
+	var buf testsvc.SyncBuffer
+	log, _ := logging.New(&buf, "json", "info")
+	a := Auditor{Store: open(t, sqliteBackend(t)), Log: log}
+	ctx := context.Background()
+	n, err := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Record(ctx, "legacy_login.failed", audit.Denied, "nrnref1:abc", map[string]string{"app": "eloket", "reason": "wrong_password " + n.Digits()})
+	if _, err := a.Append(ctx, Event{Type: "family.request", Outcome: "denied", Actor: "nrnref1:abc", Target: "nrnref1:def"}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines:\n%s", buf.String())
+	}
+	l := lines[0]
+	if l["level"] != "INFO" || l["msg"] != "audit" || l["event"] != "legacy_login.failed" || l["outcome"] != "denied" ||
+		l["target"] != "nrnref1:abc" || l["app"] != "eloket" || l["details"].(map[string]any)["reason"] == nil {
+		t.Errorf("legacy login line: %v", l)
+	}
+	l = lines[1]
+	if l["level"] != "INFO" || l["event"] != "family.request" || l["actor"] != "nrnref1:abc" || l["target"] != "nrnref1:def" {
+		t.Errorf("family line: %v", l)
+	}
+	if strings.Contains(buf.String(), n.Digits()) {
+		t.Errorf("a national number in the log:\n%s", buf.String())
+	}
+	if es, err := a.Store.List(ctx, Filter{}); err != nil || len(es) != 2 {
+		t.Errorf("entries %d, %v", len(es), err)
 	}
 }

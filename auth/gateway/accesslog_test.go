@@ -67,3 +67,27 @@ func TestAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalLoggedAtInfo: a refused request (blocked path) is a decision,
+// logged at info with the reference the citizen sees and the masked path;
+// faults (5xx) stay at warn.
+func TestRefusalLoggedAtInfo(t *testing.T) {
+	var buf testsvc.SyncBuffer
+	log, _ := logging.New(&buf, "json", "info")
+	f := newFixtureDeps(t, nil, nil, func(d *gateway.Deps) { d.Logger = log })
+	f.do(t, "GET", "/admin/"+f.n.Digits(), map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil)
+	var refused map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "gateway: refused" {
+			refused = m
+		}
+	}
+	if refused == nil || refused["level"] != "INFO" || refused["status"] != float64(403) || refused["method"] != "GET" ||
+		!strings.HasPrefix(refused["path"].(string), "/admin/") || refused["ref"] == "" {
+		t.Fatalf("no info line for the refusal: %v\n%s", refused, buf.String())
+	}
+	if strings.Contains(buf.String(), f.n.Digits()) {
+		t.Errorf("the national number in the path reached the log:\n%s", buf.String())
+	}
+}

@@ -713,12 +713,20 @@ func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 		kind = pages.KindInternal
 	}
 	refs := logging.NewRef() // letters only: the masker never touches it
-	if cause != nil || status >= 500 {
-		msg := ""
-		if cause != nil {
-			msg = nrn.Redact(cause.Error())
-		}
+	msg := ""
+	if cause != nil {
+		msg = nrn.Redact(cause.Error())
+	}
+	if status >= 500 {
 		g.log.Warn("gateway: error page", "status", status, "kind", kind, "ref", refs, "err", msg)
+	} else {
+		// A refusal is a decision, not a fault: info, with the reference
+		// the citizen sees and the (decoded, masked) path refused.
+		path := r.URL.Path
+		if len(path) > 200 {
+			path = path[:200]
+		}
+		g.log.Info("gateway: refused", "status", status, "kind", kind, "ref", refs, "method", r.Method, "path", path, "err", msg)
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "30")

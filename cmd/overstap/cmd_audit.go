@@ -38,7 +38,7 @@ func (a *auditSource) open(cmd *cobra.Command, s stdio) (*state.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		if log, err = logging.New(s.err, fc.Log.Format, fc.Log.Level); err != nil {
+		if log, err = commandLogger(s.err, &fc); err != nil {
 			return nil, err
 		}
 		cfg = fc.State
@@ -48,7 +48,7 @@ func (a *auditSource) open(cmd *cobra.Command, s stdio) (*state.Store, error) {
 			return nil, fmt.Errorf("--state: %w", err)
 		}
 		var err error
-		if log, err = logging.New(s.err, "", "warn"); err != nil {
+		if log, err = commandLogger(s.err, nil); err != nil {
 			return nil, err
 		}
 	default:

@@ -167,16 +167,21 @@ func (f *migrateFlags) linksAppFor(cfg *fileConfig, storeName string) string {
 }
 
 func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migrateEnv, error) {
-	env := &migrateEnv{logger: slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	var err error
 	var cfg *fileConfig
 	if f.configFile != "" {
-		c, cerr := loadConfig(f.configFile)
-		if cerr != nil {
-			return nil, fmt.Errorf("migrate: %w", cerr)
+		c, err := loadConfig(f.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
 		}
 		cfg = &c
-		env.db, env.state, err = openStateConfig(ctx, c.State)
+	}
+	logger, err := commandLogger(s.err, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	env := &migrateEnv{logger: logger}
+	if cfg != nil {
+		env.db, env.state, err = openStateConfig(ctx, cfg.State)
 	} else {
 		env.db, env.state, err = openState(ctx, f.state)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -68,7 +67,10 @@ func storeCheck(ctx context.Context, s stdio, file string, sample int) error {
 	if err != nil {
 		return fmt.Errorf("store check: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger, err := commandLogger(s.err, nil)
+	if err != nil {
+		return fmt.Errorf("store check: %w", err)
+	}
 	st, err := storeconfig.Open(ctx, cfg, logger)
 	if err != nil {
 		fmt.Fprintf(s.out, "store %s (%s): cannot open\n  %s\n", cfg.Name, cfg.Type, strings.ReplaceAll(err.Error(), "\n", "\n  "))

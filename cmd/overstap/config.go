@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 
 	"github.com/overstap/overstap/internal/config"
+	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/internal/server"
 )
 
@@ -25,4 +28,15 @@ func loadConfig(path string) (fileConfig, error) {
 		return fileConfig{}, err
 	}
 	return c, nil
+}
+
+// commandLogger is the logger of a command other than serve: the log
+// section of the configuration file when the command read one, else JSON
+// at warn (a command-line tool stays quiet). Every command writes the same
+// lines as serve (internal/logging, masked).
+func commandLogger(w io.Writer, fc *fileConfig) (*slog.Logger, error) {
+	if fc != nil {
+		return logging.New(w, fc.Log.Format, fc.Log.Level)
+	}
+	return logging.New(w, "", "warn")
 }

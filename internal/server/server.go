@@ -552,7 +552,7 @@ func (b *build) family() error {
 	}
 	svc, err := family.New(*fc, family.Deps{
 		Store: family.NewSQLStore(b.state), Registry: src, Accounts: accounts,
-		Limiter: b.limiter, Audit: b.state, RefKey: b.refKey, Logger: b.log, Now: b.o.Now,
+		Limiter: b.limiter, Audit: b.audit, RefKey: b.refKey, Logger: b.log, Now: b.o.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("family: %w", err)
