@@ -252,7 +252,7 @@ func TestReferenceTopologyFailover(t *testing.T) {
 		name, addr string
 	}
 	var nodes []node
-	for i := range 2 {
+	startNode := func(name, redisURL string) node {
 		port, ops := testsvc.FreePort(t), testsvc.FreePort(t)
 		cfg := fmt.Sprintf(`log: {format: json, level: warn}
 nrn_ref_key: "insecure-literal:%[1]s"
@@ -277,12 +277,35 @@ gateway:
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		name := fmt.Sprintf("gateway node %d", i+1)
 		p := startProc(t, name, bin, "serve", "--config", path)
-		n := node{p: p, port: port, ops: ops, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		waitReady(t, n.name, ops, p)
+		return node{p: p, port: port, ops: ops, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	}
+	for i := range 2 {
+		n := startNode(fmt.Sprintf("gateway node %d", i+1), redisURL)
+		waitReady(t, n.name, n.ops, n.p)
 		nodes = append(nodes, n)
 	}
+	// A node with a master_name the sentinels do not know says so on
+	// /readyz (not go-redis's "all sentinels are unreachable").
+	wrong := startNode("gateway with a wrong master_name", strings.Replace(redisURL, "master_name="+topoMaster, "master_name=overstapx", 1))
+	testsvc.WaitFor(t, "/readyz of the node with the wrong master_name", 20*time.Second, func() error {
+		if wrong.p.exited() {
+			t.Fatalf("%s exited: %s", wrong.name, wrong.p.output())
+		}
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", wrong.ops))
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{"sentinels at " + sentinels[0], `know no master named \"overstapx\" (check master_name)`} {
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), want) {
+				return fmt.Errorf("%d %s lacks %s", resp.StatusCode, b, want)
+			}
+		}
+		return nil
+	})
+	wrong.p.kill9(t)
 	conf := fmt.Sprintf(`worker_processes 1;
 pid nginx.pid;
 error_log error.log warn;
