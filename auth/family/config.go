@@ -3,10 +3,12 @@ package family
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/overstap/overstap/adapters/registry"
+	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/identity"
 )
 
@@ -47,6 +49,9 @@ type StepUp struct {
 type AppConfig struct {
 	// Name is the gateway's app name.
 	Name string `yaml:"name"`
+	// Label is how the family pages name the app, in every page language
+	// (nl, fr, de, en: all four, or none; default: Name).
+	Label Words `yaml:"label"`
 	// MemberField is the field of the family-add request that carries the
 	// member's national number (form, JSON or multipart; default
 	// "rijksregisternummer").
@@ -71,7 +76,11 @@ type AppConfig struct {
 
 // Action is a named route acting on a member's behalf.
 type Action struct {
-	Name    string   `yaml:"name"`
+	Name string `yaml:"name"`
+	// Label is how the family pages name what the action lets the
+	// requester do ("pay your bills"), in every page language (all four,
+	// or none; default: Name).
+	Label   Words    `yaml:"label"`
 	Methods []string `yaml:"methods"`
 	// Path is a pattern like MemberPath ("/family/{member}/payments").
 	Path string `yaml:"path"`
@@ -160,6 +169,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%sname: required and unique", k))
 		}
 		seen[a.Name] = true
+		errs = append(errs, a.Label.check(k+"label")...)
 		if a.MemberField != "" && (strings.ContainsAny(a.MemberField, " &=;") || len(a.MemberField) > 64) {
 			errs = append(errs, fmt.Errorf("%smember_field: a plain field name", k))
 		}
@@ -175,6 +185,7 @@ func (c Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%sname: unique, [a-z0-9_-]", ak))
 			}
 			names[act.Name] = true
+			errs = append(errs, act.Label.check(ak+"label")...)
 			if _, err := compileMemberPath(act.Path); err != nil {
 				errs = append(errs, fmt.Errorf("%spath: %w", ak, err))
 			}
@@ -197,6 +208,44 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Words is a text in each page language (pages.Languages).
+type Words map[string]string
+
+// In is the text in lang; else in the first page language that has one
+// (nl, fr, de, en); else fallback.
+func (w Words) In(lang, fallback string) string {
+	if t := w[lang]; t != "" {
+		return t
+	}
+	for _, l := range pages.Languages {
+		if t := w[l]; t != "" {
+			return t
+		}
+	}
+	return fallback
+}
+
+// check reports, with key, each page language an incomplete w lacks and
+// each language that is not a page language.
+func (w Words) check(key string) []error {
+	if len(w) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, l := range pages.Languages {
+		if strings.TrimSpace(w[l]) == "" {
+			errs = append(errs, fmt.Errorf("%s.%s: missing (give the text in %s)", key, l, strings.Join(pages.Languages, ", ")))
+		}
+	}
+	for l := range w {
+		if !slices.Contains(pages.Languages, l) {
+			errs = append(errs, fmt.Errorf("%s.%s: not a page language (%s)", key, l, strings.Join(pages.Languages, ", ")))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errs
 }
 
 // memberPath is a compiled pattern: literal segments, "{member}" once, "*"

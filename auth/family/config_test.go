@@ -44,6 +44,10 @@ func TestConfigValidate(t *testing.T) {
 		"invite unknown":   {family.Config{Apps: []family.AppConfig{{Name: "a", InviteActions: []string{"pay"}}}}, "invite_actions"},
 		"return_to":        {family.Config{Apps: []family.AppConfig{{Name: "a", ReturnTo: "//evil.example"}}}, "return_to"},
 		"registry":         {family.Config{Apps: []family.AppConfig{ok}, Registry: registryKind("magda")}, "registry.kind"},
+		"label language":   {family.Config{Apps: []family.AppConfig{{Name: "a", Label: family.Words{"nl": "E-loket", "fr": "Guichet", "en": "Counter"}}}}, "apps[0].label.de: missing"},
+		"label unknown":    {family.Config{Apps: []family.AppConfig{{Name: "a", Label: family.Words{"nl": "a", "fr": "a", "de": "a", "en": "a", "es": "a"}}}}, "apps[0].label.es: not a page language"},
+		"action label": {family.Config{Apps: []family.AppConfig{{Name: "a", Actions: []family.Action{{Name: "pay", Methods: []string{"POST"}, Path: "/f/{member}/pay",
+			Label: family.Words{"nl": "betalen", "fr": "payer", "de": " ", "en": "pay"}}}}}}, "apps[0].actions[0].label.de: missing"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -55,5 +59,18 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (family.Config{Apps: []family.AppConfig{ok}}).Validate(); err != nil {
 		t.Fatal(err)
+	}
+	full := family.Words{"nl": "E-loket", "fr": "Guichet", "de": "Schalter", "en": "Counter"}
+	if err := (family.Config{Apps: []family.AppConfig{{Name: "a", Label: full}}}).Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWordsFallback: the page's language, else the first page language
+// that has the text, else the fallback.
+func TestWordsFallback(t *testing.T) {
+	w := family.Words{"fr": "Guichet", "en": "Counter"}
+	if w.In("en", "x") != "Counter" || w.In("de", "x") != "Guichet" || family.Words(nil).In("nl", "eloket") != "eloket" {
+		t.Fatal(w.In("en", "x"), w.In("de", "x"))
 	}
 }

@@ -29,6 +29,24 @@ func (a accounts) Get(_ context.Context, id string) (store.Account, error) {
 	return store.Account{ID: id, NRN: n}, nil
 }
 
+// LookupByNRN finds the accounts of a number, named as the dev IdP's
+// persona of the same key (a user store with a mapped name column).
+func (a accounts) LookupByNRN(_ context.Context, n nrn.Number) ([]store.Account, error) {
+	var out []store.Account
+	for id, m := range a {
+		if m.Equal(n) {
+			acc := store.Account{ID: id, NRN: m}
+			for _, p := range devidp.Personas(time.Now()) {
+				if p.Key == id {
+					acc.Name = p.Name()
+				}
+			}
+			out = append(out, acc)
+		}
+	}
+	return out, nil
+}
+
 // downRegistry is an unreachable register.
 type downRegistry struct{}
 

@@ -302,6 +302,7 @@ func (s *Service) RequestLink(ctx context.Context, appName string, requester, me
 		if err != nil {
 			return LinkResult{}, err
 		}
+		s.noteStoreName(ctx, a, member)
 		s.record(ctx, "family.verified_registry", "success", rref, mref, appName, map[string]string{"grant": g.ID, "basis": g.Basis, "registry": s.reg.Name(), "expires": g.Expires.Format(time.RFC3339)})
 		return LinkResult{Outcome: Forward, Grant: g}, nil
 	}

@@ -119,9 +119,15 @@ func newGateway(t *testing.T) *gwFixture {
 // login makes a session for persona at level, authenticated now.
 func (f *gwFixture) login(t *testing.T, key string, level identity.Level) string {
 	t.Helper()
+	return f.loginNamed(t, key, "", level)
+}
+
+// loginNamed is login with the name the IdP asserted.
+func (f *gwFixture) loginNamed(t *testing.T, key, name string, level identity.Level) string {
+	t.Helper()
 	n := f.who[key]
 	id, err := f.store.Create(context.Background(), &session.Session{NRNRef: n.Ref(refKey), AccountID: key,
-		Identity: identity.Identity{NRN: n, Provider: "stub", Issuer: "https://idp.example", Subject: key, Level: level, AuthTime: time.Now()}})
+		Identity: identity.Identity{NRN: n, Name: name, Provider: "stub", Issuer: "https://idp.example", Subject: key, Level: level, AuthTime: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,5 +317,70 @@ func TestGatewayCredentialPathVariants(t *testing.T) {
 	}
 	if got := f.app.all(); len(got) != 0 {
 		t.Fatalf("the app got %q", got)
+	}
+}
+
+// TestGatewayGrantsPageNames: the family pages name people from their own
+// login (or the app's user store for a child the register linked), show
+// a masked number only under two equal names or for someone not named
+// (a pending invitation), and never a national number in clear.
+func TestGatewayGrantsPageNames(t *testing.T) {
+	f := newGateway(t)
+	ctx := context.Background()
+	parent := f.loginNamed(t, devidp.PersonaParentA, "An Peeters", identity.LevelHigh)
+	emma := f.loginNamed(t, devidp.PersonaUnrelated, "Emma Dubois", identity.LevelHigh)
+	other := f.loginNamed(t, devidp.PersonaRoommate, "Emma Dewit", identity.LevelHigh) // the same short name
+	f.approve(t, f.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated), devidp.PersonaUnrelated)
+	f.approve(t, f.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaRoommate), devidp.PersonaRoommate)
+	if res, err := f.svc.RequestLink(ctx, "eloket", f.who[devidp.PersonaParentA], f.who[devidp.PersonaMinor]); err != nil || res.Outcome != family.Forward {
+		t.Fatalf("register link: %+v %v", res, err)
+	}
+	f.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaAdult) // pending
+	page := func(cookie string) string {
+		t.Helper()
+		resp, body := f.do(t, "GET", "", "/.overstap/family/", cookie, "", "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("grants page: %d", resp.StatusCode)
+		}
+		for key, n := range f.who {
+			if strings.Contains(body, n.Digits()) || strings.Contains(body, n.Format()) {
+				t.Fatalf("the page shows %s's national number in clear", key)
+			}
+		}
+		return body
+	}
+	page(emma) // each one's own login names them
+	page(other)
+	body := page(parent)
+	mask := func(key string) string { return f.who[key].Mask() }
+	for _, want := range []string{
+		`<strong class="who">Emma D.</strong><br><span class="nrn muted">` + mask(devidp.PersonaUnrelated) + `</span>`,
+		`<strong class="who">Emma D.</strong><br><span class="nrn muted">` + mask(devidp.PersonaRoommate) + `</span>`,
+		`<strong class="who">Lotte P.</strong></p>`,                      // from the user store, no twin
+		`<strong class="who">` + mask(devidp.PersonaAdult) + `</strong>`, // invited, not answered: not named
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("parent's page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, mask(devidp.PersonaMinor)) || strings.Contains(body, "Jonas") {
+		t.Error("a named person without twin, or an invited one, shown otherwise")
+	}
+	if !strings.Contains(body, `id="family-member-none"`) {
+		t.Error("nobody sees the parent's data, and the page does not say what to do")
+	}
+	body = page(emma)
+	if !strings.Contains(body, `<strong class="who">An P.</strong></p>`) || strings.Contains(body, mask(devidp.PersonaParentA)) {
+		t.Errorf("Emma's page does not name the parent alone:\n%s", body)
+	}
+	if !strings.Contains(body, `id="family-requester-none"`) || !strings.Contains(body, `id="family-pending-none"`) {
+		t.Error("empty sections without a next step")
+	}
+	// A store name never replaces a login name.
+	if err := f.env.store.SetName(ctx, f.ref(devidp.PersonaUnrelated), "Someone E.", family.NameStore, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.env.store.Names(ctx, []string{f.ref(devidp.PersonaUnrelated)}); n[f.ref(devidp.PersonaUnrelated)] != "Emma D." {
+		t.Fatalf("name now %q", n)
 	}
 }

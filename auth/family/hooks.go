@@ -119,6 +119,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		}
 		return handled
 	}
+	s.NoteLogin(r.Context(), sess.NRN, sess.Name)
 	res, err := s.RequestLink(r.Context(), c.App, sess.NRN, ex.Member)
 	switch {
 	case errors.Is(err, ErrTooMany):
@@ -148,7 +149,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		}
 		g.Page(w, r, http.StatusForbidden, PageInvite, pages.Data{
 			Kind: kind, Ref: res.Code, HomeURL: a.ReturnTo,
-			Extra: invitePage{Member: ex.Member.Mask(), Expires: res.Invitation.Expires.Format("2006-01-02")},
+			Extra: invitePage{Member: ex.Member.Mask(), App: s.appLabel(c.App), Expires: res.Invitation.Expires.Format("2006-01-02")},
 		}, false)
 		return handled
 	}
@@ -298,6 +299,9 @@ func (s *Service) Endpoint() hook.Endpoint {
 			g.Error(w, r, http.StatusForbidden, pages.KindCSRF, nil)
 			return
 		}
+		// The person's own login names them to the other side of their
+		// links (names.go).
+		s.NoteLogin(r.Context(), sess.NRN, sess.Name)
 		switch {
 		case (sub == "" || sub == "/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			s.grantsPage(g, w, r, sess)
@@ -318,7 +322,8 @@ func (s *Service) Endpoint() hook.Endpoint {
 				return
 			}
 			g.Page(w, r, http.StatusOK, PageApprove, pages.Data{Action: EndpointPrefix + "/decide", Ref: inv.ID, Extra: approvePage{
-				Requester: inv.RequesterMask, App: inv.App, Scope: inv.Scope.String(),
+				Requester: s.people(r.Context(), []string{inv.RequesterRef}, []string{inv.RequesterMask})[0],
+				App:       s.appLabel(inv.App), Scope: s.scopeLabels(inv.App, inv.Scope),
 				Until: s.ConsentGrantEnd(sess.NRN, s.now()).Format("2006-01-02"),
 			}}, true)
 		case sub == "/decide" && r.Method == http.MethodPost:
@@ -397,15 +402,26 @@ func (s *Service) grantsPage(g hook.Gateway, w http.ResponseWriter, r *http.Requ
 		return
 	}
 	ref, now := s.ref(sess.NRN), s.now()
-	page := grantsPage{CancelURL: EndpointPrefix + "/cancel"}
+	page := grantsPage{CancelURL: EndpointPrefix + "/cancel", AcceptURL: EndpointPrefix + "/accept", AddURL: s.cfg.Apps[0].ReturnTo}
+	var refs, masks []string
+	type slot struct {
+		list *[]grantItem
+		i    int
+	}
+	var slots []slot // where each of refs is shown
 	for _, gr := range gs {
 		if !gr.Live(now) {
 			continue
 		}
+		it := grantItem{ID: gr.ID, App: s.appLabel(gr.App), Scope: s.scopeLabels(gr.App, gr.Scope), Until: gr.Expires.Format("2006-01-02")}
 		if gr.RequesterRef == ref {
-			page.AsRequester = append(page.AsRequester, grantItem{ID: gr.ID, Label: gr.MemberMask + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
+			page.AsRequester = append(page.AsRequester, it)
+			refs, masks = append(refs, gr.MemberRef), append(masks, gr.MemberMask)
+			slots = append(slots, slot{&page.AsRequester, len(page.AsRequester) - 1})
 		} else {
-			page.AsMember = append(page.AsMember, grantItem{ID: gr.ID, Label: gr.RequesterMask + " · " + gr.App + " · " + gr.Scope.String() + " · " + gr.Expires.Format("2006-01-02")})
+			page.AsMember = append(page.AsMember, it)
+			refs, masks = append(refs, gr.RequesterRef), append(masks, gr.RequesterMask)
+			slots = append(slots, slot{&page.AsMember, len(page.AsMember) - 1})
 		}
 	}
 	pending, err := s.Pending(r.Context(), sess.NRN)
@@ -414,7 +430,11 @@ func (s *Service) grantsPage(g hook.Gateway, w http.ResponseWriter, r *http.Requ
 		return
 	}
 	for _, inv := range pending {
-		page.Pending = append(page.Pending, grantItem{ID: inv.ID, Label: inv.MemberMask + " · " + inv.App + " · " + inv.Expires.Format("2006-01-02")})
+		// Not named: the member has not answered (see names.go).
+		page.Pending = append(page.Pending, grantItem{ID: inv.ID, Who: person{Name: inv.MemberMask}, App: s.appLabel(inv.App), Until: inv.Expires.Format("2006-01-02")})
+	}
+	for i, p := range s.people(r.Context(), refs, masks) {
+		(*slots[i].list)[slots[i].i].Who = p
 	}
 	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", Extra: page, HomeURL: "/"}, true)
 }

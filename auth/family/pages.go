@@ -55,22 +55,26 @@ func PageSet() pages.Set {
 
 // invitePage is the data of PageInvite (pages.Data.Extra).
 type invitePage struct {
-	Member  string // masked national number
+	Member  string // masked national number (see names.go: no name before consent)
+	App     label
 	Expires string // date
 }
 
 // approvePage is the data of PageApprove.
 type approvePage struct {
-	Requester string // masked
-	App       string
-	Scope     string
+	Requester person
+	App       label
+	Scope     []label
 	Until     string
 }
 
 // grantItem is one line of PageGrants: a grant or an open invitation.
 type grantItem struct {
 	ID    string
-	Label string // the other person (masked), the app, the scope and the end date
+	Who   person // the other person
+	App   label
+	Scope []label // nil for an invitation
+	Until string  // date
 }
 
 // grantsPage is the data of PageGrants.
@@ -79,10 +83,72 @@ type grantsPage struct {
 	AsRequester []grantItem // the person may see others' data (revocable)
 	Pending     []grantItem // invitations the person made (cancellable)
 	CancelURL   string
+	AcceptURL   string // where a member enters an invitation code
+	AddURL      string // an app's family page, where a requester adds someone
+}
+
+// itemView is a grantItem in a page's language (the grants template's
+// family-item).
+type itemView struct {
+	grantItem
+	Lang string
+}
+
+// In pairs it with the page's language.
+func (grantsPage) In(lang string, it grantItem) itemView { return itemView{it, lang} }
+
+// label is a text the page shows in its language: a configured Words, or
+// one of the Set's texts (key), or fallback.
+type label struct {
+	words    Words
+	key      string
+	fallback string
+}
+
+// In is the label in lang.
+func (l label) In(lang string) string {
+	if l.key != "" {
+		return texts[lang][l.key]
+	}
+	return l.words.In(lang, l.fallback)
+}
+
+// appLabel is how the pages name app.
+func (s *Service) appLabel(app string) label {
+	if a, ok := s.apps[app]; ok {
+		return label{words: a.Label, fallback: app}
+	}
+	return label{fallback: app}
+}
+
+// scopeLabels names what scope lets the requester do in app.
+func (s *Service) scopeLabels(app string, sc Scope) []label {
+	var out []label
+	if sc.View {
+		out = append(out, label{key: "family.scope.view"})
+	}
+	for _, name := range sc.Act {
+		l := label{fallback: name}
+		if a, ok := s.apps[app]; ok {
+			for _, act := range a.Actions {
+				if act.Name == name {
+					l.words = act.Label
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 var texts = map[string]map[string]string{
 	"nl": {
+		"family.grants.member_none":    "Niemand heeft toegang tot uw gegevens. Wilt u dat iemand iets voor u kan doen? Vraag die persoon u als gezinslid toe te voegen in de toepassing. Die krijgt dan een uitnodigingscode voor u; geef die hieronder in met de knop \"Ik kreeg een uitnodigingscode\".",
+		"family.grants.requester_none": "U hebt nog geen toegang tot de gegevens van iemand anders. Om iets te doen voor een gezinslid, voegt u het toe op de gezinspagina van de toepassing.",
+		"family.grants.pending_none":   "U hebt geen open uitnodigingen. Kan het rijksregister een gezinslid dat u toevoegt niet bevestigen, dan krijgt u een uitnodigingscode voor die persoon; die staat hier tot de persoon antwoordt.",
+		"family.grants.add":            "Naar de gezinspagina van de toepassing",
+		"family.grants.until":          "tot",
+		"family.grants.waiting":        "wacht op antwoord",
 		"family.invite.where":          "De pagina voor de persoon op deze website:",
 		"family.grants.pending":        "Uw open uitnodigingen",
 		"family.grants.cancel":         "Intrekken",
@@ -147,6 +213,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "U hebt al veel uitnodigingen die nog niet beantwoord zijn. Wacht tot ze beantwoord of verlopen zijn.",
 	},
 	"fr": {
+		"family.grants.member_none":    "Personne n'a accès à vos données. Vous voulez que quelqu'un puisse agir pour vous ? Demandez à cette personne de vous ajouter comme membre de la famille dans l'application. Elle reçoit alors un code d'invitation pour vous ; saisissez-le ci-dessous avec le bouton \"J'ai reçu un code d'invitation\".",
+		"family.grants.requester_none": "Vous n'avez encore accès aux données de personne. Pour agir pour un membre de la famille, ajoutez-le sur la page famille de l'application.",
+		"family.grants.pending_none":   "Vous n'avez aucune invitation ouverte. Si le registre national ne peut pas confirmer un membre de la famille que vous ajoutez, vous recevez un code d'invitation pour cette personne ; il figure ici jusqu'à sa réponse.",
+		"family.grants.add":            "Vers la page famille de l'application",
+		"family.grants.until":          "jusqu'au",
+		"family.grants.waiting":        "en attente de réponse",
 		"family.invite.where":          "La page pour la personne sur ce site :",
 		"family.grants.pending":        "Vos invitations ouvertes",
 		"family.grants.cancel":         "Annuler",
@@ -211,6 +283,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "Vous avez déjà beaucoup d'invitations sans réponse. Attendez qu'elles reçoivent une réponse ou expirent.",
 	},
 	"de": {
+		"family.grants.member_none":    "Niemand hat Zugang zu Ihren Daten. Soll jemand für Sie handeln können? Bitten Sie die Person, Sie in der Anwendung als Familienmitglied hinzuzufügen. Sie erhält dann einen Einladungscode für Sie; geben Sie ihn unten mit der Schaltfläche \"Ich habe einen Einladungscode erhalten\" ein.",
+		"family.grants.requester_none": "Sie haben noch keinen Zugang zu den Daten einer anderen Person. Um für ein Familienmitglied zu handeln, fügen Sie es auf der Familienseite der Anwendung hinzu.",
+		"family.grants.pending_none":   "Sie haben keine offenen Einladungen. Wenn das Nationalregister ein Familienmitglied, das Sie hinzufügen, nicht bestätigen kann, erhalten Sie einen Einladungscode für diese Person; er steht hier, bis sie antwortet.",
+		"family.grants.add":            "Zur Familienseite der Anwendung",
+		"family.grants.until":          "bis",
+		"family.grants.waiting":        "wartet auf Antwort",
 		"family.invite.where":          "Die Seite für die Person auf dieser Website:",
 		"family.grants.pending":        "Ihre offenen Einladungen",
 		"family.grants.cancel":         "Zurückziehen",
@@ -275,6 +353,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "Sie haben bereits viele unbeantwortete Einladungen. Warten Sie, bis sie beantwortet werden oder ablaufen.",
 	},
 	"en": {
+		"family.grants.member_none":    "Nobody has access to your data. Do you want someone to be able to act for you? Ask them to add you as a family member in the application. They then receive an invitation code for you; enter it below with the button \"I received an invitation code\".",
+		"family.grants.requester_none": "You do not have access to anyone else's data yet. To act for a family member, add them on the family page of the application.",
+		"family.grants.pending_none":   "You have no open invitations. When the national register cannot confirm a family member you add, you receive an invitation code for that person; it is listed here until they answer.",
+		"family.grants.add":            "To the family page of the application",
+		"family.grants.until":          "until",
+		"family.grants.waiting":        "waiting for an answer",
 		"family.invite.where":          "The page for the person on this website:",
 		"family.grants.pending":        "Your open invitations",
 		"family.grants.cancel":         "Cancel",

@@ -1,25 +1,42 @@
 package family
 
 import (
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/pages/pagestest"
 )
 
-// familyExtra is realistic typed data for each family page.
+// familyExtra is realistic typed data for each family page: named
+// people, two of them sharing a name (their masked numbers shown), one
+// without a known name, a configured app label and an action label.
 func familyExtra(page string) any {
-	item := []grantItem{{ID: "g1", Label: "85.07.30-***.** · eloket · view · 2027-01-01"}}
+	app := label{words: Words{"nl": "E-loket", "fr": "Guichet en ligne", "de": "Online-Schalter", "en": "Online counter"}, fallback: "eloket"}
+	scope := []label{{key: "family.scope.view"}, {words: Words{"nl": "uw facturen betalen", "fr": "payer vos factures", "de": "Ihre Rechnungen bezahlen", "en": "pay your bills"}, fallback: "payments"}}
 	switch page {
 	case PageInvite:
-		return invitePage{Member: "15.01.02-***.**", Expires: "2026-12-20"}
+		return invitePage{Member: "15.01.02-***.**", App: app, Expires: "2026-12-20"}
 	case PageApprove:
-		return approvePage{Requester: "85.07.30-***.**", App: "eloket", Scope: "view", Until: "2027-12-06"}
+		return approvePage{Requester: person{Name: "An P."}, App: app, Scope: scope, Until: "2027-12-06"}
 	case PageGrants:
-		return grantsPage{AsMember: item, AsRequester: item, Pending: item, CancelURL: EndpointPrefix + "/cancel"}
+		return grantsPage{
+			AsMember: []grantItem{{ID: "g1", Who: person{Name: "An P.", Mask: "85.07.30-***.**"}, App: app, Scope: scope, Until: "2027-01-01"},
+				{ID: "g2", Who: person{Name: "An P.", Mask: "86.02.11-***.**"}, App: label{fallback: "other"}, Scope: scope[:1], Until: "2027-01-01"}},
+			AsRequester: []grantItem{{ID: "g3", Who: person{Name: "16.11.06-***.**"}, App: app, Scope: scope[:1], Until: "2028-01-01"}},
+			Pending:     []grantItem{{ID: "i1", Who: person{Name: "90.01.01-***.**"}, App: app, Until: "2026-12-20"}},
+			CancelURL:   EndpointPrefix + "/cancel", AcceptURL: EndpointPrefix + "/accept", AddURL: "/family",
+		}
 	}
 	return nil
+}
+
+// emptyGrants is the grants page of someone with no link and no
+// invitation: each section says what to do instead.
+func emptyGrants(string) any {
+	return grantsPage{CancelURL: EndpointPrefix + "/cancel", AcceptURL: EndpointPrefix + "/accept", AddURL: "/family"}
 }
 
 func familyPage(p string) bool { return slices.Contains(PageSet().Pages, p) || p == pages.Error }
@@ -37,6 +54,62 @@ func TestPagesAllLanguages(t *testing.T) {
 		}
 	}
 	pagestest.RenderAll(t, r, familyPage, familyExtra)
+	pagestest.RenderAll(t, r, func(p string) bool { return p == PageGrants }, emptyGrants)
+}
+
+// TestPagesWordsNotCodes: the pages show names, labels in the page's
+// language and empty states; the primary action looks primary and the
+// refusing one never does.
+func TestPagesWordsNotCodes(t *testing.T) {
+	r, err := pages.New("Gemeente Testdorp", PageSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(page, lang string, extra func(string) any) string {
+		w := httptest.NewRecorder()
+		if err := r.Render(w, 200, page, pagestest.Data(pagestest.Case{Page: page, Lang: lang}, extra)); err != nil {
+			t.Fatal(err)
+		}
+		return w.Body.String()
+	}
+	approve := render(PageApprove, "fr", familyExtra)
+	for _, want := range []string{`<dd id="family-requester">An P.</dd>`, `<dd id="family-app">Guichet en ligne</dd>`,
+		`<dd id="family-scope">consulter vos données, payer vos factures</dd>`,
+		`<button type="submit" name="decision" value="approve" id="family-approve">`,
+		`id="family-decline" class="secondary"`} {
+		if !strings.Contains(approve, want) {
+			t.Errorf("approve page lacks %s", want)
+		}
+	}
+	grants := render(PageGrants, "de", familyExtra)
+	for _, want := range []string{`<strong class="who">An P.</strong><br><span class="nrn muted">85.07.30-***.**</span>`,
+		`<strong class="who">An P.</strong><br><span class="nrn muted">86.02.11-***.**</span>`,
+		"Online-Schalter · Ihre Daten ansehen, Ihre Rechnungen bezahlen · bis 2027-01-01", "other · Ihre Daten ansehen",
+		"Online-Schalter · wartet auf Antwort · bis 2026-12-20", `class="revoke secondary"`, `class="cancel secondary"`,
+		`<a id="family-accept-link" class="button" href="/.overstap/family/accept">`} {
+		if !strings.Contains(grants, want) {
+			t.Errorf("grants page lacks %s", want)
+		}
+	}
+	empty := render(PageGrants, "nl", emptyGrants)
+	for _, want := range []string{`id="family-member-none"`, `id="family-requester-none"`, `id="family-pending-none"`,
+		"Niemand heeft toegang tot uw gegevens.", `<a href="/family">Naar de gezinspagina van de toepassing</a>`} {
+		if !strings.Contains(empty, want) {
+			t.Errorf("empty grants page lacks %s", want)
+		}
+	}
+	if strings.Contains(empty, `class="items"`) {
+		t.Error("an empty section is a list")
+	}
+}
+
+func TestShortName(t *testing.T) {
+	for in, want := range map[string]string{"An Peeters": "An P.", "Marie-Claire van den Broeck": "Marie-Claire V.", "Cher": "Cher",
+		"  émile   zola ": "émile Z.", "": "", "12 34": "", "Łukasz Żak": "Łukasz Ż."} {
+		if got := ShortName(in); got != want {
+			t.Errorf("ShortName(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 // TestPagesAccessibility runs axe-core on every family page in every
@@ -48,4 +121,5 @@ func TestPagesAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	pagestest.AxeAll(t, r, func(p string) bool { return slices.Contains(PageSet().Pages, p) }, familyExtra)
+	pagestest.AxeAll(t, r, func(p string) bool { return p == PageGrants }, emptyGrants)
 }

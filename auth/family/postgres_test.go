@@ -64,4 +64,18 @@ func TestPostgres(t *testing.T) {
 	if gs, err := e.svc.AdminRevokePerson(ctx, e.ref(devidp.PersonaParentA), "bob"); err != nil || len(gs) != 1 {
 		t.Fatalf("admin revoke person: %d %v", len(gs), err)
 	}
+	// Names: the register link recorded the child's store name; a login
+	// name replaces it, a store name never replaces a login name.
+	minor, unrelated := e.ref(devidp.PersonaMinor), e.ref(devidp.PersonaUnrelated)
+	e.svc.NoteLogin(ctx, e.who[devidp.PersonaUnrelated], "Emma Dubois")
+	if err := e.store.SetName(ctx, unrelated, "X Y.", family.NameStore, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.store.Names(ctx, []string{minor, unrelated, "none"}); err != nil || len(n) != 2 || n[minor] != "Lotte P." || n[unrelated] != "Emma D." {
+		t.Fatalf("names %v %v", n, err)
+	}
+	e.svc.NoteLogin(ctx, e.who[devidp.PersonaMinor], "Lotte Janssens")
+	if n, _ := e.store.Names(ctx, []string{minor}); n[minor] != "Lotte J." {
+		t.Fatalf("login name did not replace the store's: %v", n)
+	}
 }

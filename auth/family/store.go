@@ -191,6 +191,12 @@ type Store interface {
 	// ExpireDue marks pending invitations and active grants past their
 	// expiry as expired and returns them (at most limit of each).
 	ExpireDue(ctx context.Context, now time.Time, limit int) ([]Invitation, []Grant, error)
+	// SetName records the short name (ShortName) of the person with
+	// reference ref, from source NameLogin or NameStore; a store name
+	// never replaces a login name.
+	SetName(ctx context.Context, ref, name, source string, now time.Time) error
+	// Names returns the recorded names of refs (absent: no name known).
+	Names(ctx context.Context, refs []string) (map[string]string, error)
 }
 
 // SQLStore keeps invitations and grants in overstap's state database.
@@ -559,4 +565,42 @@ func (s *SQLStore) Cancel(ctx context.Context, id, requesterRef string, now time
 		return nil
 	})
 	return inv, err
+}
+
+// SetName implements Store.
+func (s *SQLStore) SetName(ctx context.Context, ref, name, source string, now time.Time) error {
+	// The condition keeps a login name from being replaced by a store
+	// name, and skips the write when nothing changes.
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO family_names (ref, name, source, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (ref) DO UPDATE SET name = excluded.name, source = excluded.source, updated_at = excluded.updated_at
+		WHERE (family_names.source = 'store' OR excluded.source = 'login') AND (family_names.name <> excluded.name OR family_names.source <> excluded.source)`),
+		ref, name, source, ns(now))
+	if err != nil {
+		return fmt.Errorf("family: name: %w", err)
+	}
+	return nil
+}
+
+// Names implements Store.
+func (s *SQLStore) Names(ctx context.Context, refs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	type row struct{ ref, name string }
+	rows, err := queryAll(ctx, s.db, "names", func(r scanner) (row, error) {
+		var x row
+		return x, r.Scan(&x.ref, &x.name)
+	}, s.q(`SELECT ref, name FROM family_names WHERE ref IN (?`+strings.Repeat(", ?", len(refs)-1)+`)`), args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range rows {
+		out[x.ref] = x.name
+	}
+	return out, nil
 }

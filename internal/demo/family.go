@@ -24,6 +24,7 @@ func familyConfig(dir string) *family.Config {
 		StepUp:   family.StepUp{Level: "high", MaxAge: 10 * time.Minute},
 		Apps: []family.AppConfig{{
 			Name: AppName, MemberField: "rijksregisternummer", MemberPath: "/family/{member}/**", ReturnTo: "/family",
+			Label: family.Words{"nl": "E-loket", "fr": "Guichet électronique", "de": "Online-Schalter", "en": "Online counter"},
 		}},
 	}
 }

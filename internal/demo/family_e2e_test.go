@@ -97,8 +97,13 @@ func TestBrowserFamily(t *testing.T) {
 	var code string
 	t.Run("stranger blocked, invitation offered", func(t *testing.T) {
 		code = inviteInBrowser(t, parent, d, stranger.NRN.Digits())
+		// Not named before the member answers (names.go): the number the
+		// parent typed, masked.
 		if got := parent.Text("#family-member"); got != stranger.NRN.Mask() {
 			t.Fatalf("invitation for %q", got)
+		}
+		if got := parent.Text("#family-app"); got != "Online counter" {
+			t.Fatalf("invitation app %q", got)
 		}
 		parent.Screenshot("family-invitation")
 		parent.AxeClean("family invitation")
@@ -126,8 +131,11 @@ func TestBrowserFamily(t *testing.T) {
 		member.Do(chromedp.Navigate(d.GatewayURL + "/.overstap/family/accept"))
 		idpLogin(member, devidp.PersonaUnrelated, "500")
 		member.Do(chromedp.WaitVisible("#family-code"), chromedp.SendKeys("#family-code", code), chromedp.Click("#family-continue"), chromedp.WaitVisible("#family-approve"))
-		if got := member.Text("#family-requester"); got != parentA.NRN.Mask() {
+		if got := member.Text("#family-requester"); got != "An P." {
 			t.Fatalf("requester shown as %q", got)
+		}
+		if got := member.Text("#family-app") + " / " + member.Text("#family-scope"); got != "Online counter / view your data" {
+			t.Fatalf("consent for %q", got)
 		}
 		member.Screenshot("family-approve")
 		member.AxeClean("family consent")
@@ -142,11 +150,20 @@ func TestBrowserFamily(t *testing.T) {
 	t.Run("member revokes, next family-data request blocked", func(t *testing.T) {
 		member.Do(chromedp.Navigate(d.GatewayURL+"/.overstap/family/"), chromedp.WaitVisible("#family-member-grants .revoke"))
 		member.AxeClean("family grants")
-		if got := member.Text("#family-member-grants .grant"); !strings.HasPrefix(got, parentA.NRN.Mask()) {
-			t.Fatalf("grant listed as %q", got)
+		if got := member.Text("#family-member-grants .grant"); got != "An P." {
+			t.Fatalf("grant listed as %q (one An P.: no masked number)", got)
 		}
+		if main := member.Text("main"); strings.Contains(main, parentA.NRN.Mask()[:8]) || strings.Contains(main, parentA.NRN.Digits()) {
+			t.Fatalf("the grants page shows the parent's number: %q", main)
+		}
+		member.Screenshot("family-grants")
 		member.Do(chromedp.Click("#family-member-grants .revoke"), chromedp.WaitVisible("#family-done"))
 		member.AxeClean("family revoked")
+		member.Do(chromedp.Navigate(d.GatewayURL+"/.overstap/family/"), chromedp.WaitVisible("#family-member-none"))
+		member.AxeClean("family grants, empty")
+		if got := member.Text("#family-requester-none a"); got != "To the family page of the application" {
+			t.Fatalf("empty state link %q", got)
+		}
 		before := d.AppSaw("GET", "/family/"+strangerID)
 		parent.Do(chromedp.Navigate(d.GatewayURL+"/family/"+strangerID), chromedp.WaitVisible("main.error h1"))
 		if h1 := parent.Text("main h1"); h1 != "No access to this person" {
