@@ -384,3 +384,49 @@ func TestGatewayGrantsPageNames(t *testing.T) {
 		t.Fatalf("name now %q", n)
 	}
 }
+
+// TestGatewayDraftBounds: a kept form is resumed only within DraftTTL and
+// only after the step-up; a form too large to keep, or an API call, is
+// not kept (the step-up then returns to the app's page).
+func TestGatewayDraftBounds(t *testing.T) {
+	f := newGateway(t)
+	weak := f.login(t, devidp.PersonaParentA, identity.LevelLow)
+	form := "rijksregisternummer=" + f.who[devidp.PersonaMinor].Digits() + "&relatie=dochter"
+	resume := func(cookie string) int {
+		t.Helper()
+		resp, _ := f.do(t, "GET", "", "/.overstap/family/continue?app=eloket", cookie, "", "")
+		return resp.StatusCode
+	}
+	if resp, _ := f.do(t, "POST", "", "/family/add", weak, "application/x-www-form-urlencoded", form); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("weak add: %d", resp.StatusCode)
+	}
+	if resume(weak) != http.StatusFound {
+		t.Fatal("resumed before the step-up")
+	}
+	strong := f.login(t, devidp.PersonaParentA, identity.LevelHigh)
+	if resume(strong) != http.StatusOK || resume(strong) != http.StatusFound {
+		t.Fatal("the kept form is not shown exactly once after the step-up")
+	}
+	f.do(t, "POST", "", "/family/add", weak, "application/x-www-form-urlencoded", form)
+	f.clock.Advance(family.DraftTTL + time.Second)
+	if resume(strong) != http.StatusFound {
+		t.Fatal("resumed after DraftTTL")
+	}
+	big := form + strings.Repeat("&x=1", 40)
+	f.do(t, "POST", "", "/family/add", weak, "application/x-www-form-urlencoded", big)
+	if resume(strong) != http.StatusFound {
+		t.Fatal("a form of 42 fields was kept")
+	}
+	req, _ := http.NewRequest("POST", f.srv.URL+"/family/add", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Cookie", weak)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("API add: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if resume(strong) != http.StatusFound || len(f.app.all()) != 0 {
+		t.Fatal("an API call's form was kept, or something reached the app")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/nrn"
 )
 
 // Hooks returns the gateway hooks of the family route classes. In
@@ -47,7 +48,8 @@ func (s *Service) stepUp(g hook.Gateway, w http.ResponseWriter, r *http.Request,
 // requireLogin is g.RequireLogin, except for a browser's form post: the
 // gateway answers those with 401 JSON, so the step-up page is rendered
 // here (its button starts a fresh login returning to returnTo; the post
-// itself is not replayed, the citizen sends it again).
+// itself is never replayed: a family-add's typed fields wait in a draft,
+// and the citizen checks and sends them again, drafts.go).
 func requireLogin(g hook.Gateway, w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && browserForm(r) {
 		g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: hook.Prefix + "stepup", ReturnTo: returnTo}, true)
@@ -103,6 +105,10 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		return handled
 	}
 	if !s.fresh(g, sess) {
+		if r.Method == http.MethodPost && browserForm(r) {
+			// What the citizen typed waits for them behind the step-up.
+			s.keepDraft(r.Context(), sess.NRNRef, a, r)
+		}
 		s.stepUp(g, w, r, sess, continueTo(c.App))
 		return handled
 	}
@@ -270,13 +276,9 @@ func (s *Service) Endpoint() hook.Endpoint {
 		if sub == "/continue" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// Where a step-up of a family-add or credential request returns
 			// (so that a gateway rule on /.overstap/family/** can give the
-			// IdP the family level); on to the app's family page.
-			to := "/"
-			if a, ok := s.apps[r.URL.Query().Get("app")]; ok {
-				to = a.ReturnTo
-			}
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, to, http.StatusFound)
+			// IdP the family level): the form the citizen was sending, with
+			// what they typed (drafts.go), else the app's family page.
+			s.resume(g, w, r)
 			return
 		}
 		here := EndpointPrefix + "/"
@@ -437,4 +439,31 @@ func (s *Service) grantsPage(g hook.Gateway, w http.ResponseWriter, r *http.Requ
 		(*slots[i].list)[slots[i].i].Who = p
 	}
 	g.Page(w, r, http.StatusOK, PageGrants, pages.Data{Action: EndpointPrefix + "/revoke", Extra: page, HomeURL: "/"}, true)
+}
+
+// resume answers /continue: the person's kept form of app, to check and
+// send again, or else a redirect to the app's family page.
+func (s *Service) resume(g hook.Gateway, w http.ResponseWriter, r *http.Request) {
+	to := "/"
+	a, ok := s.apps[r.URL.Query().Get("app")]
+	if ok {
+		to = a.ReturnTo
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	// Only after the step-up: a session that is still too weak leaves the
+	// draft where it is (sending it would only ask for the step-up again).
+	if sess, err := g.SessionOf(r); ok && err == nil && !sess.NRN.IsZero() && r.Method == http.MethodGet && s.fresh(g, sess) {
+		if d, err := s.takeDraft(r.Context(), s.ref(sess.NRN), a.Name); err == nil {
+			page := resumePage{Cancel: a.ReturnTo}
+			for i, f := range d.Fields {
+				page.Fields = append(page.Fields, resumeField{draftField: f, ID: "family-field-" + strconv.Itoa(i),
+					Member: strings.EqualFold(f.Name, a.MemberField)})
+			}
+			g.Page(w, r, http.StatusOK, PageResume, pages.Data{Action: d.Path, Extra: page}, false)
+			return
+		} else if !errors.Is(err, ErrNotFound) {
+			s.log.Warn("family: draft not restored", "err", nrn.Redact(err.Error()))
+		}
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }

@@ -18,6 +18,7 @@ const (
 	PageApprove = "family_approve"
 	PageGrants  = "family_grants"
 	PageDone    = "family_done"
+	PageResume  = "family_resume"
 )
 
 // The error kinds of the family pages.
@@ -42,10 +43,10 @@ func PageSet() pages.Set {
 	sub, _ := fs.Sub(templateFS, "templates")
 	return pages.Set{
 		FS:    sub,
-		Pages: []string{PageInvite, PageAccept, PageApprove, PageGrants, PageDone},
+		Pages: []string{PageInvite, PageAccept, PageApprove, PageGrants, PageDone, PageResume},
 		Titles: map[string]string{
 			PageInvite: "family.invite.title", PageAccept: "family.accept.title", PageApprove: "family.approve.title",
-			PageGrants: "family.grants.title", PageDone: "family.done.title",
+			PageGrants: "family.grants.title", PageDone: "family.done.title", PageResume: "family.resume.title",
 		},
 		Kinds: []pages.Kind{KindNRN, KindRequest, KindSelf, KindGrant, KindCredential, KindCode, KindNotForYou,
 			KindLocked, KindRate, KindTooMany},
@@ -85,6 +86,20 @@ type grantsPage struct {
 	CancelURL   string
 	AcceptURL   string // where a member enters an invitation code
 	AddURL      string // an app's family page, where a requester adds someone
+}
+
+// resumeField is one field of PageResume.
+type resumeField struct {
+	draftField
+	ID     string
+	Member bool // the family-add's member field (labelled in words)
+}
+
+// resumePage is the data of PageResume: the kept form, posted to the
+// app's route (pages.Data.Action).
+type resumePage struct {
+	Fields []resumeField
+	Cancel string // the app's family page
 }
 
 // itemView is a grantItem in a page's language (the grants template's
@@ -143,6 +158,12 @@ func (s *Service) scopeLabels(app string, sc Scope) []label {
 
 var texts = map[string]map[string]string{
 	"nl": {
+		"family.resume.title":          "Kijk na en verstuur opnieuw",
+		"family.resume.intro":          "U bent opnieuw aangemeld. Hieronder staat wat u had ingevuld; er is nog niets verstuurd. Kijk het na en verstuur het.",
+		"family.resume.member":         "Rijksregisternummer van het gezinslid",
+		"family.resume.password":       "Wachtwoorden bewaren we niet: vul ze opnieuw in.",
+		"family.resume.send":           "Versturen",
+		"family.resume.cancel":         "Niet versturen",
 		"family.grants.member_none":    "Niemand heeft toegang tot uw gegevens. Wilt u dat iemand iets voor u kan doen? Vraag die persoon u als gezinslid toe te voegen in de toepassing. Die krijgt dan een uitnodigingscode voor u; geef die hieronder in met de knop \"Ik kreeg een uitnodigingscode\".",
 		"family.grants.requester_none": "U hebt nog geen toegang tot de gegevens van iemand anders. Om iets te doen voor een gezinslid, voegt u het toe op de gezinspagina van de toepassing.",
 		"family.grants.pending_none":   "U hebt geen open uitnodigingen. Kan het rijksregister een gezinslid dat u toevoegt niet bevestigen, dan krijgt u een uitnodigingscode voor die persoon; die staat hier tot de persoon antwoordt.",
@@ -213,6 +234,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "U hebt al veel uitnodigingen die nog niet beantwoord zijn. Wacht tot ze beantwoord of verlopen zijn.",
 	},
 	"fr": {
+		"family.resume.title":          "Vérifiez et envoyez à nouveau",
+		"family.resume.intro":          "Vous êtes à nouveau connecté. Voici ce que vous aviez saisi ; rien n'a encore été envoyé. Vérifiez-le et envoyez-le.",
+		"family.resume.member":         "Numéro de registre national du membre de la famille",
+		"family.resume.password":       "Nous ne conservons pas les mots de passe : saisissez-les à nouveau.",
+		"family.resume.send":           "Envoyer",
+		"family.resume.cancel":         "Ne pas envoyer",
 		"family.grants.member_none":    "Personne n'a accès à vos données. Vous voulez que quelqu'un puisse agir pour vous ? Demandez à cette personne de vous ajouter comme membre de la famille dans l'application. Elle reçoit alors un code d'invitation pour vous ; saisissez-le ci-dessous avec le bouton \"J'ai reçu un code d'invitation\".",
 		"family.grants.requester_none": "Vous n'avez encore accès aux données de personne. Pour agir pour un membre de la famille, ajoutez-le sur la page famille de l'application.",
 		"family.grants.pending_none":   "Vous n'avez aucune invitation ouverte. Si le registre national ne peut pas confirmer un membre de la famille que vous ajoutez, vous recevez un code d'invitation pour cette personne ; il figure ici jusqu'à sa réponse.",
@@ -283,6 +310,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "Vous avez déjà beaucoup d'invitations sans réponse. Attendez qu'elles reçoivent une réponse ou expirent.",
 	},
 	"de": {
+		"family.resume.title":          "Prüfen und erneut senden",
+		"family.resume.intro":          "Sie sind wieder angemeldet. Hier steht, was Sie eingegeben hatten; es wurde noch nichts gesendet. Prüfen Sie es und senden Sie es ab.",
+		"family.resume.member":         "Nationalregisternummer des Familienmitglieds",
+		"family.resume.password":       "Passwörter speichern wir nicht: Bitte geben Sie sie erneut ein.",
+		"family.resume.send":           "Senden",
+		"family.resume.cancel":         "Nicht senden",
 		"family.grants.member_none":    "Niemand hat Zugang zu Ihren Daten. Soll jemand für Sie handeln können? Bitten Sie die Person, Sie in der Anwendung als Familienmitglied hinzuzufügen. Sie erhält dann einen Einladungscode für Sie; geben Sie ihn unten mit der Schaltfläche \"Ich habe einen Einladungscode erhalten\" ein.",
 		"family.grants.requester_none": "Sie haben noch keinen Zugang zu den Daten einer anderen Person. Um für ein Familienmitglied zu handeln, fügen Sie es auf der Familienseite der Anwendung hinzu.",
 		"family.grants.pending_none":   "Sie haben keine offenen Einladungen. Wenn das Nationalregister ein Familienmitglied, das Sie hinzufügen, nicht bestätigen kann, erhalten Sie einen Einladungscode für diese Person; er steht hier, bis sie antwortet.",
@@ -353,6 +386,12 @@ var texts = map[string]map[string]string{
 		"err.family_too_many.body":     "Sie haben bereits viele unbeantwortete Einladungen. Warten Sie, bis sie beantwortet werden oder ablaufen.",
 	},
 	"en": {
+		"family.resume.title":          "Check and send again",
+		"family.resume.intro":          "You are logged in again. Below is what you had filled in; nothing has been sent yet. Check it and send it.",
+		"family.resume.member":         "National register number of the family member",
+		"family.resume.password":       "We do not keep passwords: please enter them again.",
+		"family.resume.send":           "Send",
+		"family.resume.cancel":         "Do not send",
 		"family.grants.member_none":    "Nobody has access to your data. Do you want someone to be able to act for you? Ask them to add you as a family member in the application. They then receive an invitation code for you; enter it below with the button \"I received an invitation code\".",
 		"family.grants.requester_none": "You do not have access to anyone else's data yet. To act for a family member, add them on the family page of the application.",
 		"family.grants.pending_none":   "You have no open invitations. When the national register cannot confirm a family member you add, you receive an invitation code for that person; it is listed here until they answer.",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/overstap/overstap/auth/devidp"
 	"github.com/overstap/overstap/auth/family"
@@ -77,5 +78,22 @@ func TestPostgres(t *testing.T) {
 	e.svc.NoteLogin(ctx, e.who[devidp.PersonaMinor], "Lotte Janssens")
 	if n, _ := e.store.Names(ctx, []string{minor}); n[minor] != "Lotte J." {
 		t.Fatalf("login name did not replace the store's: %v", n)
+	}
+	// Drafts: one per person and app, taken once, not after expiry.
+	now := e.clock.Now()
+	for _, v := range []string{"a", "b"} {
+		if err := e.store.PutDraft(ctx, minor, "eloket", v, now.Add(family.DraftTTL)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := e.store.TakeDraft(ctx, minor, "eloket", now); err != nil || v != "b" {
+		t.Fatalf("draft %q %v", v, err)
+	}
+	if _, err := e.store.TakeDraft(ctx, minor, "eloket", now); !isErr(err, family.ErrNotFound) {
+		t.Fatalf("taken twice: %v", err)
+	}
+	_ = e.store.PutDraft(ctx, minor, "eloket", "c", now.Add(time.Minute))
+	if n, err := e.store.DropDrafts(ctx, now.Add(2*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("dropped %d %v", n, err)
 	}
 }

@@ -197,6 +197,14 @@ type Store interface {
 	SetName(ctx context.Context, ref, name, source string, now time.Time) error
 	// Names returns the recorded names of refs (absent: no name known).
 	Names(ctx context.Context, refs []string) (map[string]string, error)
+	// PutDraft keeps the sealed draft of ownerRef in app until expires,
+	// replacing an older one.
+	PutDraft(ctx context.Context, ownerRef, app, sealed string, expires time.Time) error
+	// TakeDraft removes and returns the draft of ownerRef in app;
+	// ErrNotFound when there is none or it expired by now.
+	TakeDraft(ctx context.Context, ownerRef, app string, now time.Time) (string, error)
+	// DropDrafts removes the drafts expired by now.
+	DropDrafts(ctx context.Context, now time.Time) (int64, error)
 }
 
 // SQLStore keeps invitations and grants in overstap's state database.
@@ -603,4 +611,39 @@ func (s *SQLStore) Names(ctx context.Context, refs []string) (map[string]string,
 		out[x.ref] = x.name
 	}
 	return out, nil
+}
+
+// PutDraft implements Store.
+func (s *SQLStore) PutDraft(ctx context.Context, ownerRef, app, sealed string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO family_drafts (owner_ref, app, sealed, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (owner_ref, app) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at`), ownerRef, app, sealed, ns(expires))
+	if err != nil {
+		return fmt.Errorf("family: draft: %w", err)
+	}
+	return nil
+}
+
+// TakeDraft implements Store.
+func (s *SQLStore) TakeDraft(ctx context.Context, ownerRef, app string, now time.Time) (string, error) {
+	var sealed string
+	var expires int64
+	err := s.db.QueryRowContext(ctx, s.q(`DELETE FROM family_drafts WHERE owner_ref = ? AND app = ? RETURNING sealed, expires_at`), ownerRef, app).Scan(&sealed, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", ErrNotFound
+	case err != nil:
+		return "", fmt.Errorf("family: draft: %w", err)
+	case expires <= ns(now):
+		return "", ErrNotFound
+	}
+	return sealed, nil
+}
+
+// DropDrafts implements Store.
+func (s *SQLStore) DropDrafts(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM family_drafts WHERE expires_at <= ?`), ns(now))
+	if err != nil {
+		return 0, fmt.Errorf("family: draft: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -73,9 +73,15 @@ func TestBrowserFamily(t *testing.T) {
 		parent.AxeClean("step-up")
 		parent.Do(chromedp.Click(`form[action="/.overstap/stepup"] button`))
 		idpLogin(parent, devidp.PersonaParentA, "500")
-		parent.Do(chromedp.WaitVisible("#lid"))
-		addInBrowser(parent, d, minor.NRN.Format())
-		parent.Do(chromedp.WaitVisible(`#leden a[href="/family/` + minorID + `"]`))
+		// Back at the form with what she typed, nothing sent yet.
+		parent.Do(chromedp.WaitVisible("#family-resend"))
+		typed, err := chromedp.Run(parent.Ctx, chromedp.Value(`#family-resume input[name="rijksregisternummer"]`))
+		if err != nil || typed != minor.NRN.Format() || d.AppSaw("POST", "/family/add") != 0 {
+			t.Fatalf("resumed form holds %q (app saw %d adds)", typed, d.AppSaw("POST", "/family/add"))
+		}
+		parent.Screenshot("family-resume")
+		parent.AxeClean("step-up resume")
+		parent.Do(chromedp.Click("#family-resend"), chromedp.WaitVisible(`#leden a[href="/family/`+minorID+`"]`))
 		if d.AppSaw("POST", "/family/add") != 1 {
 			t.Fatalf("the e-loket saw %d adds", d.AppSaw("POST", "/family/add"))
 		}
