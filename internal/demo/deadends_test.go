@@ -17,7 +17,8 @@ var homeLink = regexp.MustCompile(`<p><a href="([^"]+)">[^<]+</a></p>\s*</main>`
 // account in the e-loket) gets a page whose "back to the start page" leads
 // to a page that needs no login (home_url: here the demo's start page), not
 // to "/", which would send them to the IdP and back to the same error; the
-// gateway's own unknown paths answer with a styled 404 page.
+// gateway's own unknown paths answer with a styled 404 page, and the
+// e-loket's with its own.
 func TestNoDeadEnds(t *testing.T) {
 	d := startDemo(t, Options{})
 	c := newCitizen(t)
@@ -38,6 +39,14 @@ func TestNoDeadEnds(t *testing.T) {
 	resp, body = c.get(d.GatewayURL + "/.overstap/no-such-page")
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `<main id="main" class="error">`) || !strings.Contains(body, "overstap.css") {
 		t.Fatalf("gateway's own 404: %d, styled page expected:\n%.300s", resp.StatusCode, body)
+	}
+	// The e-loket's own 404 passes through the gateway: its page, in its
+	// layout, with a way back.
+	p := newCitizen(t)
+	p.login(d, devidp.PersonaParentA, "/")
+	resp, body = p.get(d.GatewayURL + "/no-such-page")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "Pagina niet gevonden") || !strings.Contains(body, `<a href="/">`) {
+		t.Fatalf("the e-loket's 404: %d\n%.300s", resp.StatusCode, body)
 	}
 }
 

@@ -139,7 +139,18 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("POST /family/add", a.addFamily)
 	mux.HandleFunc("GET /family/{id}", a.member)
 	mux.HandleFunc("POST /family/{id}/password", a.changeMemberPassword)
+	mux.HandleFunc("/", a.notFound) // every other path: the e-loket's own 404 page, not Go's bare text
 	return mux
+}
+
+// notFound is the e-loket's page for a path it does not have (in its own
+// layout, like every page of it; the gateway passes it through).
+func (a *App) notFound(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	if err := pages.ExecuteTemplate(w, "notfound.html", nil); err != nil {
+		a.log.Error("demoapp: render", "page", "notfound.html", "err", err)
+	}
 }
 
 type account struct {

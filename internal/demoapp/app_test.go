@@ -137,3 +137,17 @@ func TestTrustsAssertion(t *testing.T) {
 		}
 	}
 }
+
+// TestNotFoundPage: a path the e-loket does not have gets its own 404 page
+// in its layout, with a way back, not Go's bare "404 page not found".
+func TestNotFoundPage(t *testing.T) {
+	_, srv, _ := newApp(t, nil)
+	for _, p := range []string{"/nope", "/family/1/nope", "/login/x"} {
+		resp, err := http.Get(srv.URL + p)
+		b := body(t, resp, err)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(b, `<h1 id="niet-gevonden">Pagina niet gevonden</h1>`) ||
+			!strings.Contains(b, "E-loket Gemeente Voorbeeld") || !strings.Contains(b, `<a href="/">`) || strings.Contains(b, "404 page not found") {
+			t.Fatalf("%s: %d\n%s", p, resp.StatusCode, b)
+		}
+	}
+}
