@@ -52,10 +52,16 @@ func (s *Service) stepUp(g hook.Gateway, w http.ResponseWriter, r *http.Request,
 // and the citizen checks and sends them again, drafts.go).
 func requireLogin(g hook.Gateway, w http.ResponseWriter, r *http.Request, returnTo string, stepUp bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && browserForm(r) {
-		g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: hook.Prefix + "stepup", ReturnTo: returnTo}, true)
+		stepUpPage(g, w, r, returnTo, "")
 		return
 	}
 	g.RequireLogin(w, r, returnTo, stepUp)
+}
+
+// stepUpPage is the gateway's step-up page (401) for a form post; kind
+// "kept" adds that what was typed waits behind it (drafts.go).
+func stepUpPage(g hook.Gateway, w http.ResponseWriter, r *http.Request, returnTo, kind string) {
+	g.Page(w, r, http.StatusUnauthorized, pages.StepUp, pages.Data{Action: hook.Prefix + "stepup", ReturnTo: returnTo, Kind: kind}, true)
 }
 
 // browserForm reports whether r looks like a browser's form submission.
@@ -105,9 +111,11 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		return handled
 	}
 	if !s.fresh(g, sess) {
-		if r.Method == http.MethodPost && browserForm(r) {
-			// What the citizen typed waits for them behind the step-up.
-			s.keepDraft(r.Context(), sess.NRNRef, a, r)
+		if r.Method == http.MethodPost && browserForm(r) && s.keepDraft(r.Context(), sess.NRNRef, a, r) {
+			// What the citizen typed waits for them behind the step-up,
+			// and the step-up page says so.
+			stepUpPage(g, w, r, continueTo(c.App), "kept")
+			return handled
 		}
 		s.stepUp(g, w, r, sess, continueTo(c.App))
 		return handled

@@ -26,7 +26,7 @@ func TestFamilyStepUpResume(t *testing.T) {
 	c.loginAt(d, devidp.PersonaParentA, "200", "/family")
 	typed := url.Values{"rijksregisternummer": {minor.Format()}, "opmerking": {`mijn dochter "Lotte"`}, "wachtwoord": {"geheim-123"}}
 	resp, body := c.postForm(d.GatewayURL+"/family/add", typed)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `action="/.overstap/stepup"`) || d.AppSaw("POST", "/family/add") != 0 {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `action="/.overstap/stepup"`) || !strings.Contains(body, `id="stepup-kept"`) || d.AppSaw("POST", "/family/add") != 0 {
 		t.Fatalf("weak add: %d\n%s", resp.StatusCode, body)
 	}
 	// What waits is sealed: neither the number nor the other values in clear.
