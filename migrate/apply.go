@@ -126,7 +126,11 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error)
 		return ApplyResult{Run: run.ID}, err
 	}
 	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: map[bool]string{true: "resumed", false: "started"}[resumed]})
-	runErr := e.applyLoop(ctx, run, bp, o.Total)
+	total := o.Total
+	if total <= 0 {
+		total = e.expectedTotal(ctx)
+	}
+	runErr := e.applyLoop(ctx, run, bp, total)
 	return e.finishApply(ctx, run, resumed, runErr)
 }
 
@@ -204,7 +208,7 @@ func (e *Engine) finishApply(ctx context.Context, run Run, resumed bool, runErr 
 	}
 	e.audit(fctx, AuditEvent{Type: "migrate." + run.Kind + ".end", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: status,
 		Attrs: map[string]int64{"accounts": res.Seen, "changed": res.Changed, "conflicts": res.Conflicts, "skipped": res.Skipped}})
-	e.progress.Update(ProgressUpdate{Run: run.ID, Phase: run.Kind, Done: res.Seen, Changed: res.Changed, Conflicts: res.Conflicts, Final: true})
+	e.progress.Update(ProgressUpdate{Run: run.ID, Phase: run.Kind, Done: res.Seen, Total: res.Seen, Changed: res.Changed, Conflicts: res.Conflicts, Final: true})
 	if runErr != nil {
 		return res, runErr
 	}

@@ -35,6 +35,12 @@ type CreationDates interface {
 	CreatedAt(ctx context.Context, ids []string) (map[string]time.Time, error)
 }
 
+// Counter is implemented by stores that can count their accounts cheaply
+// (sqlstore: SELECT COUNT(*)): progress then shows a total up front.
+type Counter interface {
+	Count(ctx context.Context) (int64, error)
+}
+
 // MultiRowSwapper is implemented by stores whose SwapBatch changes many
 // rows with one statement (sqlstore). Unless Config.SwapStreams is set,
 // the engine then runs a batch's swaps as one transaction instead of

@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ProgressUpdate is one progress report of a run.
@@ -23,7 +25,8 @@ type ProgressUpdate struct {
 	Final bool `json:"final,omitempty"`
 }
 
-// Progress receives updates; it is called from one goroutine at a time.
+// Progress receives updates; it is called from one goroutine at a time,
+// once per batch (never per account).
 type Progress interface {
 	Update(ProgressUpdate)
 }
@@ -32,20 +35,29 @@ type nopProgress struct{}
 
 func (nopProgress) Update(ProgressUpdate) {}
 
-// ProgressWriter renders updates: a bar with rate and ETA on a terminal,
-// JSON lines otherwise (at most one per Interval, plus the final one).
+// ProgressWriter renders updates: on a terminal one line redrawn in place
+// (a bar with rate and ETA), otherwise JSON lines. Update only records the
+// latest counts; a ticker renders them once per interval (when they
+// changed), so the run never waits on the output. The final update is
+// rendered at once.
 type ProgressWriter struct {
 	w        io.Writer
 	tty      bool
 	now      func() time.Time
+	width    func() int
 	interval time.Duration
-	start    time.Time
-	last     time.Time
+
+	mu    sync.Mutex
+	start time.Time
+	cur   ProgressUpdate
+	dirty bool
+	stop  chan struct{}
 	// worker updates are per batch; they are summed here.
 	sum ProgressUpdate
 }
 
-// NewProgressWriter returns a renderer to w; now nil means time.Now.
+// NewProgressWriter returns a renderer to w; now nil means time.Now. The
+// interval is 200 ms on a terminal and 1 s otherwise (SetInterval).
 func NewProgressWriter(w io.Writer, tty bool, now func() time.Time) *ProgressWriter {
 	if now == nil {
 		now = time.Now
@@ -54,8 +66,15 @@ func NewProgressWriter(w io.Writer, tty bool, now func() time.Time) *ProgressWri
 	if tty {
 		iv = 200 * time.Millisecond
 	}
-	return &ProgressWriter{w: w, tty: tty, now: now, interval: iv}
+	return &ProgressWriter{w: w, tty: tty, now: now, interval: iv, width: func() int { return 80 }}
 }
+
+// SetInterval sets how often the ticker renders (0: only the final
+// update, and Flush).
+func (p *ProgressWriter) SetInterval(d time.Duration) { p.interval = d }
+
+// SetWidth sets how the terminal's width in columns is found.
+func (p *ProgressWriter) SetWidth(f func() int) { p.width = f }
 
 // progressLine is one JSON progress line.
 type progressLine struct {
@@ -65,11 +84,16 @@ type progressLine struct {
 	Elapsed    float64 `json:"elapsed_s"`
 }
 
-// Update renders u when due.
+// Update records u; the ticker renders it.
 func (p *ProgressWriter) Update(u ProgressUpdate) {
-	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.start.IsZero() {
-		p.start = now
+		p.start = p.now()
+		if p.interval > 0 && !u.Final {
+			p.stop = make(chan struct{})
+			go p.tick(p.stop, p.interval)
+		}
 	}
 	if u.Phase == "worker" && !u.Final {
 		p.sum.Run, p.sum.Phase = u.Run, u.Phase
@@ -78,11 +102,64 @@ func (p *ProgressWriter) Update(u ProgressUpdate) {
 		p.sum.Conflicts += u.Conflicts
 		u = p.sum
 	}
-	if !u.Final && now.Sub(p.last) < p.interval {
+	p.cur, p.dirty = u, true
+	if u.Final {
+		p.flushLocked()
+		p.closeLocked()
+	}
+}
+
+func (p *ProgressWriter) tick(stop chan struct{}, iv time.Duration) {
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			p.Flush()
+		}
+	}
+}
+
+// Flush renders the latest update if it changed since the last render.
+func (p *ProgressWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flushLocked()
+}
+
+func (p *ProgressWriter) flushLocked() {
+	if !p.dirty {
 		return
 	}
-	p.last = now
-	el := now.Sub(p.start).Seconds()
+	p.dirty = false
+	s := renderProgress(p.cur, p.now().Sub(p.start), p.tty, p.width())
+	io.WriteString(p.w, s)
+}
+
+// Close stops the ticker; a pending update is rendered.
+func (p *ProgressWriter) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flushLocked()
+	p.closeLocked()
+}
+
+func (p *ProgressWriter) closeLocked() {
+	if p.stop != nil {
+		close(p.stop)
+		p.stop = nil
+	}
+	// A later run of the same process starts its own clock.
+	p.start, p.sum = time.Time{}, ProgressUpdate{}
+}
+
+// renderProgress renders one update elapsed after the run's start: a JSON
+// line, or on a terminal "\r" + one line of at most width columns ending
+// with erase-to-end-of-line (and a newline when final).
+func renderProgress(u ProgressUpdate, elapsed time.Duration, tty bool, width int) string {
+	el := elapsed.Seconds()
 	line := progressLine{ProgressUpdate: u, Elapsed: round1(el)}
 	if el > 0 {
 		line.Rate = round1(float64(u.Done) / el)
@@ -90,33 +167,43 @@ func (p *ProgressWriter) Update(u ProgressUpdate) {
 	if u.Total > 0 && line.Rate > 0 && u.Done < u.Total {
 		line.ETASeconds = round1(float64(u.Total-u.Done) / line.Rate)
 	}
-	if !p.tty {
+	if !tty {
 		b, _ := json.Marshal(line)
-		fmt.Fprintf(p.w, "%s\n", b)
-		return
+		return string(b) + "\n"
 	}
-	const width = 30
-	bar := strings.Repeat("·", width)
+	count := fmt.Sprint(u.Done)
 	pct := ""
 	if u.Total > 0 {
-		f := min(1, float64(u.Done)/float64(u.Total))
-		n := int(f * width)
-		bar = strings.Repeat("█", n) + strings.Repeat("·", width-n)
-		pct = fmt.Sprintf(" %3.0f%%", f*100)
+		count += fmt.Sprintf("/%d", u.Total)
+		pct = fmt.Sprintf(" %3.0f%%", min(1, float64(u.Done)/float64(u.Total))*100)
 	}
-	eta := ""
+	tail := fmt.Sprintf("%s %s accounts, %.0f/s", pct, count, line.Rate)
 	if line.ETASeconds > 0 {
-		eta = " ETA " + (time.Duration(line.ETASeconds) * time.Second).String()
+		tail += " ETA " + (time.Duration(line.ETASeconds) * time.Second).String()
+	}
+	tail += fmt.Sprintf(", changed %d, conflicts %d", u.Changed, u.Conflicts)
+	head := u.Phase + " "
+	// The bar takes what is left, between 10 and 40 cells; on a narrow
+	// terminal the line is cut, never wrapped (a wrapped line cannot be
+	// redrawn with "\r").
+	n := min(40, width-1-utf8.RuneCountInString(head)-2-utf8.RuneCountInString(tail))
+	bar := ""
+	if n >= 10 {
+		fill := 0
+		if u.Total > 0 {
+			fill = int(min(1, float64(u.Done)/float64(u.Total)) * float64(n))
+		}
+		bar = "[" + strings.Repeat("█", fill) + strings.Repeat("·", n-fill) + "]"
+	}
+	s := head + bar + tail
+	if r := []rune(s); width > 1 && len(r) > width-1 {
+		s = string(r[:width-1])
 	}
 	end := ""
 	if u.Final {
 		end = "\n"
 	}
-	fmt.Fprintf(p.w, "\r%s [%s]%s %d", u.Phase, bar, pct, u.Done)
-	if u.Total > 0 {
-		fmt.Fprintf(p.w, "/%d", u.Total)
-	}
-	fmt.Fprintf(p.w, " accounts, %.0f/s, changed %d, conflicts %d%s\x1b[K%s", line.Rate, u.Changed, u.Conflicts, eta, end)
+	return "\r" + s + "\x1b[K" + end
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -124,6 +124,15 @@ func (e *Engine) rollbackLoop(ctx context.Context, run, target Run, key *Private
 		return nil
 	}
 	pub := key.Public()
+	// The rollback goes through every journal entry of the target.
+	var total int64
+	if counts, err := e.db.JournalCounts(ctx, target.ID); err == nil {
+		for _, byState := range counts {
+			for _, n := range byState {
+				total += n
+			}
+		}
+	}
 	for {
 		page, err := e.db.EntriesAfter(ctx, target.ID, cp.Cursor, e.cfg.batch())
 		if err != nil {
@@ -144,7 +153,7 @@ func (e *Engine) rollbackLoop(ctx context.Context, run, target Run, key *Private
 		if err := e.db.settleRollback(ctx, run.ID, target.ID, outcome, &cp, e.now()); err != nil {
 			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
 		}
-		e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindRollback, Done: cp.Seen, Total: target.Changed})
+		e.progress.Update(ProgressUpdate{Run: run.ID, Phase: KindRollback, Done: cp.Seen, Total: total})
 	}
 }
 

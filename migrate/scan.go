@@ -61,7 +61,7 @@ func (e *Engine) ScanWith(ctx context.Context, o ScanOptions) (ScanResult, error
 	// A fresh reference key per scan: duplicates are found by grouping the
 	// references, and the references mean nothing outside this scan.
 	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: nrn.RandomRefKey()}
-	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff)
+	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff, e.expectedTotal(ctx))
 	run.EndedAt = e.now()
 	run.Total = total
 	run.Status = StatusDone
@@ -93,7 +93,7 @@ const scanCommitRows = 10_000
 // scanPages is the pipeline: one reader pages through the store, workers
 // classify pages, one writer stores the classes. Channels are small, so
 // memory is a few pages.
-func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier, dates CreationDates, cutoff int64) (int64, error) {
+func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier, dates CreationDates, cutoff, expected int64) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := e.cfg.workers()
@@ -193,12 +193,16 @@ func (e *Engine) scanPages(ctx context.Context, run string, cl *classifier, date
 		}
 		total += int64(len(buf))
 		buf = buf[:0]
-		e.progress.Update(ProgressUpdate{Run: run, Phase: KindScan, Done: total})
 	}
+	// Progress counts classified accounts, page by page (writes commit in
+	// larger transactions).
+	var classified int64
 	for cls := range results {
 		if werr != nil {
 			continue // drain
 		}
+		classified += int64(len(cls))
+		e.progress.Update(ProgressUpdate{Run: run, Phase: KindScan, Done: classified, Total: max(expected, classified)})
 		buf = append(buf, cls...)
 		if len(buf) >= scanCommitRows {
 			write()
@@ -273,4 +277,19 @@ func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([
 		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
 	}
 	return out, nil
+}
+
+// expectedTotal is the number of accounts a run will go through, for
+// progress: the store's count when it can count (Counter), else the last
+// scan's total, else 0 (unknown).
+func (e *Engine) expectedTotal(ctx context.Context) int64 {
+	if c, ok := e.store.(Counter); ok {
+		if n, err := c.Count(ctx); err == nil {
+			return n
+		}
+	}
+	if r, err := e.db.LatestRun(ctx, KindScan, e.store.Name()); err == nil {
+		return r.Total
+	}
+	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/overstap/overstap/migrate"
 	"github.com/overstap/overstap/migrate/seed"
@@ -26,6 +27,26 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// newProgress renders migrate progress to w: a bar redrawn in place when w
+// is a terminal (as wide as the terminal), JSON lines otherwise; every
+// interval (0: the default).
+func newProgress(w io.Writer, interval time.Duration) *migrate.ProgressWriter {
+	tty := isTerminal(w)
+	p := migrate.NewProgressWriter(w, tty, nil)
+	if interval > 0 {
+		p.SetInterval(interval)
+	}
+	if f, ok := w.(*os.File); ok && tty {
+		p.SetWidth(func() int {
+			if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+				return int(ws.Col)
+			}
+			return 80
+		})
+	}
+	return p
 }
 
 func printJSON(w io.Writer, v any) error {

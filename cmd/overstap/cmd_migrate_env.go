@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -37,6 +38,7 @@ type migrateFlags struct {
 	budget     float64
 	maxRate    float64
 	jsonOut    bool
+	progressIv time.Duration
 }
 
 func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
@@ -48,6 +50,7 @@ func (f *migrateFlags) register(c *cobra.Command, needStore bool) {
 		c.Flags().IntVar(&f.workers, "workers", 0, "goroutines for CPU-bound work (0 = all cores)")
 		c.Flags().IntVar(&f.bcryptCost, "bcrypt-cost", hash.DefaultBcryptCost, "bcrypt cost of wrapped hashes")
 		c.Flags().BoolVar(&f.skipDeriv, "skip-derived-check", false, "do not verify NRN-derived password candidates (faster on slow schemes)")
+		c.Flags().DurationVar(&f.progressIv, "progress-interval", 0, "how often progress is written to stderr (0: 200ms on a terminal, else one JSON line per second)")
 		c.Flags().Float64Var(&f.budget, "derived-budget", 1, "per-account cost of the NRN-derived check, in bcrypt-12 verifications; accounts over it are listed, not verified (negative: no bound)")
 	}
 	c.Flags().StringVar(&f.state, "state", "overstap-state.db", "state database: a SQLite file (sqlite:PATH or PATH) or a postgres:// URL")
@@ -62,11 +65,15 @@ type migrateEnv struct {
 	store  store.Store
 	engine *migrate.Engine
 	logger *slog.Logger
+	prog   *migrate.ProgressWriter
 	// linksNote says why linked accounts are unknown ("" when known).
 	linksNote string
 }
 
 func (m *migrateEnv) Close() {
+	if m.prog != nil {
+		m.prog.Close()
+	}
 	if m.store != nil {
 		m.store.Close()
 	}
@@ -220,6 +227,7 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 		env.Close()
 		return nil, err
 	}
+	env.prog = newProgress(s.err, f.progressIv)
 	env.engine, err = migrate.New(migrate.Options{
 		Config:   migrate.Config{BatchSize: f.batch, Workers: f.workers, SkipDerivedCheck: f.skipDeriv, MaxAccountsPerSecond: f.maxRate},
 		DB:       env.db,
@@ -227,7 +235,7 @@ func (f *migrateFlags) open(ctx context.Context, s stdio, withStore bool) (*migr
 		Hasher:   migrate.HashAdapter(h),
 		Links:    links,
 		Auditor:  stateAuditor{env.state},
-		Progress: migrate.NewProgressWriter(s.err, isTerminal(s.err), nil),
+		Progress: env.prog,
 		Logger:   env.logger,
 	})
 	if err != nil {

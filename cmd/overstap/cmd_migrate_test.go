@@ -401,3 +401,65 @@ func TestDistributedWorkers(t *testing.T) {
 	}
 	t.Logf("coordinator: %s", strings.TrimSpace(cout.String()[max(0, cout.Len()-300):]))
 }
+
+// TestMigrateProgressJSONLines: with stderr not a terminal, scan, apply and
+// rollback write JSON progress lines with the total known up front
+// (COUNT(*) for scan, the scan's total for apply, the journal's size for
+// rollback), done, rate and ETA; the last line of each is final with done
+// = total.
+func TestMigrateProgressJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	pg, storeFile := pgStore(t, dir, "legacy", 400, nil)
+	priv, pub := keygen(t, dir)
+	state := filepath.Join(dir, "state.db")
+	common := []string{"--store", storeFile, "--state", state, "--bcrypt-cost", "4", "--batch-size", "50", "--progress-interval", "1ms"}
+	var journaled int
+	if err := pg.DB.QueryRow(`SELECT COUNT(*) FROM legacy_accounts WHERE passwd <> ''`).Scan(&journaled); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		phase string
+		total float64
+		args  []string
+	}{
+		{migrate.KindScan, 400, []string{"migrate", "scan"}},
+		{migrate.KindApply, 400, []string{"migrate", "apply", "--policy", "revoke-all", "--yes", "--public-key", pub, "--run", "apply-progress"}},
+		// Every journal entry of the apply: the accounts it had a
+		// credential to revoke (not the empty or NULL ones).
+		{migrate.KindRollback, float64(journaled), []string{"migrate", "rollback", "--run", "apply-progress", "--yes", "--key", priv}},
+	} {
+		_, stderr, err := runCLI(t, append(step.args, common...)...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", step.phase, err, stderr)
+		}
+		var lines []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("%s: stderr line %q is not JSON: %v", step.phase, l, err)
+			}
+			if m["phase"] != step.phase {
+				t.Fatalf("%s: line of phase %v", step.phase, m["phase"])
+			}
+			for _, k := range []string{"run", "done", "total", "rate_per_s", "elapsed_s"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("%s: line %s lacks %s", step.phase, l, k)
+				}
+			}
+			if m["total"] != step.total {
+				t.Errorf("%s: total %v up front, want %v", step.phase, m["total"], step.total)
+			}
+			lines = append(lines, m)
+		}
+		if len(lines) < 2 {
+			t.Errorf("%s: %d progress lines, want one per interval and a final one: %s", step.phase, len(lines), stderr)
+		}
+		last := lines[len(lines)-1]
+		if last["final"] != true || last["done"] != step.total {
+			t.Errorf("%s: last line %v", step.phase, last)
+		}
+		if first := lines[0]; first["done"].(float64) >= 400 {
+			t.Errorf("%s: the first line came only at the end: %v", step.phase, first)
+		}
+	}
+}
