@@ -233,3 +233,89 @@ func rawRevokeLoop(b *testing.B, dsn string, target map[int64]bool) int64 {
 		}
 	}
 }
+
+// BenchmarkWorkersVsLocalPG compares, in the same run and alternating,
+// a local apply with an apply through the Redis queue by two workers, on
+// two copies of the same seeded PostgreSQL store (OVERSTAP_BENCH_ACCOUNTS
+// rows, default 20000) and one PostgreSQL state database. The workers are
+// engines of their own (own store connections) in this process, as two
+// `migrate worker` processes on one machine. Metric workers/local is the
+// ratio of throughputs; the run's Redis keys must be gone afterwards.
+func BenchmarkWorkersVsLocalPG(b *testing.B) {
+	n := envInt("OVERSTAP_BENCH_ACCOUNTS", 20000)
+	ctx := context.Background()
+	defer BulkGC()()
+	pg := testsvc.Postgres(b)
+	if _, err := seed.Run(ctx, pg.DB, seed.Config{Driver: "postgres", Accounts: n, Seed: 5, BcryptCost: 4}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pg.DB.Exec(`CREATE TABLE pristine AS SELECT * FROM legacy_accounts; CREATE TABLE queued_accounts (LIKE legacy_accounts INCLUDING ALL)`); err != nil {
+		b.Fatal(err)
+	}
+	r := testsvc.Redis(b)
+	sdb := pgStateDB(b)
+	k := testKey(b)
+	cfg := Config{BatchSize: envInt("OVERSTAP_BENCH_BATCH", 0)}
+	open := func(table string) *sqlstore.Store {
+		st, err := sqlstore.Open(ctx, table, sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: table, IDType: "integer", Columns: seedColumns(), MaxOpenConns: 6}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return st
+	}
+	engine := func(st Store) *Engine {
+		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: cfg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	local, queued := open("legacy_accounts"), open("queued_accounts")
+	var localT, queuedT time.Duration
+	iter := 0
+	for b.Loop() {
+		b.StopTimer()
+		iter++
+		for _, t := range []string{"legacy_accounts", "queued_accounts"} {
+			if _, err := pg.DB.Exec(`TRUNCATE ` + t + `; INSERT INTO ` + t + ` SELECT * FROM pristine; ANALYZE ` + t); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		lres, err := engine(local).Apply(ctx, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: fmt.Sprintf("bench-local-%d", iter)})
+		localT += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, Block: 100 * time.Millisecond})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			w := engine(open("queued_accounts"))
+			wg.Go(func() {
+				if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		t0 = time.Now()
+		qres, err := engine(queued).ApplyQueued(ctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: fmt.Sprintf("bench-queued-%d", iter)})
+		queuedT += time.Since(t0)
+		stop()
+		wg.Wait()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if qres.Changed != lres.Changed || qres.Seen != int64(n) {
+			b.Fatalf("queued %+v, local %+v", qres, lres)
+		}
+	}
+	b.ReportMetric(float64(n*iter)/localT.Seconds(), "local_accounts/s")
+	b.ReportMetric(float64(n*iter)/queuedT.Seconds(), "workers_accounts/s")
+	b.ReportMetric(localT.Seconds()/queuedT.Seconds(), "workers/local")
+}

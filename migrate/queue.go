@@ -75,10 +75,62 @@ func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) (*Queue, error) {
 	return &Queue{rdb: rdb, cfg: cfg, stream: cfg.Prefix + "migrate:batches"}, nil
 }
 
+// ensureGroup creates the stream and its group; only a coordinator does
+// (workers wait for the stream, so that a finished run leaves no key).
 func (q *Queue) ensureGroup(ctx context.Context) error {
 	err := q.rdb.XGroupCreateMkStream(ctx, q.stream, queueGroup, "0").Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") { // Redis reports an existing group only in the message
 		return fmt.Errorf("migrate: queue: create group: %w", err)
+	}
+	return nil
+}
+
+// noStream reports a Redis error meaning the stream (or its group) does not
+// exist (not created yet, or removed after a finished run): a worker then
+// waits, it never recreates the stream.
+func noStream(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.HasPrefix(m, "NOGROUP") || strings.HasPrefix(m, "UNBLOCKED")
+}
+
+// dropIfEmpty deletes the stream (and with it the group) when it holds no
+// entry: atomically, so a batch another coordinator adds meanwhile keeps it.
+var dropIfEmpty = redis.NewScript(`if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1]) end return 0`)
+
+// cleanup removes a finished run's entries from the stream (every copy:
+// a resumed run publishes open batches again), then the stream itself
+// when no other run has work in it. Workers that still block on it are
+// woken with an error they take as "no work yet".
+func (q *Queue) cleanup(ctx context.Context, run string) error {
+	start := "-"
+	for {
+		msgs, err := q.rdb.XRangeN(ctx, q.stream, start, "+", 1000).Result()
+		if err != nil {
+			return fmt.Errorf("migrate: queue: cleanup: %w", err)
+		}
+		var ids []string
+		for _, xm := range msgs {
+			var m batchMsg
+			raw, _ := xm.Values["b"].(string)
+			if json.Unmarshal([]byte(raw), &m) != nil || m.Run == run {
+				ids = append(ids, xm.ID)
+			}
+		}
+		if len(ids) > 0 {
+			if err := q.rdb.XDel(ctx, q.stream, ids...).Err(); err != nil {
+				return fmt.Errorf("migrate: queue: cleanup: %w", err)
+			}
+		}
+		if len(msgs) < 1000 {
+			break
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+	if err := dropIfEmpty.Run(ctx, q.rdb, []string{q.stream}).Err(); err != nil {
+		return fmt.Errorf("migrate: queue: cleanup: %w", err)
 	}
 	return nil
 }
@@ -132,9 +184,19 @@ func (e *Engine) ApplyQueued(ctx context.Context, q *Queue, o ApplyOptions) (App
 		return res, err
 	}
 	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: "queued"})
+	total := o.Total
+	if total <= 0 {
+		total = e.expectedTotal(ctx)
+	}
 	runErr := e.publishAll(ctx, q, run, resumed)
 	if runErr == nil {
-		runErr = e.waitBatches(ctx, run, o.Total)
+		runErr = e.waitBatches(ctx, run, total)
+	}
+	if runErr == nil {
+		// Every batch is settled: the run's entries and, when no other run
+		// uses it, the stream go. (Not after a failure: the resume needs
+		// nothing from Redis either, but workers may still be busy.)
+		runErr = q.cleanup(ctx, run.ID)
 	}
 	return e.finishApply(ctx, run, resumed, runErr)
 }
@@ -196,9 +258,10 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 	}
 }
 
-// waitBatches polls the state database until every batch of the run is done.
+// waitBatches polls the state database until every batch of the run is
+// done (one small query every 50 ms: the end of a run is seen at once).
 func (e *Engine) waitBatches(ctx context.Context, run Run, total int64) error {
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
 		open, done, err := e.db.batchCounts(ctx, run.ID)
@@ -234,9 +297,6 @@ func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int6
 	if o.Name == "" {
 		return 0, errors.New("migrate: worker: no consumer name")
 	}
-	if err := q.ensureGroup(ctx); err != nil {
-		return 0, err
-	}
 	procs := map[string]*batchProcessor{}
 	var done int64
 	lastWork := time.Now()
@@ -268,15 +328,28 @@ func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int6
 	}
 }
 
+// streamPoll is how often a worker looks for a stream that does not exist
+// (no run published yet, or the last one finished and removed it).
+const streamPoll = 100 * time.Millisecond
+
 func (q *Queue) next(ctx context.Context, consumer string) ([]redis.XMessage, error) {
 	msgs, _, err := q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, MinIdle: q.cfg.ClaimAfter, Start: "0-0", Count: 1}).Result()
-	if err != nil {
-		return nil, err
-	}
-	if len(msgs) > 0 {
+	if err == nil && len(msgs) > 0 {
 		return msgs, nil
 	}
-	res, err := q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: queueGroup, Consumer: consumer, Streams: []string{q.stream, ">"}, Count: 1, Block: q.cfg.Block}).Result()
+	var res []redis.XStream
+	if err == nil {
+		res, err = q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: queueGroup, Consumer: consumer, Streams: []string{q.stream, ">"}, Count: 1, Block: q.cfg.Block}).Result()
+	}
+	if noStream(err) {
+		t := time.NewTimer(min(streamPoll, q.cfg.Block))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		return nil, nil
+	}
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}

@@ -91,4 +91,58 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 	if pending, _ := r.Client.XPending(ctx, q.stream, queueGroup).Result(); pending != nil && pending.Count != 0 {
 		t.Errorf("%d batches still pending", pending.Count)
 	}
+	assertNoKeys(t, r)
+}
+
+// assertNoKeys fails when a key under the test's prefix remains.
+func assertNoKeys(t *testing.T, r testsvc.R) {
+	t.Helper()
+	keys, err := r.Client.Keys(context.Background(), r.Prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 0 {
+		t.Errorf("keys left after the run: %q", keys)
+	}
+}
+
+// TestQueueCleanupBetweenRuns: the stream a run used is gone when it
+// finishes, even with workers still waiting on it; the same workers then
+// serve the next run, which the coordinator creates the stream for again.
+func TestQueueCleanupBetweenRuns(t *testing.T) {
+	r := testsvc.Redis(t)
+	ctx := context.Background()
+	db := newStateDB(t)
+	st := newMemStore(mixedAccounts(t, 60))
+	k := testKey(t)
+	q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, Block: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		w := newTestEngine(t, st, db, Config{BatchSize: 7})
+		wg.Go(func() {
+			if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		})
+	}
+	coord := newTestEngine(t, st, db, Config{BatchSize: 7})
+	for i, p := range []Policy{PolicyRevokeNRN, PolicyRevokeAll} {
+		res, err := coord.ApplyQueued(ctx, q, ApplyOptions{Policy: p, PublicKey: k.Public(), RunID: fmt.Sprint("apply-cleanup-", i)})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if res.Seen != 60 || res.Changed == 0 {
+			t.Errorf("run %d: %+v", i, res)
+		}
+		assertNoKeys(t, r)
+	}
+	// The workers, still polling, create nothing.
+	time.Sleep(3 * streamPoll)
+	stop()
+	wg.Wait()
+	assertNoKeys(t, r)
 }
