@@ -398,7 +398,13 @@ type prepared struct {
 // new value = the CAS happened), the rest is classified, journaled as
 // planned, swapped, and reported in the returned outcome for settle.
 func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (batchStats, error) {
-	pb, err := bp.prepare(ctx, accts)
+	return bp.processLookup(ctx, accts, !bp.noEarlier)
+}
+
+// processLookup is process; lookup false skips the journal lookup of the
+// batch's accounts (nothing of an earlier attempt can be there).
+func (bp *batchProcessor) processLookup(ctx context.Context, accts []store.Account, lookup bool) (batchStats, error) {
+	pb, err := bp.prepareLookup(ctx, accts, lookup)
 	if err != nil {
 		return batchStats{}, err
 	}
@@ -424,13 +430,17 @@ type preparedBatch struct {
 // attempt are resolved by reading the store (holding the new value = the
 // CAS happened).
 func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*preparedBatch, error) {
+	return bp.prepareLookup(ctx, accts, !bp.noEarlier)
+}
+
+func (bp *batchProcessor) prepareLookup(ctx context.Context, accts []store.Account, lookup bool) (*preparedBatch, error) {
 	st := batchStats{outcome: map[string][]string{}}
 	pb := &preparedBatch{st: st}
 	if len(accts) == 0 {
 		return pb, nil
 	}
 	existing := map[string]Entry{}
-	if !bp.noEarlier {
+	if lookup {
 		ids := make([]string, len(accts))
 		for i, a := range accts {
 			ids[i] = a.ID

@@ -105,11 +105,23 @@ var dropIfEmpty = redis.NewScript(`if redis.call('EXISTS', KEYS[1]) == 1 and red
 // when no other run has work in it. Workers that still block on it are
 // woken with an error they take as "no work yet".
 func (q *Queue) cleanup(ctx context.Context, run string) error {
+	if err := q.removeRun(ctx, run); err != nil {
+		return err
+	}
+	if err := dropIfEmpty.Run(ctx, q.rdb, []string{q.stream}).Err(); err != nil {
+		return fmt.Errorf("migrate: queue: cleanup: %w", err)
+	}
+	return nil
+}
+
+// removeRun deletes every entry of run from the stream (a worker holding
+// one goes on with it; its acknowledgement then finds nothing).
+func (q *Queue) removeRun(ctx context.Context, run string) error {
 	start := "-"
 	for {
 		msgs, err := q.rdb.XRangeN(ctx, q.stream, start, "+", 1000).Result()
 		if err != nil {
-			return fmt.Errorf("migrate: queue: cleanup: %w", err)
+			return fmt.Errorf("migrate: queue: %w", err)
 		}
 		var ids []string
 		for _, xm := range msgs {
@@ -121,16 +133,13 @@ func (q *Queue) cleanup(ctx context.Context, run string) error {
 		}
 		if len(ids) > 0 {
 			if err := q.rdb.XDel(ctx, q.stream, ids...).Err(); err != nil {
-				return fmt.Errorf("migrate: queue: cleanup: %w", err)
+				return fmt.Errorf("migrate: queue: %w", err)
 			}
 		}
 		if len(msgs) < 1000 {
 			break
 		}
 		start = "(" + msgs[len(msgs)-1].ID
-	}
-	if err := dropIfEmpty.Run(ctx, q.rdb, []string{q.stream}).Err(); err != nil {
-		return fmt.Errorf("migrate: queue: cleanup: %w", err)
 	}
 	return nil
 }
@@ -141,6 +150,9 @@ type batchMsg struct {
 	Seq   int64    `json:"seq"`
 	After string   `json:"after"`
 	IDs   []string `json:"ids"`
+	// Retry marks a batch published again by a resumed coordinator: an
+	// earlier copy may have been partly processed.
+	Retry bool `json:"retry,omitempty"`
 }
 
 func (q *Queue) publish(ctx context.Context, m batchMsg) error {
@@ -213,7 +225,13 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 		if err != nil {
 			return err
 		}
+		// The copies an earlier attempt published go first: every copy
+		// left is marked Retry, so its worker checks the journal.
+		if err := q.removeRun(ctx, run.ID); err != nil {
+			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
+		}
 		for _, m := range pending {
+			m.Retry = true
 			if err := q.publish(ctx, m); err != nil {
 				return fmt.Errorf("%w (run %s): queue: %w", ErrStopped, run.ID, err)
 			}
@@ -304,7 +322,7 @@ func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int6
 		if err := ctx.Err(); err != nil {
 			return done, nil
 		}
-		msgs, err := q.next(ctx, o.Name)
+		msgs, reclaimed, err := q.next(ctx, o.Name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return done, nil
@@ -319,7 +337,7 @@ func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int6
 		}
 		lastWork = time.Now()
 		for _, xm := range msgs {
-			n, err := e.workBatch(ctx, q, o.Name, xm, procs)
+			n, err := e.workBatch(ctx, q, o.Name, xm, reclaimed, procs)
 			if err != nil {
 				return done, err
 			}
@@ -332,10 +350,12 @@ func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int6
 // (no run published yet, or the last one finished and removed it).
 const streamPoll = 100 * time.Millisecond
 
-func (q *Queue) next(ctx context.Context, consumer string) ([]redis.XMessage, error) {
-	msgs, _, err := q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, MinIdle: q.cfg.ClaimAfter, Start: "0-0", Count: 1}).Result()
+// next returns the next batch: first one a dead worker left pending
+// (reclaimed), else a new one (its first delivery).
+func (q *Queue) next(ctx context.Context, consumer string) (msgs []redis.XMessage, reclaimed bool, err error) {
+	msgs, _, err = q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, MinIdle: q.cfg.ClaimAfter, Start: "0-0", Count: 1}).Result()
 	if err == nil && len(msgs) > 0 {
-		return msgs, nil
+		return msgs, true, nil
 	}
 	var res []redis.XStream
 	if err == nil {
@@ -348,22 +368,22 @@ func (q *Queue) next(ctx context.Context, consumer string) ([]redis.XMessage, er
 		case <-ctx.Done():
 		case <-t.C:
 		}
-		return nil, nil
+		return nil, false, nil
 	}
 	if errors.Is(err, redis.Nil) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var out []redis.XMessage
 	for _, s := range res {
 		out = append(out, s.Messages...)
 	}
-	return out, nil
+	return out, false, nil
 }
 
-func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm redis.XMessage, procs map[string]*batchProcessor) (int64, error) {
+func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm redis.XMessage, reclaimed bool, procs map[string]*batchProcessor) (int64, error) {
 	raw, _ := xm.Values["b"].(string)
 	var m batchMsg
 	if err := json.Unmarshal([]byte(raw), &m); err != nil || !ValidRunID(m.Run) || len(m.IDs) > MaxBatchSize {
@@ -407,7 +427,11 @@ func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm re
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
-	st, err := bp.process(ctx, accts)
+	// A batch's first delivery, published once, meets no journal entry
+	// (batches hold disjoint accounts): the lookup is needed only for a
+	// reclaimed batch or one a resumed coordinator published again. (The
+	// journal's (run, account) key keeps a settled entry in any case.)
+	st, err := bp.processLookup(ctx, accts, reclaimed || m.Retry)
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}

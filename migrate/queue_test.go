@@ -146,3 +146,53 @@ func TestQueueCleanupBetweenRuns(t *testing.T) {
 	wg.Wait()
 	assertNoKeys(t, r)
 }
+
+// TestQueueCoordinatorResume: a coordinator stopped after publishing (no
+// worker yet) is resumed; the copies of the first attempt are replaced by
+// copies marked as retries, the workers apply every account exactly once,
+// and the finished run leaves no key.
+func TestQueueCoordinatorResume(t *testing.T) {
+	r := testsvc.Redis(t)
+	ctx := context.Background()
+	db := newStateDB(t)
+	st := newMemStore(mixedAccounts(t, 60))
+	k := testKey(t)
+	q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, Block: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord := newTestEngine(t, st, db, Config{BatchSize: 7})
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		// 60 accounts in batches of 7: 9 batches published, then stop.
+		for r.Client.XLen(ctx, q.stream).Val() < 9 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	if _, err := coord.ApplyQueued(cctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-resume"}); !errors.Is(err, ErrStopped) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		w := newTestEngine(t, st, db, Config{BatchSize: 7})
+		wg.Go(func() {
+			if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		})
+	}
+	res, err := coord.ApplyQueued(ctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-resume"})
+	stop()
+	wg.Wait()
+	if err != nil || !res.Resumed || res.Changed != 20 || res.Seen != 60 {
+		t.Fatalf("resumed: %+v %v", res, err)
+	}
+	for id, n := range st.writes {
+		if n != 1 {
+			t.Errorf("%s written %d times", id, n)
+		}
+	}
+	assertNoKeys(t, r)
+}
