@@ -2,14 +2,13 @@
 GO ?= go
 PKGS ?= ./...
 # The packages whose correctness is about concurrency (shared limits, one
-# link per person, session revocation, a family grant revoked while
-# requests race it) also run under the race detector, and so do the
-# concurrency tests of two larger packages: the session cache shared by
-# gateway nodes and the migrate queue's workers. The whole suite under
-# -race would not fit the CI budget.
+# link per person, sessions and the session cache shared by gateway nodes,
+# a family grant revoked while requests race it) run under the race
+# detector, and so do the migrate queue's concurrent workers. The whole
+# suite under -race would not fit the CI budget.
 RACE_PKGS ?= ./auth/ratelimit/ ./auth/link/ ./auth/session/ ./auth/legacylogin/ ./auth/family/
-RACE_RUN_PKGS ?= ./auth/gateway/wire/ ./migrate/
-RACE_RUN ?= ^(TestCache.*|TestQueueWorkersExactlyOnce)$$
+RACE_RUN_PKGS ?= ./migrate/
+RACE_RUN ?= ^(TestQueueWorkersExactlyOnce)$$
 
 .PHONY: test services unit fuzz fuzz-short vet fmt bench bench-gateway bench-migrate build image
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: authenticated requests through the gateway (Redis sessions)
 # versus the same upstream hit directly, in the same run, at 8, 64 and 256
-# connections, with the in-process session cache (wire.CachedSessions,
+# connections, with the in-process session cache (session.Cached,
 # CACHE_TTL, default 1s; CACHE_TTL=0 measures without it). Loopback only, bounded (DURATION per measurement, default 5s;
 # about 12 measurements in all). Needs Redis (make services).
 # Only the ratios and the added latencies mean something: load generator,

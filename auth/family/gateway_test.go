@@ -20,7 +20,6 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
-	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
@@ -106,7 +105,7 @@ func newGateway(t *testing.T) *gwFixture {
 			{App: route.App{Name: "eloket", Rules: rules}, Upstream: up.URL},
 		},
 	}
-	g, err := gateway.New(cfg, gateway.Deps{Pages: []pages.Set{family.PageSet()}, Sessions: wire.Sessions{S: f.store}, Providers: []gateway.Authenticator{f.idp},
+	g, err := gateway.New(cfg, gateway.Deps{Pages: []pages.Set{family.PageSet()}, Sessions: gateway.SessionStore{S: f.store}, Providers: []gateway.Authenticator{f.idp},
 		Hooks: e.svc.Hooks(), Endpoints: map[string]gateway.Endpoint{"family": e.svc.Endpoint()}})
 	if err != nil {
 		t.Fatal(err)

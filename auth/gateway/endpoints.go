@@ -279,9 +279,9 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, r, loginFailureStatus(kind), kind, err)
 		return
 	}
-	rt := returnTo(l.ReturnTo)
+	rt, app := returnTo(l.ReturnTo), ""
 	if d, ok := g.decisionFor(r, rt); ok {
-		l.App = d.AppName
+		app = d.AppName
 		if !g.meets(&l.Identity, d) {
 			// Asked for a level (or a fresh authentication) and got less.
 			g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
@@ -295,8 +295,8 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
-	account, err := g.accounts.Resolve(ctx, l)
-	if ap := g.appByName(l.App); ap != nil && ap.cfg.NoAccount == "register" && errors.Is(err, ErrNoAccount) && !l.NRN.IsZero() {
+	account, err := g.accounts.Resolve(ctx, app, &l.Identity)
+	if ap := g.appByName(app); ap != nil && ap.cfg.NoAccount == "register" && errors.Is(err, ErrNoAccount) && !l.NRN.IsZero() {
 		// No account yet, and the app registers verified citizens: a
 		// session without account, usable only on the registration route.
 		account, err, rt = "", nil, ap.cfg.RegisterPath

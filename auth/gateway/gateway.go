@@ -576,7 +576,7 @@ func (g *Gateway) unregistered(w http.ResponseWriter, r *http.Request, a *app, s
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
-	account, err := g.accounts.Resolve(ctx, &Login{Identity: s.Identity, App: d.AppName})
+	account, err := g.accounts.Resolve(ctx, d.AppName, &s.Identity)
 	switch {
 	case err == nil && account != "":
 		ns := *s
@@ -780,14 +780,14 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 type builtinAccounts string
 
 // Resolve returns the NRN ("nrn") or the IdP subject ("subject").
-func (b builtinAccounts) Resolve(_ context.Context, l *Login) (string, error) {
+func (b builtinAccounts) Resolve(_ context.Context, _ string, id *identity.Identity) (string, error) {
 	switch b {
 	case "subject":
-		return l.Subject, nil
+		return id.Subject, nil
 	default:
-		if l.NRN.IsZero() {
+		if id.NRN.IsZero() {
 			return "", ErrNoAccount
 		}
-		return l.NRN.Digits(), nil
+		return id.NRN.Digits(), nil
 	}
 }

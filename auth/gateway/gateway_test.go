@@ -31,7 +31,6 @@ import (
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
-	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
@@ -39,7 +38,7 @@ import (
 )
 
 // stubProvider is a test double of the gateway's own Authenticator
-// interface (the real relying party is tested in auth/gateway/wire against
+// interface (the real relying party is tested in auth/gateway/integration against
 // the dev IdP).
 type stubProvider struct{ ready error }
 
@@ -97,7 +96,7 @@ func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Conf
 	if mod != nil {
 		mod(&cfg)
 	}
-	deps := gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{}}}
+	deps := gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{stubProvider{}}}
 	if dmod != nil {
 		dmod(&deps)
 	}
@@ -417,7 +416,7 @@ func TestIdPUnavailableAtLogin(t *testing.T) {
 	g, err := gateway.New(gateway.Config{PublicURL: "https://gw.example", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem",
 		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))),
 		Apps:      []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "http://127.0.0.1:1"}}},
-		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
+		gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +461,7 @@ func TestLoginChoiceAndLanguage(t *testing.T) {
 		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))), ProviderLabels: map[string]string{"fas": "eID"},
 		Apps: []gateway.AppConfig{{App: route.App{Name: "a", Rules: []route.Rule{{Path: "/bank", Class: route.StepUp, MinLevel: "high"}}},
 			Upstream: "http://127.0.0.1:1"}}},
-		gateway.Deps{Sessions: wire.Sessions{S: store}, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})
+		gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,6 @@ type Login struct {
 	identity.Identity
 	IDToken  string
 	ReturnTo string
-	App      string // the app of ReturnTo ("" when it matches none)
 }
 
 // LogoutToken is a validated back-channel logout token.
@@ -111,23 +110,19 @@ type Authenticator interface {
 	Ready() error
 }
 
-// Errors of an AccountResolver the gateway shows as pages. Any other error
-// means a store is unavailable: the citizen gets a retry page (503).
+// Errors of an AccountResolver the gateway shows as pages (defined by the
+// hook contract, so a resolver need not import the gateway). Any other
+// error means a store is unavailable: the citizen gets a retry page (503).
 var (
-	// ErrNoAccount: the citizen has no account in the legacy app.
-	ErrNoAccount = errors.New("gateway: no legacy account")
-	// ErrAccountChoice: several accounts carry the citizen's number and
-	// the policy is to let the helpdesk decide.
-	ErrAccountChoice = errors.New("gateway: several legacy accounts")
-	// ErrAccountFlagged: the account's data disagree with the login; the
-	// admin must look.
-	ErrAccountFlagged = errors.New("gateway: legacy account flagged")
+	ErrNoAccount      = hook.ErrNoAccount
+	ErrAccountChoice  = hook.ErrAccountChoice
+	ErrAccountFlagged = hook.ErrAccountFlagged
 )
 
-// AccountResolver finds the legacy account of a login (Login.App names
-// the app the citizen is going to).
+// AccountResolver finds the legacy account of a login for app (the app
+// of the return path; "" when it matches none): link.Resolver in serve.
 type AccountResolver interface {
-	Resolve(ctx context.Context, l *Login) (string, error)
+	Resolve(ctx context.Context, app string, id *identity.Identity) (string, error)
 }
 
 // Checker is one readiness check (state store, ...).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway"
+	"github.com/overstap/overstap/auth/identity"
 )
 
 // TestNoAccountRegister: with no_account: register, a verified citizen
@@ -28,7 +29,7 @@ func TestNoAccountRegister(t *testing.T) {
 		c.Apps[0].Identity.Headers.NRN = "X-Nrn"
 	}, func(d *gateway.Deps) {
 		d.Providers = []gateway.Authenticator{loginProvider{}}
-		d.Accounts = resolverFunc(func(_ context.Context, l *gateway.Login) (string, error) {
+		d.Accounts = resolverFunc(func(context.Context, string, *identity.Identity) (string, error) {
 			if registered.Load() {
 				return "acc-new", nil
 			}
@@ -111,7 +112,7 @@ func TestNoAccountRegisterForwardAuth(t *testing.T) {
 		c.Apps[0].Identity.Headers.NRN = "X-Nrn"
 	}, func(d *gateway.Deps) {
 		d.Providers = []gateway.Authenticator{loginProvider{}}
-		d.Accounts = resolverFunc(func(context.Context, *gateway.Login) (string, error) { return "", gateway.ErrNoAccount })
+		d.Accounts = resolverFunc(func(context.Context, string, *identity.Identity) (string, error) { return "", gateway.ErrNoAccount })
 	})
 	resp, _ := f.do(t, "GET", "/.overstap/callback/stub?code=x&state=y", nil, nil)
 	var cookie string

@@ -23,10 +23,10 @@ func (loginProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Logi
 		Level: identity.LevelSubstantial, AuthTime: time.Now()}, ReturnTo: "/"}, nil
 }
 
-type resolverFunc func(ctx context.Context, l *gateway.Login) (string, error)
+type resolverFunc func(ctx context.Context, app string, id *identity.Identity) (string, error)
 
-func (f resolverFunc) Resolve(ctx context.Context, l *gateway.Login) (string, error) {
-	return f(ctx, l)
+func (f resolverFunc) Resolve(ctx context.Context, app string, id *identity.Identity) (string, error) {
+	return f(ctx, app, id)
 }
 
 // TestResolverOutcomes: every way linking can end gets its own page and
@@ -49,8 +49,8 @@ func TestResolverOutcomes(t *testing.T) {
 			var gotApp string
 			f := newFixtureDeps(t, nil, nil, func(d *gateway.Deps) {
 				d.Providers = []gateway.Authenticator{loginProvider{}}
-				d.Accounts = resolverFunc(func(_ context.Context, l *gateway.Login) (string, error) {
-					gotApp = l.App
+				d.Accounts = resolverFunc(func(_ context.Context, app string, _ *identity.Identity) (string, error) {
+					gotApp = app
 					if tc.err != nil {
 						return "", tc.err
 					}

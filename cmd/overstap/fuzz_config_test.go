@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -40,7 +39,7 @@ func FuzzServeConfig(f *testing.F) {
 		if cfg.Gateway != nil {
 			g := *cfg.Gateway
 			g.NRNRefKey, _ = cfg.RefKey()
-			_, _ = gateway.New(g, gateway.Deps{Sessions: wire.Sessions{S: store}})
+			_, _ = gateway.New(g, gateway.Deps{Sessions: gateway.SessionStore{S: store}})
 		}
 	})
 }

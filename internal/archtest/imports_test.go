@@ -46,7 +46,11 @@ var rules = []rule{
 		to:   []string{"auth/family", "auth/legacylogin", "internal/server", "internal/demo", "migrate"}},
 	{name: "the hook contract is below the gateway",
 		from: []string{"auth/gateway/hook", "auth/gateway/pages", "auth/gateway/route"},
-		to:   []string{"auth/gateway/wire", "auth/oidc", "auth/session", "adapters/"}},
+		to:   []string{"auth/oidc", "auth/session", "auth/link", "adapters/"}},
+	{name: "the gateway's parts (relying party, sessions, linking) never import the gateway (linking may use the hook contract's account errors)",
+		from:  []string{"auth/oidc", "auth/session", "auth/link"},
+		to:    []string{"auth/gateway", "auth/family", "auth/legacylogin", "internal/server", "internal/demo"},
+		allow: []string{"auth/gateway/hook", "auth/gateway/pages", "auth/gateway/route"}},
 }
 
 // under reports whether pkg (module-relative) is prefix or below it; ""
@@ -161,9 +165,12 @@ func TestRulesCatchAViolation(t *testing.T) {
 		{"migrate/hash", "adapters/store"},
 		{"migrate/hash", "std:net/http"},
 		{"auth/family", "auth/gateway"},
-		{"auth/legacylogin", "auth/gateway/wire"},
+		{"auth/legacylogin", "auth/gateway/integration"},
+		{"auth/session", "auth/gateway"},
+		{"auth/link", "auth/family"},
+		{"auth/gateway/hook", "auth/link"},
 		{"auth/gateway", "auth/family"},
-		{"auth/gateway/wire", "migrate/hash"},
+		{"auth/gateway/route", "auth/oidc"},
 	} {
 		if v := violations(map[string][]string{tc.pkg: {tc.dep}}); len(v) == 0 {
 			t.Errorf("%s → %s not caught", tc.pkg, tc.dep)

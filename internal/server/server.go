@@ -27,7 +27,6 @@ import (
 	"github.com/overstap/overstap/auth/family"
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
-	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/legacylogin"
 	"github.com/overstap/overstap/auth/link"
 	"github.com/overstap/overstap/auth/nrn"
@@ -361,7 +360,7 @@ func (b *build) sessions() error {
 	}
 	b.srv.onClose(sess.Close)
 	b.sess = sess
-	b.deps.Sessions = wire.Sessions{S: sess}
+	b.deps.Sessions = gateway.SessionStore{S: sess}
 	if cfg.Sessions.Store != "redis" {
 		return nil
 	}
@@ -386,12 +385,12 @@ func (b *build) sessions() error {
 	if sprefix == "" {
 		sprefix = session.DefaultKeyPrefix
 	}
-	cs, err := wire.NewCachedSessions(sess, rc, wire.CacheConfig{TTL: ttl, Channel: sprefix + "invalidate", Now: cfg.Sessions.Now})
+	cs, err := session.NewCached(sess, rc, session.CacheConfig{TTL: ttl, Channel: sprefix + "invalidate", Now: cfg.Sessions.Now})
 	if err != nil {
 		return fmt.Errorf("session_cache: %w", err)
 	}
 	b.srv.onClose(cs.Close) // closers run in reverse: before rc.Close
-	b.deps.Sessions = cs
+	b.deps.Sessions = gateway.SessionStore{S: cs}
 	b.srv.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "overstap_session_cache_hits_total",
 		Help: "Sessions served from the node's in-process cache (the rest are loads from Redis: overstap_gateway_session_store_seconds_count{op=\"load\"}).",
@@ -422,7 +421,7 @@ func (b *build) providers() error {
 		if err != nil {
 			return fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
-		b.srv.Provider = append(b.srv.Provider, wire.Provider{P: prov})
+		b.srv.Provider = append(b.srv.Provider, gateway.OIDC{P: prov})
 	}
 	b.deps.Providers = b.srv.Provider
 	return nil
@@ -496,7 +495,7 @@ func (b *build) linking() error {
 	if err != nil {
 		return fmt.Errorf("hash: %w", err)
 	}
-	resolver := wire.Linked{Linkers: map[string]*link.Linker{}}
+	resolver := link.Resolver{Linkers: map[string]*link.Linker{}}
 	for app, l := range b.cfg.Linking {
 		st := b.stores[l.Store]
 		lk, err := link.New(app, l.Link, link.Deps{Accounts: st, Records: link.NewSQLRecords(b.state), RefKey: b.refKey,

@@ -34,6 +34,20 @@ type Session struct {
 // ErrNoSession: the request has no valid session.
 var ErrNoSession = errors.New("gateway: no session")
 
+// Errors of an account resolver (the part that finds a login's legacy
+// account, auth/link) that the gateway shows as pages. Any other error
+// means a store is unavailable: the citizen gets a retry page (503).
+var (
+	// ErrNoAccount: the citizen has no account in the legacy app.
+	ErrNoAccount = errors.New("gateway: no legacy account")
+	// ErrAccountChoice: several accounts carry the citizen's number and
+	// the policy is to let the helpdesk decide.
+	ErrAccountChoice = errors.New("gateway: several legacy accounts")
+	// ErrAccountFlagged: the account's data disagree with the login; the
+	// admin must look.
+	ErrAccountFlagged = errors.New("gateway: legacy account flagged")
+)
+
 // Gateway is what a hook or an extra endpoint may ask of the gateway, so
 // that it answers exactly like the gateway does.
 type Gateway interface {

@@ -30,7 +30,6 @@ import (
 
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/gateway/route"
-	"github.com/overstap/overstap/auth/gateway/wire"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/session"
@@ -43,7 +42,7 @@ func main() {
 	conns := flag.String("c", "8,64,256", "connection counts")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the gateway runs to this file")
 	flag.StringVar(&storeKind, "store", "redis", "session store: redis or memory (to see Redis's share)")
-	flag.DurationVar(&cacheTTL, "cache-ttl", time.Second, "in-process session cache TTL (wire.CachedSessions, Redis store only; 0 disables)")
+	flag.DurationVar(&cacheTTL, "cache-ttl", time.Second, "in-process session cache TTL (session.Cached, Redis store only; 0 disables)")
 	flag.Parse()
 	cpuProfile = *prof
 	if err := run(*redisURL, min(*dur, time.Minute), *conns); err != nil {
@@ -122,10 +121,10 @@ func run(redisURL string, d time.Duration, connList string) error {
 	}
 	defer stopUp()
 	refKey := nrn.RandomRefKey()
-	var sessions gateway.Sessions = wire.Sessions{S: store}
+	var sessions gateway.Sessions = gateway.SessionStore{S: store}
 	cacheNote := "no session cache"
 	if storeKind != "memory" && cacheTTL > 0 {
-		cs, err := wire.NewCachedSessions(store, rdb, wire.CacheConfig{TTL: cacheTTL, Channel: prefix + "invalidate"})
+		cs, err := session.NewCached(store, rdb, session.CacheConfig{TTL: cacheTTL, Channel: prefix + "invalidate"})
 		if err != nil {
 			return err
 		}
@@ -135,7 +134,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 				return errors.New("session cache: subscription not live")
 			}
 		}
-		sessions, cacheNote = cs, fmt.Sprintf("session cache TTL %s", cacheTTL)
+		sessions, cacheNote = gateway.SessionStore{S: cs}, fmt.Sprintf("session cache TTL %s", cacheTTL)
 	}
 	g, err := gateway.New(gateway.Config{
 		PublicURL: "http://127.0.0.1", DevInsecureCookies: true, NRNRefKey: refKey,

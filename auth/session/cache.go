@@ -1,4 +1,4 @@
-package wire
+package session
 
 import (
 	"context"
@@ -15,12 +15,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/overstap/overstap/auth/gateway"
-	"github.com/overstap/overstap/auth/session"
 )
 
-// CacheConfig configures CachedSessions.
+// CacheConfig configures Cached.
 type CacheConfig struct {
 	// TTL is how long a loaded session is served from memory (e.g. 1s).
 	// 0 disables the cache: every call goes to the store. Activity seen
@@ -42,8 +39,8 @@ type CacheConfig struct {
 	Now func() time.Time
 }
 
-// CachedSessions is Sessions with a small in-process cache of loaded
-// sessions, so most authenticated requests skip the Redis round trip.
+// Cached is a Store with a small in-process cache of loaded sessions, so
+// most authenticated requests of a gateway node skip the Redis round trip.
 //
 //   - Entries are keyed by HMAC(process-random key, SHA-256(id)): no session
 //     id is kept in memory by the cache.
@@ -64,8 +61,8 @@ type CacheConfig struct {
 //
 // Sessions revoked by a writer that does not publish (another program
 // using auth/session directly) stay served by a node for at most TTL.
-type CachedSessions struct {
-	Sessions
+type Cached struct {
+	Store
 
 	rdb     redis.UniversalClient
 	cfg     CacheConfig
@@ -86,27 +83,27 @@ type CachedSessions struct {
 }
 
 type cacheEntry struct {
-	s     *gateway.Session
+	s     *Session
 	until time.Time
 	id    [32]byte // SHA-256 of the session id
 	tags  [3][32]byte
 	ntags int
 }
 
-var _ gateway.Sessions = (*CachedSessions)(nil)
+var _ Store = (*Cached)(nil)
 
-// NewCachedSessions wraps s. rdb is the Redis of the session store (used
-// for pub/sub only). With cfg.TTL == 0 it is a plain Sessions.
-func NewCachedSessions(s session.Store, rdb redis.UniversalClient, cfg CacheConfig) (*CachedSessions, error) {
-	c := &CachedSessions{Sessions: Sessions{S: s}, cfg: cfg, start: time.Now()}
+// NewCached wraps s. rdb is the Redis of the session store (used for
+// pub/sub only). With cfg.TTL == 0 it is s itself.
+func NewCached(s Store, rdb redis.UniversalClient, cfg CacheConfig) (*Cached, error) {
+	c := &Cached{Store: s, cfg: cfg, start: time.Now()}
 	if cfg.TTL < 0 {
-		return nil, errors.New("wire: negative session cache TTL")
+		return nil, errors.New("session: negative session cache TTL")
 	}
 	if cfg.TTL == 0 {
 		return c, nil
 	}
 	if rdb == nil || cfg.Channel == "" {
-		return nil, errors.New("wire: the session cache needs Redis and an invalidation channel")
+		return nil, errors.New("session: the session cache needs Redis and an invalidation channel")
 	}
 	if c.cfg.MaxEntries <= 0 {
 		c.cfg.MaxEntries = 10000
@@ -133,7 +130,7 @@ func NewCachedSessions(s session.Store, rdb redis.UniversalClient, cfg CacheConf
 }
 
 // Close stops the subscription (the cache is bypassed afterwards).
-func (c *CachedSessions) Close() error {
+func (c *Cached) Close() error {
 	if c.cancel == nil {
 		return nil
 	}
@@ -146,7 +143,7 @@ func (c *CachedSessions) Close() error {
 }
 
 // Live reports whether the cache is in use (subscription confirmed live).
-func (c *CachedSessions) Live() bool {
+func (c *Cached) Live() bool {
 	if c.cfg.TTL == 0 || !c.subOK.Load() {
 		return false
 	}
@@ -154,21 +151,21 @@ func (c *CachedSessions) Live() bool {
 }
 
 // Invalidations returns how many invalidation messages were received.
-func (c *CachedSessions) Invalidations() uint64 { return c.recv.Load() }
+func (c *Cached) Invalidations() uint64 { return c.recv.Load() }
 
 // Hits returns how many Loads were answered from the cache.
-func (c *CachedSessions) Hits() uint64 { return c.hits.Load() }
+func (c *Cached) Hits() uint64 { return c.hits.Load() }
 
 // Len returns the number of cached entries.
-func (c *CachedSessions) Len() int {
+func (c *Cached) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m)
 }
 
-func (c *CachedSessions) replied() { c.lastRep.Store(int64(time.Since(c.start))) }
+func (c *Cached) replied() { c.lastRep.Store(int64(time.Since(c.start))) }
 
-func (c *CachedSessions) receive(ctx context.Context, ps *redis.PubSub) {
+func (c *Cached) receive(ctx context.Context, ps *redis.PubSub) {
 	defer c.done.Done()
 	backoff := 50 * time.Millisecond
 	for {
@@ -209,7 +206,7 @@ func (c *CachedSessions) receive(ctx context.Context, ps *redis.PubSub) {
 	}
 }
 
-func (c *CachedSessions) heartbeat(ctx context.Context, ps *redis.PubSub) {
+func (c *Cached) heartbeat(ctx context.Context, ps *redis.PubSub) {
 	defer c.done.Done()
 	t := time.NewTicker(c.cfg.Heartbeat)
 	defer t.Stop()
@@ -227,7 +224,7 @@ func (c *CachedSessions) heartbeat(ctx context.Context, ps *redis.PubSub) {
 }
 
 // clear empties the cache and stops Loads in flight from filling it.
-func (c *CachedSessions) clear() {
+func (c *Cached) clear() {
 	c.mu.Lock()
 	c.gen.Add(1)
 	clear(c.m)
@@ -236,7 +233,7 @@ func (c *CachedSessions) clear() {
 
 // Invalidation messages: "d:" + hex SHA-256(id) for one session,
 // "r:" + hex tag for sessions matching a tag, "a" for all.
-func (c *CachedSessions) apply(p string) {
+func (c *Cached) apply(p string) {
 	var h [32]byte
 	switch {
 	case p == "a":
@@ -269,7 +266,7 @@ func (c *CachedSessions) apply(p string) {
 	}
 }
 
-func (c *CachedSessions) mapKey(idHash [32]byte) [32]byte {
+func (c *Cached) mapKey(idHash [32]byte) [32]byte {
 	m := c.hmacs.Get().(hash.Hash)
 	m.Reset()
 	m.Write(idHash[:])
@@ -290,16 +287,10 @@ func tag(kind string, parts ...string) [32]byte {
 	return t
 }
 
-func clone(s *gateway.Session) *gateway.Session {
-	x := *s
-	x.AMR = slices.Clone(s.AMR)
-	return &x
-}
-
 // Load reads a session, from the cache when it is live.
-func (c *CachedSessions) Load(ctx context.Context, id string) (*gateway.Session, error) {
+func (c *Cached) Load(ctx context.Context, id string) (*Session, error) {
 	if c.cfg.TTL == 0 || !c.Live() {
-		return c.Sessions.Load(ctx, id)
+		return c.Store.Load(ctx, id)
 	}
 	idh := sha256.Sum256([]byte(id))
 	k := c.mapKey(idh)
@@ -318,11 +309,11 @@ func (c *CachedSessions) Load(ctx context.Context, id string) (*gateway.Session,
 	c.mu.Unlock()
 
 	gen := c.gen.Load()
-	x, err := c.S.Load(ctx, id)
+	x, err := c.Store.Load(ctx, id)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
-	s := fromStore(x)
+	s := x
 	until := now.Add(c.cfg.TTL)
 	for _, t := range []time.Time{x.IdleExpiry, x.AbsoluteExpiry} {
 		if !t.IsZero() && t.Before(until) {
@@ -352,17 +343,17 @@ func (c *CachedSessions) Load(ctx context.Context, id string) (*gateway.Session,
 }
 
 // publish evicts locally and tells every node.
-func (c *CachedSessions) publish(ctx context.Context, msg string) error {
+func (c *Cached) publish(ctx context.Context, msg string) error {
 	c.apply(msg)
 	if err := c.rdb.Publish(ctx, c.cfg.Channel, msg).Err(); err != nil {
-		return fmt.Errorf("wire: publishing a session invalidation failed (other nodes may serve the session up to the cache TTL): %w", err)
+		return fmt.Errorf("session: publishing a session invalidation failed (other nodes may serve the session up to the cache TTL): %w", err)
 	}
 	return nil
 }
 
 // Delete removes a session and invalidates it on every node.
-func (c *CachedSessions) Delete(ctx context.Context, id string) error {
-	err := c.Sessions.Delete(ctx, id)
+func (c *Cached) Delete(ctx context.Context, id string) error {
+	err := c.Store.Delete(ctx, id)
 	if c.cfg.TTL == 0 {
 		return err
 	}
@@ -370,7 +361,7 @@ func (c *CachedSessions) Delete(ctx context.Context, id string) error {
 	return errors.Join(err, c.publish(ctx, "d:"+hex.EncodeToString(h[:])))
 }
 
-func (c *CachedSessions) revoked(ctx context.Context, n int, err error, t [32]byte) (int, error) {
+func (c *Cached) revoked(ctx context.Context, n int, err error, t [32]byte) (int, error) {
 	if c.cfg.TTL == 0 {
 		return n, err
 	}
@@ -378,26 +369,26 @@ func (c *CachedSessions) revoked(ctx context.Context, n int, err error, t [32]by
 }
 
 // RevokePerson removes a person's sessions and invalidates them everywhere.
-func (c *CachedSessions) RevokePerson(ctx context.Context, ref string) (int, error) {
-	n, err := c.Sessions.RevokePerson(ctx, ref)
+func (c *Cached) RevokePerson(ctx context.Context, ref string) (int, error) {
+	n, err := c.Store.RevokePerson(ctx, ref)
 	return c.revoked(ctx, n, err, tag("person", ref))
 }
 
 // RevokeSID removes the sessions with this IdP sid and invalidates them.
-func (c *CachedSessions) RevokeSID(ctx context.Context, issuer, sid string) (int, error) {
-	n, err := c.Sessions.RevokeSID(ctx, issuer, sid)
+func (c *Cached) RevokeSID(ctx context.Context, issuer, sid string) (int, error) {
+	n, err := c.Store.RevokeSID(ctx, issuer, sid)
 	return c.revoked(ctx, n, err, tag("sid", issuer, sid))
 }
 
 // RevokeSubject removes the sessions of a subject and invalidates them.
-func (c *CachedSessions) RevokeSubject(ctx context.Context, issuer, sub string) (int, error) {
-	n, err := c.Sessions.RevokeSubject(ctx, issuer, sub)
+func (c *Cached) RevokeSubject(ctx context.Context, issuer, sub string) (int, error) {
+	n, err := c.Store.RevokeSubject(ctx, issuer, sub)
 	return c.revoked(ctx, n, err, tag("subject", issuer, sub))
 }
 
 // RevokeAll removes every session and empties every node's cache.
-func (c *CachedSessions) RevokeAll(ctx context.Context) (int, error) {
-	n, err := c.Sessions.RevokeAll(ctx)
+func (c *Cached) RevokeAll(ctx context.Context) (int, error) {
+	n, err := c.Store.RevokeAll(ctx)
 	if c.cfg.TTL == 0 {
 		return n, err
 	}

@@ -1,4 +1,4 @@
-package wire
+package integration
 
 import (
 	"context"
@@ -191,7 +191,7 @@ func newGatewayAt(t *testing.T, sh *shared, store session.Store, public string, 
 		mod(&cfg)
 	}
 	ck := sh.clock
-	g, err := gateway.New(cfg, gateway.Deps{Sessions: Sessions{S: store}, Providers: []gateway.Authenticator{Provider{P: p}}, Now: ck.Now, Logger: testLogger(t)})
+	g, err := gateway.New(cfg, gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{gateway.OIDC{P: p}}, Now: ck.Now, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

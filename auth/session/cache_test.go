@@ -1,4 +1,4 @@
-package wire
+package session
 
 import (
 	"context"
@@ -11,10 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
-	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 )
@@ -23,8 +21,8 @@ import (
 // of a test.
 type cacheEnv struct {
 	r     testsvc.R
-	store session.Store
-	clk   *clock
+	store Store
+	clk   *offsetClock
 	ch    string
 	seq   int
 }
@@ -32,9 +30,9 @@ type cacheEnv struct {
 func newCacheEnv(t *testing.T, idle, abs time.Duration) *cacheEnv {
 	t.Helper()
 	r := testsvc.Redis(t)
-	clk := &clock{}
-	st, err := session.NewRedis(r.Client, session.Config{Store: "redis", Redis: session.RedisConfig{URL: "redis://unused"},
-		Keys: []config.Secret{secret(64)}, KeyPrefix: r.Prefix + "sess:", IdleTimeout: idle, AbsoluteTimeout: abs, Now: clk.Now})
+	clk := &offsetClock{}
+	st, err := NewRedis(r.Client, Config{Store: "redis", Redis: RedisConfig{URL: "redis://unused"},
+		Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix + "sess:", IdleTimeout: idle, AbsoluteTimeout: abs, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +40,12 @@ func newCacheEnv(t *testing.T, idle, abs time.Duration) *cacheEnv {
 }
 
 // node is one gateway's cache. client nil: the shared test client.
-func (e *cacheEnv) node(t *testing.T, ttl time.Duration, client redis.UniversalClient) *CachedSessions {
+func (e *cacheEnv) node(t *testing.T, ttl time.Duration, client redis.UniversalClient) *Cached {
 	t.Helper()
 	if client == nil {
 		client = e.r.Client
 	}
-	c, err := NewCachedSessions(e.store, client, CacheConfig{TTL: ttl, Channel: e.ch, Now: e.clk.Now, Heartbeat: 200 * time.Millisecond})
+	c, err := NewCached(e.store, client, CacheConfig{TTL: ttl, Channel: e.ch, Now: e.clk.Now, Heartbeat: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +56,17 @@ func (e *cacheEnv) node(t *testing.T, ttl time.Duration, client redis.UniversalC
 	return c
 }
 
-func (e *cacheEnv) create(t *testing.T, sid string) (string, *gateway.Session) {
+func (e *cacheEnv) create(t *testing.T, sid string) (string, *Session) {
 	t.Helper()
 	e.seq++
 	n, err := nrn.Synthetic(time.Date(1980, 1, 2, 0, 0, 0, 0, time.UTC), e.seq%2 == 0, 900+e.seq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway.Session{NRNRef: n.Ref(nrn.MustRefKey([]byte("cache-test-reference-key-32bytes"))), AccountID: fmt.Sprint(e.seq),
+	g := &Session{NRNRef: n.Ref(nrn.MustRefKey([]byte("cache-test-reference-key-32bytes"))), AccountID: fmt.Sprint(e.seq),
 		Identity: identity.Identity{NRN: n, Provider: "p", Issuer: "https://idp.test", Subject: fmt.Sprintf("sub-%d", e.seq), SID: sid,
 			AMR: []string{"pwd"}, Level: identity.LevelSubstantial, AuthTime: e.clk.Now()}}
-	id, err := Sessions{S: e.store}.Create(context.Background(), g)
+	id, err := e.store.Create(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +83,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func mustLoad(t *testing.T, c gateway.Sessions, id string) *gateway.Session {
+func mustLoad(t *testing.T, c Store, id string) *Session {
 	t.Helper()
 	s, err := c.Load(context.Background(), id)
 	if err != nil {
@@ -94,9 +92,9 @@ func mustLoad(t *testing.T, c gateway.Sessions, id string) *gateway.Session {
 	return s
 }
 
-func mustGone(t *testing.T, c gateway.Sessions, id, why string) {
+func mustGone(t *testing.T, c Store, id, why string) {
 	t.Helper()
-	if s, err := c.Load(context.Background(), id); !errors.Is(err, gateway.ErrNoSession) {
+	if s, err := c.Load(context.Background(), id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("%s: Load = %v, %v; want ErrNoSession", why, s != nil, err)
 	}
 }
@@ -162,7 +160,7 @@ func TestCacheDisabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustGone(t, c, id, "TTL 0")
-	if _, err := NewCachedSessions(e.store, nil, CacheConfig{TTL: time.Second}); err == nil {
+	if _, err := NewCached(e.store, nil, CacheConfig{TTL: time.Second}); err == nil {
 		t.Fatal("cache without Redis accepted")
 	}
 }
@@ -175,16 +173,16 @@ func TestCacheInvalidationAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name   string
-		revoke func(id string, s *gateway.Session) error
+		revoke func(id string, s *Session) error
 	}{
-		{"Delete", func(id string, _ *gateway.Session) error { return a.Delete(ctx, id) }},
-		{"RevokePerson", func(_ string, s *gateway.Session) error { _, err := a.RevokePerson(ctx, s.NRNRef); return err }},
-		{"RevokeSID", func(_ string, s *gateway.Session) error { _, err := a.RevokeSID(ctx, s.Issuer, s.SID); return err }},
-		{"RevokeSubject", func(_ string, s *gateway.Session) error {
+		{"Delete", func(id string, _ *Session) error { return a.Delete(ctx, id) }},
+		{"RevokePerson", func(_ string, s *Session) error { _, err := a.RevokePerson(ctx, s.NRNRef); return err }},
+		{"RevokeSID", func(_ string, s *Session) error { _, err := a.RevokeSID(ctx, s.Issuer, s.SID); return err }},
+		{"RevokeSubject", func(_ string, s *Session) error {
 			_, err := a.RevokeSubject(ctx, s.Issuer, s.Subject)
 			return err
 		}},
-		{"RevokeAll", func(string, *gateway.Session) error { _, err := a.RevokeAll(ctx); return err }},
+		{"RevokeAll", func(string, *Session) error { _, err := a.RevokeAll(ctx); return err }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,7 +276,7 @@ func TestCacheSubscriptionLoss(t *testing.T) {
 	t.Run("never subscribed", func(t *testing.T) {
 		dead := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", testsvc.FreePort(t)), MaxRetries: -1})
 		t.Cleanup(func() { dead.Close() })
-		c, err := NewCachedSessions(e.store, dead, CacheConfig{TTL: time.Hour, Channel: e.ch, Now: e.clk.Now})
+		c, err := NewCached(e.store, dead, CacheConfig{TTL: time.Hour, Channel: e.ch, Now: e.clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +296,7 @@ func TestCacheSubscriptionLoss(t *testing.T) {
 		if err := c.Delete(context.Background(), id2); err == nil {
 			t.Fatal("Delete reported success without publishing")
 		}
-		mustGone(t, Sessions{S: e.store}, id2, "deleted in the store")
+		mustGone(t, e.store, id2, "deleted in the store")
 	})
 }
 
@@ -377,7 +375,7 @@ func TestCacheConcurrent(t *testing.T) {
 				if (i+g)%2 == 0 {
 					node = b
 				}
-				if _, err := node.Load(ctx, ids[(i*7+g)%n]); err != nil && !errors.Is(err, gateway.ErrNoSession) {
+				if _, err := node.Load(ctx, ids[(i*7+g)%n]); err != nil && !errors.Is(err, ErrNotFound) {
 					t.Error(err)
 					return
 				}
@@ -405,7 +403,7 @@ func TestCacheConcurrent(t *testing.T) {
 
 func TestCacheBounded(t *testing.T) {
 	e := newCacheEnv(t, 0, 0)
-	c, err := NewCachedSessions(e.store, e.r.Client, CacheConfig{TTL: time.Hour, MaxEntries: 3, Channel: e.ch, Now: e.clk.Now})
+	c, err := NewCached(e.store, e.r.Client, CacheConfig{TTL: time.Hour, MaxEntries: 3, Channel: e.ch, Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,4 +419,19 @@ func TestCacheBounded(t *testing.T) {
 	if c.Len() != 3 {
 		t.Fatalf("len %d, want 3", c.Len())
 	}
+}
+
+// offsetClock is the real time moved forward by Advance (Redis expiries
+// follow the real clock).
+type offsetClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *offsetClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+
+func (c *offsetClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
 }
