@@ -18,7 +18,7 @@ if [ $# -gt 0 ]; then
 fi
 out=$(mktemp -d)
 for mode in setup requests; do
-	(cd "$src" && PATHCOUNT=$mode go test -count=1 -covermode=count -coverpkg=./... -coverprofile="$out/$mode.txt" \
+	(cd "$src" && PATHCOUNT=$mode go test -tags pathcount -count=1 -covermode=count -coverpkg=./... -coverprofile="$out/$mode.txt" \
 		-run '^TestPathCount$' ./internal/demo >/dev/null)
 done
 awk 'FNR==1 {next} FILENAME ~ /setup/ {a[$1]+=$3; next} {b[$1]+=$3} END {for (k in b) if (b[k] > a[k]) print k}' \

@@ -1,3 +1,5 @@
+//go:build pathcount
+
 package demo
 
 import (
@@ -7,17 +9,14 @@ import (
 	"github.com/overstap/overstap/auth/devidp"
 )
 
-// TestPathCount is a measurement, run by scripts/path-count.sh only
-// (PATHCOUNT set, with a coverage profile): PATHCOUNT=setup starts the
+// TestPathCount is a measurement, not a test: built only with the
+// pathcount tag, run by scripts/path-count.sh (with a coverage profile): PATHCOUNT=setup starts the
 // demo and warms it with one request; PATHCOUNT=requests does the same
 // and then sends one citizen's four requests (legacy login GET, federated
 // login, IdP callback, first proxied request). The script keeps the code
 // blocks that ran more often in the second run.
 func TestPathCount(t *testing.T) {
 	mode := os.Getenv("PATHCOUNT")
-	if mode == "" {
-		return // not a test of its own: a measurement (scripts/path-count.sh)
-	}
 	d := startDemo(t, Options{})
 	newCitizen(t).get(d.GatewayURL + "/") // warm: lazily built parts are built in both runs
 	if mode != "requests" {
