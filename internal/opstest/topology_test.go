@@ -172,6 +172,8 @@ type citizen struct {
 // requests through nginx to two gateway nodes, kill -9 the Redis master
 // (the sentinels promote the replica, both nodes follow without restart),
 // then kill -9 one gateway node (nginx sends everything to the other).
+// Before that, with min-replicas-to-write 1 and the replica cut off, a
+// login fails closed (503) once the master refuses writes.
 // The last logins before the master dies happen while the replication
 // stream is held back (masterProxy), so the run shows what asynchronous
 // replication loses: those sessions, whose citizens are sent to log in
@@ -359,38 +361,45 @@ http {
 		hc.Timeout = 5 * time.Second
 		citizens[i] = &citizen{id: i, persona: p, hc: hc}
 	}
-	login := func(c *citizen) {
-		t.Helper()
+	// tryLogin logs c in through nginx: "" when c has its session, else
+	// where and how the login stopped.
+	tryLogin := func(c *citizen) string {
 		resp, err := c.hc.Get(public + "/dossier")
 		if err != nil {
-			t.Fatal(err)
+			return "start: " + err.Error()
 		}
 		resp.Body.Close()
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, "/.overstap/login?") {
 			if resp, err = c.hc.Get(public + loc); err != nil {
-				t.Fatal(err)
+				return "login: " + err.Error()
 			}
 			resp.Body.Close()
 			loc = resp.Header.Get("Location")
 		}
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, idp.Issuer(devidp.ProfileFAS)) {
-			t.Fatalf("citizen %d: no session: %d %s", c.id, resp.StatusCode, loc)
+			return fmt.Sprintf("login: %d", resp.StatusCode)
 		}
 		cb, err := idp.BrowserLogin(ctx, c.hc, loc, devidp.Choice{Persona: c.persona.Key, Level: "450"})
 		if cb == nil {
-			t.Fatalf("citizen %d: IdP: %v", c.id, err)
+			return fmt.Sprintf("IdP: %v", err)
 		}
-		resp, err = c.hc.Get(cb.String())
-		if err != nil {
-			t.Fatal(err)
+		if resp, err = c.hc.Get(cb.String()); err != nil {
+			return "callback: " + err.Error()
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/dossier" {
-			t.Fatalf("citizen %d: callback: %d %s", c.id, resp.StatusCode, resp.Header.Get("Location"))
+			return fmt.Sprintf("callback: %d", resp.StatusCode)
 		}
 		if ev := request(c, public); ev.kind != okOwn {
-			t.Fatalf("citizen %d after login: %s", c.id, outcomeNames[ev.kind])
+			return "after login: " + outcomeNames[ev.kind]
+		}
+		return ""
+	}
+	login := func(c *citizen) {
+		t.Helper()
+		if why := tryLogin(c); why != "" {
+			t.Fatalf("citizen %d: %s", c.id, why)
 		}
 	}
 	early := citizens[:topoClients-topoLate]
@@ -441,11 +450,50 @@ http {
 	}
 	start(early)
 	time.Sleep(2 * time.Second)
+
+	// 0. min-replicas-to-write 1, min-replicas-max-lag 1, and the replica
+	// cut off (its acknowledgements held too): once the master counts no
+	// good replica it refuses writes, so a login fails closed (503) instead
+	// of making a session that a failover could lose.
+	for _, kv := range [][2]string{{"min-replicas-max-lag", "1"}, {"min-replicas-to-write", "1"}} {
+		if err := mc.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goodReplicas := func(want string) func() error {
+		return func() error {
+			info, err := mc.Info(ctx, "replication").Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(info, "min_slaves_good_slaves:"+want+"\r") {
+				return fmt.Errorf("want %s good replicas: %s", want, info)
+			}
+			return nil
+		}
+	}
+	cutStart := time.Now()
+	link.hold(true)
+	testsvc.WaitFor(t, "the master to count no good replica", 20*time.Second, goodReplicas("0"))
+	p, _ := idp.Persona(devidp.PersonaParentA)
+	cutCitizen := &citizen{id: topoClients, persona: p, hc: devidptest.Browser(t)}
+	cutCitizen.hc.CheckRedirect = citizens[0].hc.CheckRedirect
+	cutLogin := tryLogin(cutCitizen)
+	cutEnd := time.Now()
+	link.release()
+	testsvc.WaitFor(t, "the replica to count again", 20*time.Second, goodReplicas("1"))
+	if err := mc.ConfigSet(ctx, "min-replicas-to-write", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(cutLogin, ": 503") {
+		t.Errorf("a login while the master refuses writes: %q, want a 503 page", cutLogin)
+	}
+	time.Sleep(time.Second)
 	// The late logins happen while the replication stream is held back,
 	// as on a network where the replica lags: their sessions are on the
 	// master only when it dies.
 	late := citizens[topoClients-topoLate:]
-	link.hold()
+	link.hold(false)
 	for _, c := range late {
 		login(c)
 	}
@@ -531,7 +579,7 @@ http {
 	// Figures.
 	mu.Lock()
 	defer mu.Unlock()
-	var total, redisPhase, nodePhase [nOutcomes]int
+	var total, cutPhase, redisPhase, nodePhase [nOutcomes]int
 	var first503, last503 time.Time
 	servedBy := map[string]int{}
 	for _, ev := range events {
@@ -544,6 +592,8 @@ http {
 			}
 		case ev.at.After(killMaster):
 			redisPhase[ev.kind]++
+		case ev.at.After(cutStart) && ev.at.Before(cutEnd):
+			cutPhase[ev.kind]++
 		default:
 			servedBy["before: "+ev.node]++
 		}
@@ -583,8 +633,9 @@ http {
 		return strings.Join(parts, " ")
 	}
 	t.Logf("served by node: %v", servedBy)
-	t.Logf("TOPOLOGY requests=%d [%s] | redis failover: requests=%d [%s] 503-window=%.1fs all-served-again=%.1fs sessions-lost=%d/%d-late %d/%d-early | gateway node kill: requests=%d [%s] clients-served=%d/%d",
-		sum(total), format(total), sum(redisPhase), format(redisPhase), window.Seconds(), recoverRedis.Seconds(),
+	t.Logf("TOPOLOGY requests=%d [%s] | replica cut, min-replicas-to-write 1: %.1fs requests=%d [%s] login=%q | redis failover: requests=%d [%s] 503-window=%.1fs all-served-again=%.1fs sessions-lost=%d/%d-late %d/%d-early | gateway node kill: requests=%d [%s] clients-served=%d/%d",
+		sum(total), format(total), cutEnd.Sub(cutStart).Seconds(), sum(cutPhase), format(cutPhase), cutLogin,
+		sum(redisPhase), format(redisPhase), window.Seconds(), recoverRedis.Seconds(),
 		lostLate, topoLate, lostEarly, topoClients-topoLate, sum(nodePhase), format(nodePhase), len(firstAfterNode), topoClients-len(lost))
 
 	// Safety.
