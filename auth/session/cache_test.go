@@ -22,7 +22,7 @@ import (
 type cacheEnv struct {
 	r     testsvc.R
 	store Store
-	clk   *offsetClock
+	clk   *testsvc.OffsetClock
 	ch    string
 	seq   int
 }
@@ -30,7 +30,7 @@ type cacheEnv struct {
 func newCacheEnv(t *testing.T, idle, abs time.Duration) *cacheEnv {
 	t.Helper()
 	r := testsvc.Redis(t)
-	clk := &offsetClock{}
+	clk := &testsvc.OffsetClock{}
 	st, err := NewRedis(r.Client, Config{Store: "redis", Redis: RedisConfig{URL: "redis://unused"},
 		Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix + "sess:", IdleTimeout: idle, AbsoluteTimeout: abs, Now: clk.Now})
 	if err != nil {
@@ -419,19 +419,4 @@ func TestCacheBounded(t *testing.T) {
 	if c.Len() != 3 {
 		t.Fatalf("len %d, want 3", c.Len())
 	}
-}
-
-// offsetClock is the real time moved forward by Advance (Redis expiries
-// follow the real clock).
-type offsetClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *offsetClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
-
-func (c *offsetClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
 }

@@ -60,7 +60,7 @@ type shared struct {
 	upHits    atomic.Int64
 	lastSeen  atomic.Value // http.Header the upstream saw last
 	clientSeq atomic.Int64
-	clock     *clock // shared by the dev IdP, the RPs and the gateways
+	clock     *testsvc.OffsetClock // shared by the dev IdP, the RPs and the gateways
 }
 
 func quietZitadel(t *testing.T) {
@@ -73,7 +73,7 @@ func newShared(t *testing.T, rdb redis.UniversalClient, prefix string) *shared {
 	t.Helper()
 	quietZitadel(t)
 	sh := &shared{sessKey: config.NewSecret([]byte(hex.EncodeToString(randBytes(32)))), refKey: secret(40),
-		adminTok: secret(40), rdb: rdb, prefix: prefix, clock: &clock{}}
+		adminTok: secret(40), rdb: rdb, prefix: prefix, clock: &testsvc.OffsetClock{}}
 	sh.idpSrv = httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(sh.idpSrv.Close)
 	idp, err := devidp.New(devidp.Config{IssuerBase: sh.idpSrv.URL, SigningRSAKey: idpKey(), Now: sh.clock.Now}, nil)
@@ -105,20 +105,8 @@ type gw struct {
 	direct string
 	admin  string
 	ops    string
-	clock  *clock
+	clock  *testsvc.OffsetClock
 	client string
-}
-
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
 }
 
 func testApps(up string) []gateway.AppConfig {
