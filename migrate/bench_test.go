@@ -239,8 +239,9 @@ func rawRevokeLoop(b *testing.B, dsn string, target map[int64]bool) int64 {
 // two copies of the same seeded PostgreSQL store (OVERSTAP_BENCH_ACCOUNTS
 // rows, default 20000) and one PostgreSQL state database. The workers are
 // engines of their own (own store connections) in this process, as two
-// `migrate worker` processes on one machine. Metric workers/local is the
-// ratio of throughputs; the run's Redis keys must be gone afterwards.
+// `migrate worker` processes on one machine (OVERSTAP_BENCH_LANES lanes
+// each, default DefaultWorkerLanes). Metric workers/local is the ratio of
+// throughputs.
 func BenchmarkWorkersVsLocalPG(b *testing.B) {
 	n := envInt("OVERSTAP_BENCH_ACCOUNTS", 20000)
 	ctx := context.Background()
@@ -298,7 +299,7 @@ func BenchmarkWorkersVsLocalPG(b *testing.B) {
 		for i := range 2 {
 			w := engine(open("queued_accounts"))
 			wg.Go(func() {
-				if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); err != nil {
+				if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i), Lanes: envInt("OVERSTAP_BENCH_LANES", 0)}); err != nil {
 					b.Error(err)
 				}
 			})

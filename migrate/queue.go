@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -304,46 +306,116 @@ type WorkerOptions struct {
 	Name string
 	// IdleExit stops the worker after this long without work (0 = never).
 	IdleExit time.Duration
+	// Lanes is how many batches the worker has in hand at once (0 =
+	// DefaultWorkerLanes); lane i > 0 is consumer Name.i.
+	Lanes int
 }
 
 // RunWorker consumes batches from the queue until ctx ends (or IdleExit):
 // first reclaiming batches a dead worker left pending (XAUTOCLAIM), then
 // reading new ones (XREADGROUP). A batch is acknowledged only after its
 // journal entries are settled, so a worker killed at any point loses
-// nothing and a reclaimed batch is never applied twice.
+// nothing and a reclaimed batch is never applied twice. Lanes consumers
+// (default 2) work side by side, so one batch is read and classified while
+// another waits on the store or the state database.
 func (e *Engine) RunWorker(ctx context.Context, q *Queue, o WorkerOptions) (int64, error) {
 	if o.Name == "" {
 		return 0, errors.New("migrate: worker: no consumer name")
 	}
-	procs := map[string]*batchProcessor{}
-	var done int64
+	lanes := o.Lanes
+	if lanes <= 0 {
+		lanes = DefaultWorkerLanes
+	}
+	w := &worker{e: e, q: q, procs: map[string]*batchProcessor{}}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, lanes)
+	for i := range lanes {
+		name := o.Name
+		if i > 0 {
+			name = fmt.Sprintf("%s.%d", o.Name, i)
+		}
+		wg.Go(func() {
+			if errs[i] = w.lane(ctx, name, o.IdleExit, &done); errs[i] != nil {
+				cancel(errs[i]) // the other lanes stop too
+			}
+		})
+	}
+	wg.Wait()
+	return done.Load(), errors.Join(errs...)
+}
+
+// DefaultWorkerLanes is how many batches a worker has in hand at once.
+const DefaultWorkerLanes = 2
+
+// worker is what the lanes of one RunWorker share.
+type worker struct {
+	e  *Engine
+	q  *Queue
+	mu sync.Mutex // procs, and progress updates (one at a time)
+	// procs holds a batch processor per run seen.
+	procs map[string]*batchProcessor
+}
+
+// lane is one consumer: it returns nil when ctx ends or it was idle too
+// long, and the error that stops it otherwise.
+func (w *worker) lane(ctx context.Context, name string, idleExit time.Duration, done *atomic.Int64) error {
 	lastWork := time.Now()
 	for {
-		if err := ctx.Err(); err != nil {
-			return done, nil
+		if ctx.Err() != nil {
+			return nil
 		}
-		msgs, reclaimed, err := q.next(ctx, o.Name)
+		msgs, reclaimed, err := w.q.next(ctx, name)
 		if err != nil {
 			if ctx.Err() != nil {
-				return done, nil
+				return nil
 			}
-			return done, fmt.Errorf("migrate: worker: queue: %w", err)
+			return fmt.Errorf("migrate: worker: queue: %w", err)
 		}
 		if len(msgs) == 0 {
-			if o.IdleExit > 0 && time.Since(lastWork) > o.IdleExit {
-				return done, nil
+			if idleExit > 0 && time.Since(lastWork) > idleExit {
+				return nil
 			}
 			continue
 		}
 		lastWork = time.Now()
 		for _, xm := range msgs {
-			n, err := e.workBatch(ctx, q, o.Name, xm, reclaimed, procs)
+			n, err := w.e.workBatch(ctx, w, name, xm, reclaimed)
 			if err != nil {
-				return done, err
+				return err
 			}
-			done += n
+			done.Add(n)
 		}
 	}
+}
+
+// processor returns the batch processor of run, made on first use.
+func (w *worker) processor(ctx context.Context, runID string) (*batchProcessor, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bp, ok := w.procs[runID]; ok {
+		return bp, nil
+	}
+	e := w.e
+	run, err := e.db.GetRun(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: worker: batch of run %s: %w", runID, err)
+	}
+	if run.StoreName != e.store.Name() || run.Kind != KindApply {
+		return nil, fmt.Errorf("%w: worker for store %q got a batch of run %s on store %q", ErrRunMismatch, e.store.Name(), run.ID, run.StoreName)
+	}
+	pub, err := ParsePublicKey(run.Params.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	bp, err := e.newBatchProcessor(run, pub)
+	if err != nil {
+		return nil, err
+	}
+	w.procs[runID] = bp
+	return bp, nil
 }
 
 // streamPoll is how often a worker looks for a stream that does not exist
@@ -383,30 +455,17 @@ func (q *Queue) next(ctx context.Context, consumer string) (msgs []redis.XMessag
 	return out, false, nil
 }
 
-func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm redis.XMessage, reclaimed bool, procs map[string]*batchProcessor) (int64, error) {
+func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm redis.XMessage, reclaimed bool) (int64, error) {
+	q := w.q
 	raw, _ := xm.Values["b"].(string)
 	var m batchMsg
 	if err := json.Unmarshal([]byte(raw), &m); err != nil || !ValidRunID(m.Run) || len(m.IDs) > MaxBatchSize {
 		e.log.Warn("migrate: worker: dropping malformed queue entry", "id", xm.ID)
 		return 0, q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err()
 	}
-	bp, ok := procs[m.Run]
-	if !ok {
-		run, err := e.db.GetRun(ctx, m.Run)
-		if err != nil {
-			return 0, fmt.Errorf("migrate: worker: batch of run %s: %w", m.Run, err)
-		}
-		if run.StoreName != e.store.Name() || run.Kind != KindApply {
-			return 0, fmt.Errorf("%w: worker for store %q got a batch of run %s on store %q", ErrRunMismatch, e.store.Name(), run.ID, run.StoreName)
-		}
-		pub, err := ParsePublicKey(run.Params.PublicKey)
-		if err != nil {
-			return 0, err
-		}
-		if bp, err = e.newBatchProcessor(run, pub); err != nil {
-			return 0, err
-		}
-		procs[m.Run] = bp
+	bp, err := w.processor(ctx, m.Run)
+	if err != nil {
+		return 0, err
 	}
 	// Keep our claim fresh while working, so nobody reclaims a live batch.
 	hctx, stop := context.WithCancel(ctx)
@@ -442,7 +501,9 @@ func (e *Engine) workBatch(ctx context.Context, q *Queue, consumer string, xm re
 	if err := q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err(); err != nil {
 		return 0, fmt.Errorf("migrate: worker: ack: %w", err)
 	}
+	w.mu.Lock()
 	e.progress.Update(ProgressUpdate{Run: m.Run, Phase: "worker", Done: int64(len(accts)), Changed: st.changed, Conflicts: st.conflicts})
+	w.mu.Unlock()
 	return int64(len(accts)), nil
 }
 

@@ -159,6 +159,7 @@ func newMigrateWorkerCmd(s stdio) *cobra.Command {
 	var qf queueFlags
 	var name string
 	var idle time.Duration
+	var lanes int
 	c := &cobra.Command{
 		Use:   "worker --queue redis://... --store FILE --state DSN",
 		Short: "Apply batches published by `migrate apply --queue` (any number of hosts)",
@@ -181,7 +182,7 @@ func newMigrateWorkerCmd(s stdio) *cobra.Command {
 				host, _ := os.Hostname()
 				name = fmt.Sprintf("%s-%d", host, os.Getpid())
 			}
-			n, err := env.engine.RunWorker(cmd.Context(), q, migrate.WorkerOptions{Name: name, IdleExit: idle})
+			n, err := env.engine.RunWorker(cmd.Context(), q, migrate.WorkerOptions{Name: name, IdleExit: idle, Lanes: lanes})
 			fmt.Fprintf(s.out, "worker %s: %d accounts\n", name, n)
 			return err
 		},
@@ -190,6 +191,7 @@ func newMigrateWorkerCmd(s stdio) *cobra.Command {
 	qf.register(c)
 	c.Flags().StringVar(&name, "name", "", "consumer name in the group (default host-pid)")
 	c.Flags().DurationVar(&idle, "idle-exit", 0, "exit after this long without work (0 = run until stopped)")
+	c.Flags().IntVar(&lanes, "lanes", migrate.DefaultWorkerLanes, "batches in hand at once (consumers NAME, NAME.1, ...): one is read and classified while another waits on the databases")
 	return c
 }
 
