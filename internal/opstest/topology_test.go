@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,91 +37,20 @@ const (
 	topoMaster      = "overstap"
 )
 
-// proc is a process the test started and may kill -9.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{} // closed when the process has exited
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// startProc starts bin with args, output in a file of its own (nginx's
-// workers inherit it: no pipe that would keep Wait waiting).
-func startProc(t *testing.T, name, bin string, args ...string) *proc {
-	t.Helper()
-	dir := t.TempDir()
-	p := &proc{name: name, cmd: exec.Command(bin, args...), log: filepath.Join(dir, "output.log"), done: make(chan struct{})}
-	p.cmd.Dir = dir
-	out, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
-
-// kill9 kills the process with SIGKILL, as a crash would.
-func (p *proc) kill9(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9 %s: %v", p.name, err)
-	}
-}
-
-func (p *proc) output() string {
-	b, _ := os.ReadFile(p.log)
-	return string(b)
-}
-
-// waitPort waits until something accepts on 127.0.0.1:port.
-func waitPort(t *testing.T, p *proc, port int) {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testsvc.WaitFor(t, p.name+" on "+addr, 20*time.Second, func() error {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			if p.exited() {
-				t.Fatalf("%s exited: %s", p.name, p.output())
-			}
-			return err
-		}
-		c.Close()
-		return nil
-	})
-}
-
 // redisServer starts redis-server (or a sentinel) on a free port.
-func redisServer(t *testing.T, bin, name string, extra ...string) (*proc, int) {
+func redisServer(t *testing.T, bin, name string, extra ...string) (*testsvc.Proc, int) {
 	t.Helper()
 	port := testsvc.FreePort(t)
 	args := append(append([]string(nil), extra...), "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "notice")
-	p := startProc(t, name, bin, args...)
-	waitPort(t, p, port)
-	return p, port
+	return startIn(t, name, exec.Command(bin, args...), fmt.Sprintf("tcp://127.0.0.1:%d", port)), port
+}
+
+// startIn starts cmd in a directory of its own until it is ready.
+func startIn(t *testing.T, name string, cmd *exec.Cmd, ready string) *testsvc.Proc {
+	t.Helper()
+	cmd.Dir = t.TempDir()
+	return testsvc.Start(t, name, cmd, filepath.Join(cmd.Dir, "output.log"), ready, 30*time.Second)
 }
 
 // buildOverstap builds the overstap binary once into a temporary directory.
@@ -254,7 +181,7 @@ func TestReferenceTopologyFailover(t *testing.T) {
 	}
 	prefix := testsvc.Name("topo")
 	type node struct {
-		p          *proc
+		p          *testsvc.Proc
 		port, ops  int
 		name, addr string
 	}
@@ -284,7 +211,7 @@ gateway:
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		p := startProc(t, name, bin, "serve", "--config", path)
+		p := startIn(t, name, exec.Command(bin, "serve", "--config", path), fmt.Sprintf("tcp://127.0.0.1:%d", ops))
 		return node{p: p, port: port, ops: ops, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	}
 	for i := range 2 {
@@ -296,8 +223,8 @@ gateway:
 	// /readyz (not go-redis's "all sentinels are unreachable").
 	wrong := startNode("gateway with a wrong master_name", strings.Replace(redisURL, "master_name="+topoMaster, "master_name=overstapx", 1))
 	testsvc.WaitFor(t, "/readyz of the node with the wrong master_name", 20*time.Second, func() error {
-		if wrong.p.exited() {
-			t.Fatalf("%s exited: %s", wrong.name, wrong.p.output())
+		if wrong.p.Exited() {
+			t.Fatalf("%s exited: %s", wrong.name, wrong.p.Output())
 		}
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", wrong.ops))
 		if err != nil {
@@ -312,7 +239,7 @@ gateway:
 		}
 		return nil
 	})
-	wrong.p.kill9(t)
+	wrong.p.Kill9(t)
 	conf := fmt.Sprintf(`worker_processes 1;
 pid nginx.pid;
 error_log error.log warn;
@@ -345,8 +272,8 @@ http {
 	if err := os.WriteFile(filepath.Join(ndir, "nginx.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	nginx := startProc(t, "nginx", nginxBin, "-p", ndir, "-c", filepath.Join(ndir, "nginx.conf"), "-g", "daemon off;")
-	waitPort(t, nginx, nport)
+	startIn(t, "nginx", exec.Command(nginxBin, "-p", ndir, "-c", filepath.Join(ndir, "nginx.conf"), "-g", "daemon off;"),
+		fmt.Sprintf("tcp://127.0.0.1:%d", nport))
 
 	// Citizens log in through nginx (so through either node).
 	personas := []string{devidp.PersonaParentA, devidp.PersonaParentB, devidp.PersonaAdult, devidp.PersonaRoommate, devidp.PersonaUnrelated}
@@ -501,7 +428,7 @@ http {
 
 	// 1. kill -9 the Redis master right after the last login.
 	killMaster := time.Now()
-	master.kill9(t)
+	master.Kill9(t)
 	surviving := func(since time.Time) map[int]time.Time { // client → its first own 200 since
 		mu.Lock()
 		defer mu.Unlock()
@@ -570,7 +497,7 @@ http {
 
 	// 2. kill -9 one gateway node.
 	killNode := time.Now()
-	nodes[0].p.kill9(t)
+	nodes[0].p.Kill9(t)
 	time.Sleep(3 * time.Second)
 	firstAfterNode := surviving(killNode)
 	close(stop)
@@ -711,12 +638,12 @@ func request(c *citizen, public string) event {
 }
 
 // waitReady waits for a node's /readyz (sessions, IdP, state) to be 200.
-func waitReady(t *testing.T, name string, ops int, p *proc) {
+func waitReady(t *testing.T, name string, ops int, p *testsvc.Proc) {
 	t.Helper()
 	u := fmt.Sprintf("http://127.0.0.1:%d/readyz", ops)
 	testsvc.WaitFor(t, name+" ready", 30*time.Second, func() error {
-		if p.exited() {
-			t.Fatalf("%s exited: %s", name, p.output())
+		if p.Exited() {
+			t.Fatalf("%s exited: %s", name, p.Output())
 		}
 		resp, err := http.Get(u)
 		if err != nil {

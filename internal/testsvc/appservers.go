@@ -1,15 +1,11 @@
 package testsvc
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -113,7 +109,7 @@ func Tomcat(t testing.TB) string {
 		"-cp", filepath.Join(home, "bin", "bootstrap.jar")+":"+filepath.Join(home, "bin", "tomcat-juli.jar"),
 		"org.apache.catalina.startup.Bootstrap", "start")
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	startAndWait(t, "Tomcat", cmd, filepath.Join(base, "logs", "stdout.log"), url+"/ready", 60*time.Second)
+	Start(t, "Tomcat", cmd, filepath.Join(base, "logs", "stdout.log"), url+"/ready", 60*time.Second)
 	return url
 }
 
@@ -210,67 +206,9 @@ func PHPFPM(t testing.TB) string {
 	if os.Geteuid() == 0 {
 		args = append(args, "-R")
 	}
-	startAndWait(t, "php-fpm", exec.Command(fpm, args...), filepath.Join(dir, "fpm.out"), "tcp://"+fmt.Sprintf("127.0.0.1:%d", fpmPort), 30*time.Second)
+	Start(t, "php-fpm", exec.Command(fpm, args...), filepath.Join(dir, "fpm.out"), "tcp://"+fmt.Sprintf("127.0.0.1:%d", fpmPort), 30*time.Second)
 	url := fmt.Sprintf("http://127.0.0.1:%d", ngxPort)
-	startAndWait(t, "nginx", exec.Command(ngx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;"),
+	Start(t, "nginx", exec.Command(ngx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;"),
 		filepath.Join(dir, "nginx.out"), url+"/ready", 30*time.Second)
 	return url
-}
-
-// startAndWait starts cmd with its output in logFile, stops it (SIGTERM,
-// then SIGKILL) when t ends, and waits until ready answers: an http(s)
-// URL any status, or "tcp://host:port" accepting connections.
-func startAndWait(t testing.TB, name string, cmd *exec.Cmd, logFile, ready string, limit time.Duration) {
-	t.Helper()
-	out, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	// A file, not a pipe: child processes (nginx workers) inherit it.
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("testsvc: start %s: %v", name, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(limit)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			b, _ := os.ReadFile(logFile)
-			t.Fatalf("testsvc: %s exited: %s", name, b)
-		default:
-		}
-		if addr, ok := strings.CutPrefix(ready, "tcp://"); ok {
-			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-				c.Close()
-				return
-			}
-		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ready, nil)
-			resp, err := client.Do(req)
-			cancel()
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return
-				}
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(logFile)
-	t.Fatalf("testsvc: %s not ready after %s: %s", name, limit, b)
 }
