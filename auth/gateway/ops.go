@@ -48,6 +48,10 @@ func (g *Gateway) readiness(ctx context.Context) (bool, map[string]string) {
 	return ok, out
 }
 
+// Readiness runs the checks of /readyz once: whether all pass and, per
+// check, "ok" or "down: " and the reason (NRNs redacted).
+func (g *Gateway) Readiness(ctx context.Context) (bool, map[string]string) { return g.readiness(ctx) }
+
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 200 {

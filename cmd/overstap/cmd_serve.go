@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,16 +84,19 @@ func runServe(ctx context.Context, s stdio, path string) error {
 	if ls.Admin != nil {
 		fmt.Fprintf(s.out, "admin API on %s\n", ls.Admin.Addr())
 	}
-	// Discovery runs in the background; say which provider is not ready yet.
+	// Discovery runs in the background, Redis and the stores are reached on
+	// first use: after a moment, say which readiness check (as /readyz:
+	// sessions, idp:<name>, state, store:<name>) does not pass yet.
 	go func() {
 		select {
 		case <-time.After(5 * time.Second):
 		case <-ctx.Done():
 			return
 		}
-		for _, p := range srv.Provider {
-			if err := p.Ready(); err != nil {
-				log.Warn("serve: provider not ready", slog.String("provider", p.Name()), slog.String("err", err.Error()))
+		_, checks := g.Readiness(ctx)
+		for _, name := range slices.Sorted(maps.Keys(checks)) {
+			if why, down := strings.CutPrefix(checks[name], "down: "); down {
+				log.Warn("serve: not ready", slog.String("check", name), slog.String("err", why))
 			}
 		}
 	}()

@@ -239,7 +239,6 @@ gateway:
 		}
 		return nil
 	})
-	wrong.p.Kill9(t)
 	conf := fmt.Sprintf(`worker_processes 1;
 pid nginx.pid;
 error_log error.log warn;
@@ -564,6 +563,13 @@ http {
 		sum(total), format(total), cutEnd.Sub(cutStart).Seconds(), sum(cutPhase), format(cutPhase), cutLogin,
 		sum(redisPhase), format(redisPhase), window.Seconds(), recoverRedis.Seconds(),
 		lostLate, topoLate, lostEarly, topoClients-topoLate, sum(nodePhase), format(nodePhase), len(firstAfterNode), topoClients-len(lost))
+
+	// The node with the wrong master_name also said so in its log, 5 s
+	// after it started (it has run for longer now).
+	if out := wrong.p.Output(); !strings.Contains(out, `"msg":"serve: not ready","check":"sessions"`) ||
+		!strings.Contains(out, `know no master named \"overstapx\"`) {
+		t.Errorf("%s logged no readiness warning naming the master:\n%s", wrong.name, out)
+	}
 
 	// Safety.
 	if total[wrongID] != 0 || total[anonymous] != 0 {
