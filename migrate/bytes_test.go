@@ -69,7 +69,7 @@ func randomValues(seed uint64, n int, ok func(byte) bool, utf8Only bool) []byteC
 	return out
 }
 
-// checkByteExact applies revoke-all to st, rolls it back, and checks every
+// checkByteExact scans st, applies revoke-all, rolls it back, and checks every
 // credential is byte-identical to what was seeded, or was refused up front
 // (listed with its reason, never sent to the store, unchanged). storeRefuses
 // (nil: none) names the accounts the adapter itself refuses, with a reason
@@ -80,6 +80,14 @@ func checkByteExact(t *testing.T, st Store, cases []byteCase, storeRefuses func(
 	db := newStateDB(t)
 	e := newTestEngine(t, st, db, Config{BatchSize: 7})
 	key := testKey(t)
+	// A scan reads every value as it is (nothing written to the store).
+	sres, err := e.Scan(ctx)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if sres.Summary.Accounts != int64(len(cases)) {
+		t.Errorf("scan counted %d accounts, want %d", sres.Summary.Accounts, len(cases))
+	}
 	res, err := e.Apply(ctx, ApplyOptions{Policy: PolicyRevokeAll, PublicKey: key.Public(), Force: !st.Capabilities().AtomicCAS})
 	if err != nil {
 		t.Fatalf("apply: %v", err)

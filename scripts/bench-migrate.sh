@@ -9,7 +9,10 @@
 #      gives the peak RSS of each process;
 #   3. run BenchmarkRevokeVsRawPG at the same size: the engine and a raw
 #      keyset read + CAS batch UPDATE loop over the same rows, without a
-#      journal, in the same process run (ratio engine/raw).
+#      journal, in the same process run (ratio engine/raw);
+#   4. run BenchmarkWorkersVsLocalPG at the same size: a local apply and an
+#      apply through the Redis queue by two workers, alternating, same
+#      PostgreSQL state (ratio workers/local; target >= 0.8).
 # Only ratios measured in the same run mean something on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,4 +55,9 @@ YAML
   echo "          apply changed $changed credentials"
   psql -q "$PG" -c "DROP SCHEMA $schema CASCADE" >/dev/null
   OVERSTAP_BENCH_ACCOUNTS=$n OVERSTAP_BENCH_BATCH=${BATCH:-0} go test -run '^$' -bench 'BenchmarkRevokeVsRawPG' -benchtime 1x -timeout 60m ./migrate | grep Benchmark || true
+  # BENCH_MIGRATE_WORKERS=0 leaves the queue comparison out (it copies the
+  # table twice per round: long at 1M on a small machine).
+  if [[ ${BENCH_MIGRATE_WORKERS:-1} != 0 ]]; then
+    OVERSTAP_BENCH_ACCOUNTS=$n OVERSTAP_BENCH_BATCH=${BATCH:-0} go test -run '^$' -bench 'BenchmarkWorkersVsLocalPG' -benchtime 2x -timeout 60m ./migrate | grep Benchmark || true
+  fi
 done
