@@ -39,8 +39,16 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	coord := newTestEngine(t, st, db, Config{BatchSize: 5})
+	var res ApplyResult
+	coordDone := make(chan error, 1)
+	go func() {
+		var err error
+		res, err = coord.ApplyQueued(ctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-queued"})
+		coordDone <- err
+	}()
 	var wg sync.WaitGroup
-	// Worker 0 dies inside its first batch, after the store committed.
+	// Worker 0, alone at first, dies inside its first batch, after the
+	// store committed; then the others start.
 	dctx, die := context.WithCancel(ctx)
 	var once sync.Once
 	dying := newTestEngine(t, dyingStore{st, func() { once.Do(die) }}, db, Config{BatchSize: 5})
@@ -50,6 +58,11 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 			t.Errorf("dying worker: %v", err)
 		}
 	})
+	select {
+	case <-dctx.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("worker 0 got no batch")
+	}
 	wctx, stopWorkers := context.WithCancel(ctx)
 	counts := make([]int64, 3)
 	for i := range 3 {
@@ -62,9 +75,8 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 			counts[i] = n
 		})
 	}
-	res, err := coord.ApplyQueued(ctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-queued"})
+	err = <-coordDone
 	stopWorkers()
-	die()
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
