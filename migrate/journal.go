@@ -517,6 +517,37 @@ func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
 
 // batchCounts returns how many batches of a run are open and how many
 // accounts the done ones held.
+// leaseBatch lets one worker at a time process a batch: it takes the
+// batch for worker when nobody holds it, worker already does, or the
+// holder has not renewed it since staleBefore (dead). It reports whether
+// the batch is already done, and whether the lease was taken. Two copies
+// of one batch in the stream (a resumed coordinator publishes open
+// batches again) are thus never processed side by side.
+func (m *DB) leaseBatch(ctx context.Context, run string, seq int64, worker string, now, staleBefore time.Time) (taken, done bool, err error) {
+	res, err := m.db.ExecContext(ctx, m.q(`UPDATE migrate_batches SET worker = ?, updated_at = ? WHERE run_id = ? AND seq = ? AND state <> 'done' AND (worker = '' OR worker = ? OR updated_at < ?)`),
+		worker, millis(now), run, seq, worker, millis(staleBefore))
+	if err != nil {
+		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err == nil, false, err
+	}
+	var state string
+	switch err := m.db.QueryRowContext(ctx, m.q(`SELECT state FROM migrate_batches WHERE run_id = ? AND seq = ?`), run, seq).Scan(&state); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, false, fmt.Errorf("%w: batch %d of run %s is not recorded", ErrState, seq, run)
+	case err != nil:
+		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	return false, state == "done", nil
+}
+
+// renewLease keeps worker's lease on a batch fresh.
+func (m *DB) renewLease(ctx context.Context, run string, seq int64, worker string, now time.Time) error {
+	_, err := m.db.ExecContext(ctx, m.q(`UPDATE migrate_batches SET updated_at = ? WHERE run_id = ? AND seq = ? AND worker = ? AND state <> 'done'`), millis(now), run, seq, worker)
+	return err
+}
+
 func (m *DB) batchCounts(ctx context.Context, run string) (open, doneAccounts int64, err error) {
 	err = m.db.QueryRowContext(ctx, m.q(`SELECT COALESCE(SUM(CASE WHEN state <> 'done' THEN 1 ELSE 0 END), 0) FROM migrate_batches WHERE run_id = ?`), run).Scan(&open)
 	if err != nil {

@@ -467,6 +467,19 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	if err != nil {
 		return 0, err
 	}
+	now := e.now()
+	taken, done, err := e.db.leaseBatch(ctx, m.Run, m.Seq, consumer, now, now.Add(-q.cfg.ClaimAfter))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	case done:
+		// Another copy of this batch was processed: nothing left to do.
+		return 0, q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err()
+	case !taken:
+		// Another worker is processing a copy right now. Ours stays
+		// pending: if that worker dies, XAUTOCLAIM hands it out again.
+		return 0, nil
+	}
 	// Keep our claim fresh while working, so nobody reclaims a live batch.
 	hctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -479,6 +492,7 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 				return
 			case <-t.C:
 				q.rdb.XClaimJustID(hctx, &redis.XClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, Messages: []string{xm.ID}})
+				_ = e.db.renewLease(hctx, m.Run, m.Seq, consumer, e.now())
 			}
 		}
 	}()
