@@ -393,29 +393,6 @@ type prepared struct {
 	swap  store.Swap
 }
 
-// process runs one batch: settled entries are skipped, planned entries of
-// an interrupted attempt are resolved by reading the store (holding the
-// new value = the CAS happened), the rest is classified, journaled as
-// planned, swapped, and reported in the returned outcome for settle.
-func (bp *batchProcessor) process(ctx context.Context, accts []store.Account) (batchStats, error) {
-	return bp.processLookup(ctx, accts, !bp.noEarlier)
-}
-
-// processLookup is process; lookup false skips the journal lookup of the
-// batch's accounts (nothing of an earlier attempt can be there).
-func (bp *batchProcessor) processLookup(ctx context.Context, accts []store.Account, lookup bool) (batchStats, error) {
-	pb, err := bp.prepareLookup(ctx, accts, lookup)
-	if err != nil {
-		return batchStats{}, err
-	}
-	// Journal first: if we die after this, the next attempt finds the
-	// planned entries and checks the store.
-	if err := bp.e.db.journalStep(ctx, bp.run.ID, pb.drop, pb.entries, nil, nil, bp.e.now()); err != nil {
-		return pb.st, err
-	}
-	return bp.swap(ctx, pb)
-}
-
 // preparedBatch is a batch classified and sealed, not yet journaled.
 type preparedBatch struct {
 	st      batchStats // outcome so far: planned entries found applied
@@ -433,6 +410,8 @@ func (bp *batchProcessor) prepare(ctx context.Context, accts []store.Account) (*
 	return bp.prepareLookup(ctx, accts, !bp.noEarlier)
 }
 
+// prepareLookup is prepare; lookup false skips the journal lookup of the
+// batch's accounts (nothing of an earlier attempt can be there).
 func (bp *batchProcessor) prepareLookup(ctx context.Context, accts []store.Account, lookup bool) (*preparedBatch, error) {
 	st := batchStats{outcome: map[string][]string{}}
 	pb := &preparedBatch{st: st}

@@ -354,6 +354,18 @@ func (m *DB) journalStep(ctx context.Context, run string, drop []string, planned
 			return fmt.Errorf("%w: checkpoint: %w", ErrState, err)
 		}
 	}
+	if err := m.replanTx(ctx, tx, run, drop, planned, now); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
+
+// replanTx deletes the void planned entries of an earlier attempt (drop)
+// and journals the new planned ones.
+func (m *DB) replanTx(ctx context.Context, tx *sql.Tx, run string, drop []string, planned []Entry, now time.Time) error {
 	for chunk := range chunks(drop, 500) {
 		args := make([]any, 0, len(chunk)+1)
 		args = append(args, run)
@@ -364,13 +376,7 @@ func (m *DB) journalStep(ctx context.Context, run string, drop []string, planned
 			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
 	}
-	if err := m.plannedTx(ctx, tx, run, planned, now); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: journal: %w", ErrState, err)
-	}
-	return nil
+	return m.plannedTx(ctx, tx, run, planned, now)
 }
 
 // settleTx moves planned entries to their outcome state.
@@ -517,29 +523,46 @@ func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
 
 // batchCounts returns how many batches of a run are open and how many
 // accounts the done ones held.
-// leaseBatch lets one worker at a time process a batch: it takes the
-// batch for worker when nobody holds it, worker already does, or the
-// holder has not renewed it since staleBefore (dead). It reports whether
-// the batch is already done, and whether the lease was taken. Two copies
-// of one batch in the stream (a resumed coordinator publishes open
-// batches again) are thus never processed side by side.
-func (m *DB) leaseBatch(ctx context.Context, run string, seq int64, worker string, now, staleBefore time.Time) (taken, done bool, err error) {
-	res, err := m.db.ExecContext(ctx, m.q(`UPDATE migrate_batches SET worker = ?, updated_at = ? WHERE run_id = ? AND seq = ? AND state <> 'done' AND (worker = '' OR worker = ? OR updated_at < ?)`),
+// leaseAndJournal takes the lease on a batch for worker and, in the same
+// transaction, journals its planned entries (replanTx). One worker at a
+// time holds a batch: the lease is taken when nobody holds it, worker
+// already does, or the holder has not renewed it since staleBefore (dead).
+// It reports whether the batch is already done, and whether the lease was
+// taken (nothing is journaled otherwise). Two copies of one batch in the
+// stream (a resumed coordinator publishes open batches again) are thus
+// never processed side by side.
+func (m *DB) leaseAndJournal(ctx context.Context, run string, seq int64, worker string, now, staleBefore time.Time, drop []string, planned []Entry) (taken, done bool, err error) {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET worker = ?, updated_at = ? WHERE run_id = ? AND seq = ? AND state <> 'done' AND (worker = '' OR worker = ? OR updated_at < ?)`),
 		worker, millis(now), run, seq, worker, millis(staleBefore))
 	if err != nil {
 		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err == nil, false, err
-	}
-	var state string
-	switch err := m.db.QueryRowContext(ctx, m.q(`SELECT state FROM migrate_batches WHERE run_id = ? AND seq = ?`), run, seq).Scan(&state); {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, false, fmt.Errorf("%w: batch %d of run %s is not recorded", ErrState, seq, run)
-	case err != nil:
+	n, err := res.RowsAffected()
+	if err != nil {
 		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
 	}
-	return false, state == "done", nil
+	if n != 1 {
+		var state string
+		switch err := tx.QueryRowContext(ctx, m.q(`SELECT state FROM migrate_batches WHERE run_id = ? AND seq = ?`), run, seq).Scan(&state); {
+		case errors.Is(err, sql.ErrNoRows):
+			return false, false, fmt.Errorf("%w: batch %d of run %s is not recorded", ErrState, seq, run)
+		case err != nil:
+			return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+		}
+		return false, state == "done", nil
+	}
+	if err := m.replanTx(ctx, tx, run, drop, planned, now); err != nil {
+		return false, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, false, fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return true, false, nil
 }
 
 // renewLease keeps worker's lease on a batch fresh.

@@ -467,8 +467,21 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	if err != nil {
 		return 0, err
 	}
+	accts, err := e.fetch(ctx, m)
+	if err != nil {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
+	// A batch's first delivery, published once, meets no journal entry
+	// (batches hold disjoint accounts): the lookup is needed only for a
+	// reclaimed batch or one a resumed coordinator published again. (The
+	// journal's (run, account) key keeps a settled entry in any case.)
+	pb, err := bp.prepareLookup(ctx, accts, reclaimed || m.Retry)
+	if err != nil {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
+	// Journal first, under the batch's lease (one transaction).
 	now := e.now()
-	taken, done, err := e.db.leaseBatch(ctx, m.Run, m.Seq, consumer, now, now.Add(-q.cfg.ClaimAfter))
+	taken, done, err := e.db.leaseAndJournal(ctx, m.Run, m.Seq, consumer, now, now.Add(-q.cfg.ClaimAfter), pb.drop, pb.entries)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
@@ -480,7 +493,8 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 		// pending: if that worker dies, XAUTOCLAIM hands it out again.
 		return 0, nil
 	}
-	// Keep our claim fresh while working, so nobody reclaims a live batch.
+	// Keep our claim and lease fresh while working, so nobody reclaims a
+	// live batch.
 	hctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
@@ -496,15 +510,7 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 			}
 		}
 	}()
-	accts, err := e.fetch(ctx, m)
-	if err != nil {
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
-	}
-	// A batch's first delivery, published once, meets no journal entry
-	// (batches hold disjoint accounts): the lookup is needed only for a
-	// reclaimed batch or one a resumed coordinator published again. (The
-	// journal's (run, account) key keeps a settled entry in any case.)
-	st, err := bp.processLookup(ctx, accts, reclaimed || m.Retry)
+	st, err := bp.swap(ctx, pb)
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
