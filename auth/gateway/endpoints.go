@@ -37,18 +37,23 @@ func (g *Gateway) ownRoutes(mux *http.ServeMux) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		g.static.ServeHTTP(w, r)
 	})
-	mux.HandleFunc(Prefix+"login", g.login)
+	g.form(mux, Prefix+"login", g.loginPage, g.loginPost)
 	mux.HandleFunc(Prefix+"denied", g.deniedPage)
 	mux.HandleFunc(Prefix+"jwks/{provider}", g.providerJWKS)
 	mux.HandleFunc(Prefix+"callback", g.callback)
 	mux.HandleFunc(Prefix+"callback/{provider}", g.callback)
-	mux.HandleFunc(Prefix+"logout", g.logout)
+	g.form(mux, Prefix+"logout", func(w http.ResponseWriter, r *http.Request) {
+		g.render(w, r, http.StatusOK, pages.Logout, pages.Data{Action: Prefix + "logout"}, true)
+	}, g.logOut)
 	mux.HandleFunc(Prefix+"logged-out", func(w http.ResponseWriter, r *http.Request) {
 		g.render(w, r, http.StatusOK, pages.LoggedOut, pages.Data{HomeURL: "/"}, false)
 	})
 	mux.HandleFunc(Prefix+"backchannel-logout", g.backchannel)
 	mux.HandleFunc(Prefix+"backchannel-logout/{provider}", g.backchannel)
-	mux.HandleFunc(Prefix+"stepup", g.stepUp)
+	g.form(mux, Prefix+"stepup", func(w http.ResponseWriter, r *http.Request) {
+		rt := returnTo(r.URL.Query().Get("return_to"))
+		g.render(w, r, http.StatusOK, pages.StepUp, pages.Data{Action: Prefix + "stepup", ReturnTo: rt}, true)
+	}, g.stepUpPost)
 	mux.HandleFunc(Prefix+"lang", g.setLang)
 	mux.HandleFunc(Prefix+"healthz", g.healthz)
 	mux.HandleFunc(Prefix+"readyz", g.publicReadyz)
@@ -59,6 +64,23 @@ func (g *Gateway) ownRoutes(mux *http.ServeMux) {
 		mux.HandleFunc(Prefix+reserved+"/", g.notFound)
 	}
 	mux.HandleFunc("/", g.notFound)
+}
+
+// form registers one of the gateway's forms at path: GET (and HEAD) shows
+// the page, POST runs post once its CSRF token checks out, any other
+// method gets the 405 page.
+func (g *Gateway) form(mux *http.ServeMux, path string, show, post http.HandlerFunc) {
+	mux.HandleFunc("GET "+path, show)
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+		if !g.checkCSRF(r) {
+			g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
+			return
+		}
+		post(w, r)
+	})
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
+	})
 }
 
 // takenName reports whether an extra endpoint name collides with one the
@@ -145,61 +167,60 @@ func (g *Gateway) decisionFor(r *http.Request, rt string) (route.Decision, bool)
 	return d, err == nil
 }
 
-// login: GET shows the provider choice (or goes straight to the only
-// provider); POST (CSRF-checked) starts the chosen provider.
-func (g *Gateway) login(w http.ResponseWriter, r *http.Request) {
-	var rt, name string
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		rt, name = returnTo(r.URL.Query().Get("return_to")), r.URL.Query().Get("provider")
-		if !r.URL.Query().Has("return_to") && g.trusted(r) && r.Header.Get("X-Original-URI") != "" {
-			// nginx: error_page 401 rewrites to here; the original request
-			// comes from the trusted proxy.
-			rt = returnTo(r.Header.Get("X-Original-URI"))
-		}
-		// Already logged in (nginx sends every 401 here): go on, or step up.
-		if s, err := g.loadSession(r); err == nil {
-			if d, ok := g.decisionFor(r, rt); ok && !g.meets(&s.Identity, d) {
-				http.Redirect(w, r, Prefix+"stepup?return_to="+url.QueryEscape(rt), http.StatusFound)
-				return
-			}
-			http.Redirect(w, r, rt, http.StatusFound)
+// loginPage shows the provider choice, or goes straight to the only
+// provider; a citizen already logged in goes on (or to step-up).
+func (g *Gateway) loginPage(w http.ResponseWriter, r *http.Request) {
+	rt, name := returnTo(r.URL.Query().Get("return_to")), r.URL.Query().Get("provider")
+	if !r.URL.Query().Has("return_to") && g.trusted(r) && r.Header.Get("X-Original-URI") != "" {
+		// nginx: error_page 401 rewrites to here; the original request
+		// comes from the trusted proxy.
+		rt = returnTo(r.Header.Get("X-Original-URI"))
+	}
+	// Already logged in (nginx sends every 401 here): go on, or step up.
+	if s, err := g.loadSession(r); err == nil {
+		if d, ok := g.decisionFor(r, rt); ok && !g.meets(&s.Identity, d) {
+			http.Redirect(w, r, Prefix+"stepup?return_to="+url.QueryEscape(rt), http.StatusFound)
 			return
 		}
-		if name == "" && len(g.providers) == 1 {
-			name = g.providers[0].Name()
-		}
-		if name == "" {
-			d := pages.Data{Action: Prefix + "login", ReturnTo: rt}
-			for _, p := range g.providers {
-				label := g.cfg.ProviderLabels[p.Name()]
-				if label == "" {
-					label = p.Name()
-				}
-				d.Providers = append(d.Providers, pages.Provider{Name: p.Name(), Label: label})
-			}
-			g.render(w, r, http.StatusOK, pages.Login, d, true)
-			return
-		}
-	case http.MethodPost:
-		if !g.checkCSRF(r) {
-			g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
-			return
-		}
-		rt, name = returnTo(r.PostFormValue("return_to")), r.PostFormValue("provider")
-		if name == "" {
-			// A form without a provider (the legacy-login page): the only
-			// provider, or the choice page.
-			if len(g.providers) != 1 {
-				http.Redirect(w, r, Prefix+"login?return_to="+url.QueryEscape(rt), http.StatusSeeOther)
-				return
-			}
-			name = g.providers[0].Name()
-		}
-	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
+		http.Redirect(w, r, rt, http.StatusFound)
 		return
 	}
+	if name == "" && len(g.providers) == 1 {
+		name = g.providers[0].Name()
+	}
+	if name == "" {
+		d := pages.Data{Action: Prefix + "login", ReturnTo: rt}
+		for _, p := range g.providers {
+			label := g.cfg.ProviderLabels[p.Name()]
+			if label == "" {
+				label = p.Name()
+			}
+			d.Providers = append(d.Providers, pages.Provider{Name: p.Name(), Label: label})
+		}
+		g.render(w, r, http.StatusOK, pages.Login, d, true)
+		return
+	}
+	g.loginWith(w, r, rt, name)
+}
+
+// loginPost starts the chosen provider (CSRF checked by form).
+func (g *Gateway) loginPost(w http.ResponseWriter, r *http.Request) {
+	rt, name := returnTo(r.PostFormValue("return_to")), r.PostFormValue("provider")
+	if name == "" {
+		// A form without a provider (the legacy-login page): the only
+		// provider, or the choice page.
+		if len(g.providers) != 1 {
+			http.Redirect(w, r, Prefix+"login?return_to="+url.QueryEscape(rt), http.StatusSeeOther)
+			return
+		}
+		name = g.providers[0].Name()
+	}
+	g.loginWith(w, r, rt, name)
+}
+
+// loginWith starts a login at provider name for the return path rt, at
+// the level its route needs.
+func (g *Gateway) loginWith(w http.ResponseWriter, r *http.Request, rt, name string) {
 	a, ok := g.byName[name]
 	if !ok {
 		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
@@ -334,23 +355,9 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, rt, http.StatusSeeOther)
 }
 
-// stepUp: GET explains and shows a button; POST (CSRF) re-authenticates
-// with acr_values, max_age and prompt=login for the return path's route.
-func (g *Gateway) stepUp(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		rt := returnTo(r.URL.Query().Get("return_to"))
-		g.render(w, r, http.StatusOK, pages.StepUp, pages.Data{Action: Prefix + "stepup", ReturnTo: rt}, true)
-		return
-	case http.MethodPost:
-	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
-		return
-	}
-	if !g.checkCSRF(r) {
-		g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
-		return
-	}
+// stepUpPost re-authenticates (CSRF checked by form) with acr_values,
+// max_age and prompt=login for the return path's route.
+func (g *Gateway) stepUpPost(w http.ResponseWriter, r *http.Request) {
 	rt := returnTo(r.PostFormValue("return_to"))
 	d, ok := g.decisionFor(r, rt)
 	if !ok {
@@ -370,25 +377,6 @@ func (g *Gateway) stepUp(w http.ResponseWriter, r *http.Request) {
 	}
 	g.m.stepUps.WithLabelValues("started").Inc()
 	g.startLogin(w, r, a, LoginRequest{ReturnTo: rt, MinLevel: d.MinLevel, MaxAge: d.MaxAuthAge, Prompt: "login", UILocales: []string{g.lang(r)}})
-}
-
-// logout: GET shows a button; POST (CSRF) ends the local session and,
-// where the provider has an end-session endpoint, the IdP session too.
-func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		g.render(w, r, http.StatusOK, pages.Logout, pages.Data{Action: Prefix + "logout"}, true)
-		return
-	case http.MethodPost:
-	default:
-		g.errorPage(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
-		return
-	}
-	if !g.checkCSRF(r) {
-		g.errorPage(w, r, http.StatusForbidden, pages.KindCSRF, nil)
-		return
-	}
-	g.logOut(w, r)
 }
 
 // logOut ends the browser's gateway session and sends it on: to the IdP's

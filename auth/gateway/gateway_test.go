@@ -158,6 +158,13 @@ func TestProxyBasics(t *testing.T) {
 		{"step-up api", "GET", "/bank", map[string]string{"Cookie": f.cookie, "Accept": "application/json"}, 401, "insufficient_user_authentication"},
 		{"unknown gateway endpoint", "GET", "/.overstap/nope", nil, 404, ""},
 		{"login POST without csrf", "POST", "/.overstap/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 403, ""},
+		{"stepup POST without csrf", "POST", "/.overstap/stepup", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 403, ""},
+		{"logout POST without csrf", "POST", "/.overstap/logout", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 403, ""},
+		// The forms' other methods get the gateway's 405 page, not the mux's text.
+		{"login PUT", "PUT", "/.overstap/login", map[string]string{"Accept": "text/html"}, 405, `"error":"method"`},
+		{"stepup DELETE", "DELETE", "/.overstap/stepup", nil, 405, `"error":"method"`},
+		{"logout PATCH", "PATCH", "/.overstap/logout", nil, 405, `"error":"method"`},
+		{"login HEAD", "HEAD", "/.overstap/login?provider=nope", nil, 400, ""},
 		{"backchannel GET", "GET", "/.overstap/backchannel-logout", nil, 405, ""},
 		{"backchannel invalid", "POST", "/.overstap/backchannel-logout", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 400, ""},
 	}
