@@ -51,7 +51,9 @@ type ProgressWriter struct {
 	start time.Time
 	cur   ProgressUpdate
 	dirty bool
-	stop  chan struct{}
+	// midLine: a terminal line is drawn and not ended yet.
+	midLine bool
+	stop    chan struct{}
 	// worker updates are per batch; they are summed here.
 	sum ProgressUpdate
 }
@@ -136,13 +138,20 @@ func (p *ProgressWriter) flushLocked() {
 	p.dirty = false
 	s := renderProgress(p.cur, p.now().Sub(p.start), p.tty, p.width())
 	io.WriteString(p.w, s)
+	p.midLine = p.tty && !p.cur.Final
 }
 
-// Close stops the ticker; a pending update is rendered.
+// Close stops the ticker; a pending update is rendered, and a terminal
+// line left open (a run that stopped before its final update) is ended,
+// so that what is printed next starts on a line of its own.
 func (p *ProgressWriter) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flushLocked()
+	if p.midLine {
+		io.WriteString(p.w, "\n")
+		p.midLine = false
+	}
 	p.closeLocked()
 }
 

@@ -68,6 +68,19 @@ func TestProgressWriter(t *testing.T) {
 	})
 }
 
+// TestProgressWriterEndsOpenLine: a terminal run that stops before its
+// final update leaves no half line for the error message that follows.
+func TestProgressWriterEndsOpenLine(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgressWriter(&b, true, nil)
+	p.SetInterval(0)
+	p.Update(ProgressUpdate{Run: "r", Phase: "apply", Done: 10, Total: 20})
+	p.Close()
+	if out := b.String(); !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, "\x1b[K\n") {
+		t.Errorf("output %q", out)
+	}
+}
+
 // syncBuf is a bytes.Buffer safe for the ticker's goroutine.
 type syncBuf struct {
 	mu sync.Mutex
