@@ -187,10 +187,15 @@ func renderProgress(u ProgressUpdate, elapsed time.Duration, tty bool, width int
 		pct = fmt.Sprintf(" %3.0f%%", min(1, float64(u.Done)/float64(u.Total))*100)
 	}
 	tail := fmt.Sprintf("%s %s accounts, %.0f/s", pct, count, line.Rate)
-	if line.ETASeconds > 0 {
-		tail += " ETA " + (time.Duration(line.ETASeconds) * time.Second).String()
+	switch {
+	case line.ETASeconds >= 1:
+		tail += " ETA " + time.Duration(line.ETASeconds*float64(time.Second)).Round(time.Second).String()
+	case line.ETASeconds > 0:
+		tail += " ETA <1s"
 	}
-	tail += fmt.Sprintf(", changed %d, conflicts %d", u.Changed, u.Conflicts)
+	if u.Phase != KindScan { // a scan changes nothing
+		tail += fmt.Sprintf(", changed %d, conflicts %d", u.Changed, u.Conflicts)
+	}
 	head := u.Phase + " "
 	// The bar takes what is left, between 10 and 40 cells; on a narrow
 	// terminal the line is cut, never wrapped (a wrapped line cannot be

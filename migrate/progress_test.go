@@ -119,6 +119,18 @@ func TestRenderProgressTerminal(t *testing.T) {
 	if s := renderProgress(u, 2*time.Second, true, 80); !strings.HasSuffix(s, "\x1b[K\n") || !strings.Contains(s, "100%") || strings.Contains(s, "ETA") {
 		t.Errorf("final line %q", s)
 	}
+	u.Done, u.Final = 95, false
+	if s := renderProgress(u, 2*time.Second, true, 120); !strings.Contains(s, "ETA <1s") {
+		t.Errorf("ETA under a second: %q", s)
+	}
+	u.Done, u.Total = 100, 7300
+	if s := renderProgress(u, 2*time.Second, true, 120); !strings.Contains(s, "ETA 2m24s") {
+		t.Errorf("ETA: %q", s)
+	}
+	if s := renderProgress(ProgressUpdate{Phase: KindScan, Done: 5, Total: 10}, time.Second, true, 120); strings.Contains(s, "changed") {
+		t.Errorf("scan line speaks of changes: %q", s)
+	}
+	u.Done, u.Final = 100, true
 	u.Total = 0 // unknown total: no percentage, an empty bar
 	if s := renderProgress(u, 2*time.Second, true, 100); strings.Contains(s, "%") || !strings.Contains(s, "100 accounts, 50/s") {
 		t.Errorf("unknown total %q", s)
