@@ -150,7 +150,9 @@ func (c *Cached) Live() bool {
 	return time.Since(c.start)-time.Duration(c.lastRep.Load()) < 3*c.cfg.Heartbeat
 }
 
-// Invalidations returns how many invalidation messages were received.
+// Invalidations returns how many invalidation messages were received and
+// applied (counted after the eviction, so a reader that sees the count
+// also sees the entry gone).
 func (c *Cached) Invalidations() uint64 { return c.recv.Load() }
 
 // Hits returns how many Loads were answered from the cache.
@@ -200,8 +202,8 @@ func (c *Cached) receive(ctx context.Context, ps *redis.PubSub) {
 			c.replied()
 		case *redis.Message:
 			c.replied()
-			c.recv.Add(1)
 			c.apply(m.Payload)
+			c.recv.Add(1) // after the eviction: Invalidations counts what took effect
 		}
 	}
 }
