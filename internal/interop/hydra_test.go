@@ -65,25 +65,6 @@ type suite struct {
 	app *httptest.Server
 }
 
-// wallClock is the wall clock shifted by an offset (Hydra runs on real
-// time; the gateway's clock may be moved ahead, never behind).
-type wallClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *wallClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *wallClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
-}
-
 // seen is what the app received on one request.
 type seen struct {
 	Path    string `json:"path"`
@@ -119,7 +100,7 @@ type gw struct {
 	url    string
 	client hydratest.Registered
 	logs   *testsvc.SyncBuffer
-	clock  *wallClock // the gateway's own clock
+	clock  *testsvc.OffsetClock // the gateway's own clock (Hydra runs on real time; moved ahead, never behind)
 }
 
 // startGateway registers a client at Hydra and runs a gateway for it the
@@ -191,7 +172,7 @@ gateway:
 	if err := config.Decode(strings.NewReader(yaml), &cfg); err != nil {
 		t.Fatalf("configuration refused: %v\n%s", err, yaml)
 	}
-	logs, clock := &testsvc.SyncBuffer{}, &wallClock{}
+	logs, clock := &testsvc.SyncBuffer{}, &testsvc.OffsetClock{}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.Build(ctx, cfg, server.Options{
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -110,7 +110,7 @@ type citizen struct {
 func TestReferenceTopologyFailover(t *testing.T) {
 	redisBin := testsvc.LookPath(t, []string{"/usr/bin/redis-server"}, "redis-server")
 	sentinelBin := testsvc.LookPath(t, []string{"/usr/bin/redis-sentinel", "/usr/bin/redis-server"}, "redis-sentinel")
-	nginxBin := testsvc.LookPath(t, []string{"/usr/sbin/nginx"}, "nginx")
+	testsvc.LookPath(t, []string{"/usr/sbin/nginx"}, "nginx") // before anything starts
 	pg := testsvc.Postgres(t)
 	ctx := context.Background()
 
@@ -239,14 +239,7 @@ gateway:
 		}
 		return nil
 	})
-	conf := fmt.Sprintf(`worker_processes 1;
-pid nginx.pid;
-error_log error.log warn;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path body; proxy_temp_path proxy; fastcgi_temp_path fastcgi; uwsgi_temp_path uwsgi; scgi_temp_path scgi;
-  upstream overstap {
+	testsvc.StartNginx(t, "", fmt.Sprintf(`  upstream overstap {
     server %s max_fails=1 fail_timeout=30s;
     server %s max_fails=1 fail_timeout=30s;
     keepalive 32;
@@ -264,15 +257,7 @@ http {
       proxy_connect_timeout 2s;
       add_header X-Upstream $upstream_addr always;
     }
-  }
-}
-`, nodes[0].addr, nodes[1].addr, nport)
-	ndir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ndir, "nginx.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startIn(t, "nginx", exec.Command(nginxBin, "-p", ndir, "-c", filepath.Join(ndir, "nginx.conf"), "-g", "daemon off;"),
-		fmt.Sprintf("tcp://127.0.0.1:%d", nport))
+  }`, nodes[0].addr, nodes[1].addr, nport), fmt.Sprintf("tcp://127.0.0.1:%d", nport))
 
 	// Citizens log in through nginx (so through either node).
 	personas := []string{devidp.PersonaParentA, devidp.PersonaParentB, devidp.PersonaAdult, devidp.PersonaRoommate, devidp.PersonaUnrelated}

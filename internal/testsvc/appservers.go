@@ -137,18 +137,9 @@ pm.max_children = 2
 catch_workers_output = yes
 `
 
-const phpNginxConf = `worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  server {
+// phpNginxServer is the nginx server in front of php-fpm: %[1]s the
+// directory, %[2]d nginx's port, %[3]d php-fpm's, %[4]s fastcgi_params.
+const phpNginxServer = `  server {
     listen 127.0.0.1:%[2]d;
     root %[1]s/www;
     # Every path goes to the front controller (the usual PHP app layout).
@@ -159,9 +150,7 @@ http {
       fastcgi_param PATH_INFO $uri;
       fastcgi_pass 127.0.0.1:%[3]d;
     }
-  }
-}
-`
+  }`
 
 // PHPFPM starts a private php-fpm pool and a private nginx in front of it
 // (Debian php-fpm, nginx) on free loopback ports, with a front controller
@@ -182,7 +171,7 @@ func PHPFPM(t testing.TB) string {
 		Unavailable(t, "php-fpm", os.ErrNotExist, hint)
 		return ""
 	}
-	ngx := LookPath(t, []string{"/usr/sbin/nginx"}, "nginx")
+	LookPath(t, []string{"/usr/sbin/nginx"}, "nginx") // before anything starts
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
 		t.Fatal(err)
@@ -198,17 +187,12 @@ func PHPFPM(t testing.TB) string {
 	if err := os.WriteFile(filepath.Join(dir, "fpm.conf"), []byte(fmt.Sprintf(fpmConf, dir, fpmPort, user)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	params := "/etc/nginx/fastcgi_params"
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(fmt.Sprintf(phpNginxConf, dir, ngxPort, fpmPort, params)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	args := []string{"-n", "-F", "-y", filepath.Join(dir, "fpm.conf"), "-p", dir}
 	if os.Geteuid() == 0 {
 		args = append(args, "-R")
 	}
 	Start(t, "php-fpm", exec.Command(fpm, args...), filepath.Join(dir, "fpm.out"), "tcp://"+fmt.Sprintf("127.0.0.1:%d", fpmPort), 30*time.Second)
 	url := fmt.Sprintf("http://127.0.0.1:%d", ngxPort)
-	Start(t, "nginx", exec.Command(ngx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;"),
-		filepath.Join(dir, "nginx.out"), url+"/ready", 30*time.Second)
+	StartNginx(t, dir, fmt.Sprintf(phpNginxServer, dir, ngxPort, fpmPort, "/etc/nginx/fastcgi_params"), url+"/ready")
 	return url
 }

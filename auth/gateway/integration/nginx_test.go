@@ -2,13 +2,9 @@ package integration
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,63 +16,13 @@ import (
 // (addresses replaced) on a free loopback port.
 func startNginx(t *testing.T, port int, gwAddr, upAddr string) {
 	t.Helper()
-	bin := testsvc.LookPath(t, []string{"/usr/sbin/nginx"}, "nginx")
 	shipped, err := os.ReadFile("../../../configs/nginx/overstap.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	site := strings.NewReplacer("127.0.0.1:8080", gwAddr, "127.0.0.1:8081", upAddr,
 		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", port)).Replace(string(shipped))
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, site)
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;")
-	// Output to a file, not a pipe: nginx's workers inherit it.
-	out, err := os.Create(filepath.Join(dir, "stderr.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // fast shutdown of master and workers
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	el, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-	so, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-	t.Fatalf("nginx did not start: %s %s", so, el)
+	testsvc.StartNginx(t, "", site, fmt.Sprintf("tcp://127.0.0.1:%d", port))
 }
 
 // TestForwardAuthNginx: the same policy behind a real nginx with
