@@ -14,42 +14,11 @@ import (
 
 func djangoSchemes() []*scheme {
 	return []*scheme{
-		djangoPBKDF2("django-pbkdf2-sha256", "pbkdf2_sha256$", "sha256"),
-		djangoPBKDF2("django-pbkdf2-sha1", "pbkdf2_sha1$", "sha1"),
+		pbkdf2Scheme("django-pbkdf2-sha256", "pbkdf2_sha256$", "sha256", djangoPBKDF2),
+		pbkdf2Scheme("django-pbkdf2-sha1", "pbkdf2_sha1$", "sha1", djangoPBKDF2),
 		djangoBcrypt("django-bcrypt-sha256", "bcrypt_sha256$", true),
 		djangoBcrypt("django-bcrypt", "bcrypt$", false),
 		djangoArgon2(),
-	}
-}
-
-func djangoPBKDF2(name, prefix, alg string) *scheme {
-	return &scheme{
-		name:      name,
-		expensive: true,
-		match:     func(stored string, _ Params) bool { return strings.HasPrefix(stored, prefix) },
-		parse: func(h *Hasher, stored string, _ Params) (*decoded, error) {
-			parts := strings.Split(stored[len(prefix):], "$")
-			if len(parts) != 3 {
-				return nil, unsupported(name, "want iterations$salt$hash")
-			}
-			iter, ok := atoiStrict(parts[0])
-			if !ok {
-				return nil, unsupported(name, "iterations is not a decimal number")
-			}
-			if parts[1] == "" {
-				return nil, unsupported(name, "empty salt")
-			}
-			sum, ok := decodeB64(parts[2])
-			if !ok {
-				return nil, unsupported(name, "bad base64")
-			}
-			if _, size := pbkdf2Hash(alg); len(sum) != size {
-				return nil, unsupported(name, "want %d bytes of hash, got %d", size, len(sum))
-			}
-			return pbkdf2Decoded(h, name, alg, iter, []byte(parts[1]), sum)
-		},
-		derive:  pbkdf2Derive,
-		rebuild: pbkdf2Rebuild,
 	}
 }
 

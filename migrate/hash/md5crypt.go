@@ -2,6 +2,7 @@ package hash
 
 import (
 	"crypto/md5"
+	"io"
 	"strings"
 )
 
@@ -43,6 +44,29 @@ func md5CryptScheme(name, magic string) *scheme {
 	}
 }
 
+// writeCryptRound writes the input of round i of MD5-crypt and SHA-crypt:
+// the password (p) and the previous digest (prev) in turn, with the salt (s)
+// on rounds not divisible by 3 and the password again on rounds not
+// divisible by 7.
+func writeCryptRound(w io.Writer, i int, p, prev, s []byte) {
+	if i&1 != 0 {
+		w.Write(p)
+	} else {
+		w.Write(prev)
+	}
+	if i%3 != 0 {
+		w.Write(s)
+	}
+	if i%7 != 0 {
+		w.Write(p)
+	}
+	if i&1 != 0 {
+		w.Write(prev)
+	} else {
+		w.Write(p)
+	}
+}
+
 // md5Crypt returns the 22-character hash part of MD5-crypt.
 func md5Crypt(pw, salt, magic []byte) []byte {
 	alt := md5.New()
@@ -69,22 +93,7 @@ func md5Crypt(pw, salt, magic []byte) []byte {
 
 	for i := 0; i < 1000; i++ {
 		c := md5.New()
-		if i&1 != 0 {
-			c.Write(pw)
-		} else {
-			c.Write(final)
-		}
-		if i%3 != 0 {
-			c.Write(salt)
-		}
-		if i%7 != 0 {
-			c.Write(pw)
-		}
-		if i&1 != 0 {
-			c.Write(final)
-		} else {
-			c.Write(pw)
-		}
+		writeCryptRound(c, i, pw, final, salt)
 		final = c.Sum(final[:0])
 	}
 

@@ -72,14 +72,50 @@ func pbkdf2Rebuild(h *Hasher, d *decoded) error {
 
 func passlibSchemes() []*scheme {
 	return []*scheme{
-		passlibPBKDF2("pbkdf2-sha1", "$pbkdf2$", "sha1"),
-		passlibPBKDF2("pbkdf2-sha256", "$pbkdf2-sha256$", "sha256"),
-		passlibPBKDF2("pbkdf2-sha512", "$pbkdf2-sha512$", "sha512"),
+		pbkdf2Scheme("pbkdf2-sha1", "$pbkdf2$", "sha1", passlibPBKDF2),
+		pbkdf2Scheme("pbkdf2-sha256", "$pbkdf2-sha256$", "sha256", passlibPBKDF2),
+		pbkdf2Scheme("pbkdf2-sha512", "$pbkdf2-sha512$", "sha512", passlibPBKDF2),
 		scryptScheme(),
 	}
 }
 
-func passlibPBKDF2(name, prefix, alg string) *scheme {
+// pbkdf2Layout is how one family writes "<count>$<salt>$<hash>" after its
+// prefix: what it calls the count, and how salt and hash are encoded.
+type pbkdf2Layout struct {
+	count string
+	// salt decodes the salt field; its error is the scheme's *UnsupportedError.
+	salt func(name, field string) ([]byte, error)
+	sum  func(field string) ([]byte, bool)
+}
+
+// passlibPBKDF2: rounds, adapted-base64 salt and hash.
+var passlibPBKDF2 = pbkdf2Layout{
+	count: "rounds",
+	salt: func(name, field string) ([]byte, error) {
+		salt, ok := decodeAB64(field)
+		if !ok {
+			return nil, unsupported(name, "bad base64")
+		}
+		return salt, nil
+	},
+	sum: decodeAB64,
+}
+
+// djangoPBKDF2: iterations, a text salt used as its UTF-8 bytes, base64 hash.
+var djangoPBKDF2 = pbkdf2Layout{
+	count: "iterations",
+	salt: func(name, field string) ([]byte, error) {
+		if field == "" {
+			return nil, unsupported(name, "empty salt")
+		}
+		return []byte(field), nil
+	},
+	sum: decodeB64,
+}
+
+// pbkdf2Scheme is a PBKDF2 scheme whose values are prefix followed by the
+// count, salt and hash fields in layout l.
+func pbkdf2Scheme(name, prefix, alg string, l pbkdf2Layout) *scheme {
 	return &scheme{
 		name:      name,
 		expensive: true,
@@ -87,15 +123,18 @@ func passlibPBKDF2(name, prefix, alg string) *scheme {
 		parse: func(h *Hasher, stored string, _ Params) (*decoded, error) {
 			parts := strings.Split(stored[len(prefix):], "$")
 			if len(parts) != 3 {
-				return nil, unsupported(name, "want rounds$salt$hash")
+				return nil, unsupported(name, "want %s$salt$hash", l.count)
 			}
 			iter, ok := atoiStrict(parts[0])
 			if !ok {
-				return nil, unsupported(name, "rounds is not a decimal number")
+				return nil, unsupported(name, "%s is not a decimal number", l.count)
 			}
-			salt, ok1 := decodeAB64(parts[1])
-			sum, ok2 := decodeAB64(parts[2])
-			if !ok1 || !ok2 {
+			salt, err := l.salt(name, parts[1])
+			if err != nil {
+				return nil, err
+			}
+			sum, ok := l.sum(parts[2])
+			if !ok {
 				return nil, unsupported(name, "bad base64")
 			}
 			if _, size := pbkdf2Hash(alg); len(sum) != size {

@@ -78,20 +78,10 @@ func phpassScheme(name, pre string, drupal bool) *scheme {
 }
 
 func phpassHash(drupal bool, pw, salt []byte, log2 int) []byte {
-	if drupal {
-		h := sha512.New()
-		h.Write(salt)
-		h.Write(pw)
-		x := h.Sum(nil)
-		for n := 1 << log2; n > 0; n-- {
-			h.Reset()
-			h.Write(x)
-			h.Write(pw)
-			x = h.Sum(x[:0])
-		}
-		return phpassEncode64(x)
-	}
 	h := md5.New()
+	if drupal {
+		h = sha512.New()
+	}
 	h.Write(salt)
 	h.Write(pw)
 	x := h.Sum(nil)

@@ -137,22 +137,7 @@ func shaCrypt(newH func() gohash.Hash, is512 bool, pw, salt []byte, rounds int) 
 	c := newH()
 	for i := 0; i < rounds; i++ {
 		c.Reset()
-		if i&1 != 0 {
-			c.Write(p)
-		} else {
-			c.Write(aSum)
-		}
-		if i%3 != 0 {
-			c.Write(s)
-		}
-		if i%7 != 0 {
-			c.Write(p)
-		}
-		if i&1 != 0 {
-			c.Write(aSum)
-		} else {
-			c.Write(p)
-		}
+		writeCryptRound(c, i, p, aSum, s)
 		aSum = c.Sum(aSum[:0])
 	}
 
