@@ -102,24 +102,15 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error)
 		}
 		e.log.Warn("migrate: applying to a store without atomic compare-and-swap (forced)", "store", e.store.Name())
 	}
-	if _, err := ParsePolicy(string(o.Policy)); err != nil {
+	if err := e.checkApply(o); err != nil {
 		return ApplyResult{}, err
 	}
-	if o.PublicKey == (PublicKey{}) {
-		return ApplyResult{}, fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
-	}
-	if !o.Filter.CreatedBefore.IsZero() && e.creationDates() == nil {
-		return ApplyResult{}, ErrNoCreationDates
-	}
-	params := RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String()}
-	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, params)
+	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, e.applyParams(o))
 	if err != nil {
 		return ApplyResult{Run: run.ID}, err
 	}
 	if run.Status == StatusDone {
-		res, err := e.applyResult(ctx, run.ID)
-		res.Resumed = true
-		return res, err
+		return e.resumedResult(ctx, run.ID)
 	}
 	bp, err := e.newBatchProcessor(run, o.PublicKey)
 	if err != nil {
@@ -132,6 +123,33 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error)
 	}
 	runErr := e.applyLoop(ctx, run, bp, total)
 	return e.finishApply(ctx, run, resumed, runErr)
+}
+
+// checkApply checks the options Apply and ApplyQueued share: the policy,
+// the admin public key, and a creation-date filter the store can serve.
+func (e *Engine) checkApply(o ApplyOptions) error {
+	if _, err := ParsePolicy(string(o.Policy)); err != nil {
+		return err
+	}
+	if o.PublicKey == (PublicKey{}) {
+		return fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
+	}
+	if !o.Filter.CreatedBefore.IsZero() && e.creationDates() == nil {
+		return ErrNoCreationDates
+	}
+	return nil
+}
+
+// applyParams are the recorded parameters of an apply run.
+func (e *Engine) applyParams(o ApplyOptions) RunParams {
+	return RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String()}
+}
+
+// resumedResult is the result of an apply run found already done.
+func (e *Engine) resumedResult(ctx context.Context, run string) (ApplyResult, error) {
+	res, err := e.applyResult(ctx, run)
+	res.Resumed = true
+	return res, err
 }
 
 func (e *Engine) applyLoop(ctx context.Context, run Run, bp *batchProcessor, total int64) error {

@@ -163,16 +163,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 
 // pgStateDB is a state database in a PostgreSQL schema of its own.
 func pgStateDB(b *testing.B) *DB {
-	pg := testsvc.Postgres(b)
-	st, err := state.Open(context.Background(), state.Config{Driver: "postgres", DSN: pg.DSN}, nil, state.Migrations{Component: Component, FS: SchemaFS()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	db, err := OpenDB(st.DB(), Dialect(st.Dialect()))
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, _ := openStateDB(b, state.Config{Driver: "postgres", DSN: testsvc.Postgres(b).DSN})
 	return db
 }
 

@@ -195,8 +195,20 @@ func isHexStr(s string) bool {
 // newStateDB opens a fresh SQLite state store with the migrate tables.
 func newStateDB(t testing.TB) *DB {
 	t.Helper()
-	st, err := state.Open(context.Background(), state.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "state.db")}, nil,
-		state.Migrations{Component: Component, FS: SchemaFS()})
+	db, _ := openStateDB(t, sqliteState(t))
+	return db
+}
+
+// sqliteState configures a SQLite state store in the test's directory.
+func sqliteState(t testing.TB) state.Config {
+	return state.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "state.db")}
+}
+
+// openStateDB opens a state store with the migrate tables (and the extra
+// migration sets), closed when the test ends, and the journal on it.
+func openStateDB(t testing.TB, cfg state.Config, extra ...state.Migrations) (*DB, *state.Store) {
+	t.Helper()
+	st, err := state.Open(context.Background(), cfg, nil, append([]state.Migrations{{Component: Component, FS: SchemaFS()}}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +217,7 @@ func newStateDB(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db
+	return db, st
 }
 
 // synth returns the i-th synthetic national number.

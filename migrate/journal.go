@@ -109,21 +109,10 @@ func (m *DB) AttentionList(ctx context.Context, run string, limit int) ([]Attent
 	if err := m.db.QueryRowContext(ctx, m.q(`SELECT COUNT(*) FROM migrate_journal WHERE run_id = ? AND state = 'attention'`), run).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
 	}
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, new_value FROM migrate_journal WHERE run_id = ? AND state = 'attention' ORDER BY account_id LIMIT ?`), run, limit)
+	out, err := queryAll(ctx, m, "read journal", `SELECT account_id, new_value FROM migrate_journal WHERE run_id = ? AND state = 'attention' ORDER BY account_id LIMIT ?`, []any{run, limit},
+		func(rows *sql.Rows, a *Attention) error { return rows.Scan(&a.Account, &a.Reason) })
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
-	}
-	defer rows.Close()
-	var out []Attention
-	for rows.Next() {
-		var a Attention
-		if err := rows.Scan(&a.Account, &a.Reason); err != nil {
-			return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
+		return nil, 0, err
 	}
 	return out, total, nil
 }
@@ -245,26 +234,12 @@ func (m *DB) saveCheckpoint(ctx context.Context, tx *sql.Tx, run string, c Check
 func (m *DB) Entries(ctx context.Context, run string, ids []string) (map[string]Entry, error) {
 	out := make(map[string]Entry)
 	for chunk := range chunks(ids, 500) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, run)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id IN (`+placeholders(len(chunk))+`)`), args...)
+		es, err := queryAll(ctx, m, "read journal", `SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id IN (`+placeholders(len(chunk))+`)`, inArgs(chunk, run), scanEntry)
 		if err != nil {
-			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
+			return nil, err
 		}
-		for rows.Next() {
-			var e Entry
-			if err := rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
-			}
+		for _, e := range es {
 			out[e.Account] = e
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
 		}
 	}
 	return out, nil
@@ -272,23 +247,13 @@ func (m *DB) Entries(ctx context.Context, run string, ids []string) (map[string]
 
 // EntriesAfter pages through a run's journal in account order.
 func (m *DB) EntriesAfter(ctx context.Context, run, after string, limit int) ([]Entry, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), run, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
-	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State); err != nil {
-			return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: read journal: %w", ErrState, err)
-	}
-	return out, nil
+	return queryAll(ctx, m, "read journal", `SELECT account_id, action, old_sealed, new_value, state FROM migrate_journal WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`, []any{run, after, limit}, scanEntry)
+}
+
+// scanEntry reads the columns account_id, action, old_sealed, new_value,
+// state.
+func scanEntry(rows *sql.Rows, e *Entry) error {
+	return rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State)
 }
 
 // writePlanned records planned entries in one transaction, before any
@@ -303,22 +268,17 @@ func (m *DB) writePlanned(ctx context.Context, run string, es []Entry, now time.
 // attention entry); a settled one is never touched.
 func (m *DB) plannedTx(ctx context.Context, tx *sql.Tx, run string, es []Entry, now time.Time) error {
 	for chunk := range chunks(es, 500) {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO migrate_journal (run_id, account_id, action, old_sealed, new_value, state, updated_at) VALUES `)
 		args := make([]any, 0, len(chunk)*7)
-		for i, e := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		for _, e := range chunk {
 			state := e.State
 			if state == "" {
 				state = StatePlanned
 			}
 			args = append(args, run, e.Account, e.Action, e.Sealed, e.New, state, millis(now))
 		}
-		b.WriteString(` ON CONFLICT (run_id, account_id) DO UPDATE SET action = excluded.action, old_sealed = excluded.old_sealed, new_value = excluded.new_value, state = excluded.state, updated_at = excluded.updated_at WHERE migrate_journal.state = 'planned'`)
-		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
+		query := `INSERT INTO migrate_journal (run_id, account_id, action, old_sealed, new_value, state, updated_at) VALUES ` + valueRows(len(chunk), 7) +
+			` ON CONFLICT (run_id, account_id) DO UPDATE SET action = excluded.action, old_sealed = excluded.old_sealed, new_value = excluded.new_value, state = excluded.state, updated_at = excluded.updated_at WHERE migrate_journal.state = 'planned'`
+		if _, err := tx.ExecContext(ctx, m.q(query), args...); err != nil {
 			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
 	}
@@ -367,12 +327,7 @@ func (m *DB) journalStep(ctx context.Context, run string, drop []string, planned
 // and journals the new planned ones.
 func (m *DB) replanTx(ctx context.Context, tx *sql.Tx, run string, drop []string, planned []Entry, now time.Time) error {
 	for chunk := range chunks(drop, 500) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, run)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		if _, err := tx.ExecContext(ctx, m.q(`DELETE FROM migrate_journal WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, m.q(`DELETE FROM migrate_journal WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), inArgs(chunk, run)...); err != nil {
 			return fmt.Errorf("%w: journal: %w", ErrState, err)
 		}
 	}
@@ -383,12 +338,7 @@ func (m *DB) replanTx(ctx context.Context, tx *sql.Tx, run string, drop []string
 func (m *DB) settleTx(ctx context.Context, tx *sql.Tx, run string, outcome map[string][]string, now time.Time) error {
 	for state, ids := range outcome {
 		for chunk := range chunks(ids, 500) {
-			args := make([]any, 0, len(chunk)+3)
-			args = append(args, state, millis(now), run)
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), inArgs(chunk, state, millis(now), run)...); err != nil {
 				return fmt.Errorf("%w: journal: %w", ErrState, err)
 			}
 		}
@@ -422,6 +372,13 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
+// valueRows returns the VALUES list of a multi-row INSERT: n tuples of cols
+// placeholders.
+func valueRows(n, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
 // chunks yields s in pieces of at most n.
 func chunks[T any](s []T, n int) func(func([]T) bool) {
 	return func(yield func([]T) bool) {
@@ -446,12 +403,7 @@ func (m *DB) settleRollback(ctx context.Context, run, target string, outcome map
 	defer tx.Rollback()
 	exec := func(state, from, runID string, ids []string) error {
 		for chunk := range chunks(ids, 500) {
-			args := make([]any, 0, len(chunk)+4)
-			args = append(args, state, millis(now), runID, from)
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = ? AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = ? AND account_id IN (`+placeholders(len(chunk))+`)`), inArgs(chunk, state, millis(now), runID, from)...); err != nil {
 				return fmt.Errorf("%w: journal: %w", ErrState, err)
 			}
 		}
@@ -601,17 +553,8 @@ func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker stri
 	if err := m.plannedTx(ctx, tx, run, attention, now); err != nil {
 		return err
 	}
-	for state, ids := range outcome {
-		for chunk := range chunks(ids, 500) {
-			args := make([]any, 0, len(chunk)+3)
-			args = append(args, state, millis(now), run)
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_journal SET state = ?, updated_at = ? WHERE run_id = ? AND state = 'planned' AND account_id IN (`+placeholders(len(chunk))+`)`), args...); err != nil {
-				return fmt.Errorf("%w: journal: %w", ErrState, err)
-			}
-		}
+	if err := m.settleTx(ctx, tx, run, outcome, now); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET state = 'done', worker = ?, updated_at = ? WHERE run_id = ? AND seq = ?`), worker, millis(now), run, seq); err != nil {
 		return fmt.Errorf("%w: batches: %w", ErrState, err)

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,27 +44,13 @@ func NewStateLinks(ctx context.Context, db *DB, app string) (*StateLinks, error)
 func (l *StateLinks) Linked(ctx context.Context, _ string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for chunk := range chunks(ids, 500) {
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, l.app)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := l.db.db.QueryContext(ctx, l.db.q(`SELECT account_id FROM links WHERE app = ? AND status = 'linked' AND account_id IN (`+placeholders(len(chunk))+`)`), args...)
+		linked, err := queryAll(ctx, l.db, "links", `SELECT account_id FROM links WHERE app = ? AND status = 'linked' AND account_id IN (`+placeholders(len(chunk))+`)`, inArgs(chunk, l.app),
+			func(rows *sql.Rows, id *string) error { return rows.Scan(id) })
 		if err != nil {
-			return nil, fmt.Errorf("%w: links: %w", ErrState, err)
+			return nil, err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("%w: links: %w", ErrState, err)
-			}
+		for _, id := range linked {
 			out[strings.Clone(id)] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%w: links: %w", ErrState, err)
 		}
 	}
 	return out, nil

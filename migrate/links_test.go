@@ -3,11 +3,9 @@ package migrate
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/auth/link"
 )
 
@@ -17,16 +15,7 @@ import (
 // are unknown, never assumed absent.
 func TestStateLinks(t *testing.T) {
 	ctx := context.Background()
-	st, err := state.Open(ctx, state.Config{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "state.db")}, nil,
-		state.Migrations{Component: Component, FS: SchemaFS()}, link.Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	db, err := OpenDB(st.DB(), Dialect(st.Dialect()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, st := openStateDB(t, sqliteState(t), link.Migrations())
 	recs := link.NewSQLRecords(st)
 	for i, r := range []link.Record{
 		{App: "loket", NRNRef: "r1", AccountID: "u000001", Status: link.StatusLinked},

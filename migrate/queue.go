@@ -172,30 +172,23 @@ func (e *Engine) ApplyQueued(ctx context.Context, q *Queue, o ApplyOptions) (App
 	if !e.store.Capabilities().AtomicCAS && !o.Force {
 		return ApplyResult{}, ErrNoAtomicCAS
 	}
-	if _, err := ParsePolicy(string(o.Policy)); err != nil {
+	if err := e.checkApply(o); err != nil {
 		return ApplyResult{}, err
-	}
-	if o.PublicKey == (PublicKey{}) {
-		return ApplyResult{}, fmt.Errorf("%w: apply needs the admin public key (overstap migrate keygen)", ErrKey)
 	}
 	if _, err := o.Filter.compile(); err != nil {
 		return ApplyResult{}, err
 	}
-	if !o.Filter.CreatedBefore.IsZero() && e.creationDates() == nil {
-		return ApplyResult{}, ErrNoCreationDates
-	}
 	if err := q.ensureGroup(ctx); err != nil {
 		return ApplyResult{}, err
 	}
-	params := RunParams{Filter: o.Filter, CheckDerived: !e.cfg.SkipDerivedCheck && o.Policy.NeedsDerivedCheck(), PublicKey: o.PublicKey.String(), Queue: true}
+	params := e.applyParams(o)
+	params.Queue = true
 	run, resumed, err := e.startRun(ctx, KindApply, o.Policy, o.RunID, params)
 	if err != nil {
 		return ApplyResult{Run: run.ID}, err
 	}
 	if run.Status == StatusDone {
-		res, err := e.applyResult(ctx, run.ID)
-		res.Resumed = true
-		return res, err
+		return e.resumedResult(ctx, run.ID)
 	}
 	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: "queued"})
 	total := o.Total

@@ -34,10 +34,7 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 	accts := mixedAccounts(t, 90)
 	st := newMemStore(accts)
 	k := testKey(t)
-	q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, ClaimAfter: 300 * time.Millisecond, Block: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := newTestQueue(t, r, QueueConfig{ClaimAfter: 300 * time.Millisecond, Block: 100 * time.Millisecond})
 	coord := newTestEngine(t, st, db, Config{BatchSize: 5})
 	var res ApplyResult
 	coordDone := make(chan error, 1)
@@ -75,7 +72,7 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 			counts[i] = n
 		})
 	}
-	err = <-coordDone
+	err := <-coordDone
 	stopWorkers()
 	wg.Wait()
 	if err != nil {
@@ -106,6 +103,37 @@ func TestQueueWorkersExactlyOnce(t *testing.T) {
 	assertNoKeys(t, r)
 }
 
+// newTestQueue is a queue under the test's Redis prefix.
+func newTestQueue(t testing.TB, r testsvc.R, cfg QueueConfig) *Queue {
+	t.Helper()
+	cfg.Prefix = r.Prefix
+	q, err := NewQueue(r.Client, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// startWorkers runs n workers on q ("w0", "w1", ...), each on its own
+// engine; stop cancels them and waits until they are gone. A worker that
+// stops badly fails the test.
+func startWorkers(t testing.TB, ctx context.Context, q *Queue, n int, engine func() *Engine) (stop func()) {
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := range n {
+		w := engine()
+		wg.Go(func() {
+			if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); stoppedBadly(err) {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
 // stoppedBadly reports a worker error other than being stopped by its
 // context in the middle of a batch (a leftover copy of a finished run's
 // batch may be in hand when the test stops the workers).
@@ -134,20 +162,8 @@ func TestQueueCleanupBetweenRuns(t *testing.T) {
 	db := newStateDB(t)
 	st := newMemStore(mixedAccounts(t, 60))
 	k := testKey(t)
-	q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, Block: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for i := range 2 {
-		w := newTestEngine(t, st, db, Config{BatchSize: 7})
-		wg.Go(func() {
-			if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); stoppedBadly(err) {
-				t.Errorf("worker %d: %v", i, err)
-			}
-		})
-	}
+	q := newTestQueue(t, r, QueueConfig{Block: 200 * time.Millisecond})
+	stop := startWorkers(t, ctx, q, 2, func() *Engine { return newTestEngine(t, st, db, Config{BatchSize: 7}) })
 	coord := newTestEngine(t, st, db, Config{BatchSize: 7})
 	for i, p := range []Policy{PolicyRevokeNRN, PolicyRevokeAll} {
 		res, err := coord.ApplyQueued(ctx, q, ApplyOptions{Policy: p, PublicKey: k.Public(), RunID: fmt.Sprint("apply-cleanup-", i)})
@@ -162,7 +178,6 @@ func TestQueueCleanupBetweenRuns(t *testing.T) {
 	// The workers, still polling, create nothing.
 	time.Sleep(3 * streamPoll)
 	stop()
-	wg.Wait()
 	assertNoKeys(t, r)
 }
 
@@ -176,10 +191,7 @@ func TestQueueCoordinatorResume(t *testing.T) {
 	db := newStateDB(t)
 	st := newMemStore(mixedAccounts(t, 60))
 	k := testKey(t)
-	q, err := NewQueue(r.Client, QueueConfig{Prefix: r.Prefix, Block: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := newTestQueue(t, r, QueueConfig{Block: 100 * time.Millisecond})
 	coord := newTestEngine(t, st, db, Config{BatchSize: 7})
 	cctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -192,19 +204,9 @@ func TestQueueCoordinatorResume(t *testing.T) {
 	if _, err := coord.ApplyQueued(cctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-resume"}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("first attempt: %v", err)
 	}
-	wctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for i := range 2 {
-		w := newTestEngine(t, st, db, Config{BatchSize: 7})
-		wg.Go(func() {
-			if _, err := w.RunWorker(wctx, q, WorkerOptions{Name: fmt.Sprint("w", i)}); stoppedBadly(err) {
-				t.Errorf("worker %d: %v", i, err)
-			}
-		})
-	}
+	stop := startWorkers(t, ctx, q, 2, func() *Engine { return newTestEngine(t, st, db, Config{BatchSize: 7}) })
 	res, err := coord.ApplyQueued(ctx, q, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-resume"})
 	stop()
-	wg.Wait()
 	if err != nil || !res.Resumed || res.Changed != 20 || res.Seen != 60 {
 		t.Fatalf("resumed: %+v %v", res, err)
 	}

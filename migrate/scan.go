@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -226,14 +225,8 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 	}
 	defer tx.Rollback()
 	for chunk := range chunks(cls, 500) {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO migrate_scan_accounts (run_id, account_id, flags, scheme, strength, nrn_ref, created_at) VALUES `)
 		args := make([]any, 0, len(chunk)*7)
-		for i, c := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		for _, c := range chunk {
 			var ref, created any
 			if c.Ref != "" {
 				ref = c.Ref
@@ -243,8 +236,9 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 			}
 			args = append(args, run, c.ID, int64(c.Flags), c.Scheme, string(c.Strength), ref, created)
 		}
-		b.WriteString(` ON CONFLICT (run_id, account_id) DO NOTHING`)
-		if _, err := tx.ExecContext(ctx, m.q(b.String()), args...); err != nil {
+		query := `INSERT INTO migrate_scan_accounts (run_id, account_id, flags, scheme, strength, nrn_ref, created_at) VALUES ` + valueRows(len(chunk), 7) +
+			` ON CONFLICT (run_id, account_id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, m.q(query), args...); err != nil {
 			return fmt.Errorf("%w: scan: %w", ErrState, err)
 		}
 	}
@@ -256,27 +250,17 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 
 // classesAfter pages through a scan's classification in account order.
 func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([]Class, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT account_id, flags, scheme, strength, created_at FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`), scan, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
-	}
-	defer rows.Close()
-	var out []Class
-	for rows.Next() {
-		var c Class
-		var f int64
-		var st string
-		var created sql.NullInt64
-		if err := rows.Scan(&c.ID, &f, &c.Scheme, &st, &created); err != nil {
-			return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
-		}
-		c.Flags, c.Strength, c.Created = Flags(f), Strength(st), created.Int64
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%w: read scan: %w", ErrState, err)
-	}
-	return out, nil
+	return queryAll(ctx, m, "read scan", `SELECT account_id, flags, scheme, strength, created_at FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`, []any{scan, after, limit},
+		func(rows *sql.Rows, c *Class) error {
+			var f int64
+			var st string
+			var created sql.NullInt64
+			if err := rows.Scan(&c.ID, &f, &c.Scheme, &st, &created); err != nil {
+				return err
+			}
+			c.Flags, c.Strength, c.Created = Flags(f), Strength(st), created.Int64
+			return nil
+		})
 }
 
 // expectedTotal is the number of accounts a run will go through, for

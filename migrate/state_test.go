@@ -13,15 +13,7 @@ import (
 func TestPostgresStateStore(t *testing.T) {
 	pg := testsvc.Postgres(t)
 	ctx := context.Background()
-	st, err := state.Open(ctx, state.Config{Driver: "postgres", DSN: pg.DSN}, nil, state.Migrations{Component: Component, FS: SchemaFS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := OpenDB(st.DB(), Dialect(st.Dialect()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _ := openStateDB(t, state.Config{Driver: "postgres", DSN: pg.DSN})
 	accts := mixedAccounts(t, 48)
 	ms := newMemStore(accts)
 	before := ms.snapshot()

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -115,22 +116,14 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 	if s.LinkUnknown == 0 {
 		s.NotLinked = s.Accounts - s.Linked
 	}
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT scheme, strength, COUNT(*) FROM migrate_scan_accounts WHERE run_id = ? GROUP BY scheme, strength`), scan)
+	schemes, err := queryAll(ctx, m, "summarize", `SELECT scheme, strength, COUNT(*) FROM migrate_scan_accounts WHERE run_id = ? GROUP BY scheme, strength`, []any{scan},
+		func(rows *sql.Rows, c *SchemeCount) error { return rows.Scan(&c.Scheme, &c.Strength, &c.Accounts) })
 	if err != nil {
-		return s, fmt.Errorf("%w: summarize: %w", ErrState, err)
+		return s, err
 	}
-	for rows.Next() {
-		var c SchemeCount
-		if err := rows.Scan(&c.Scheme, &c.Strength, &c.Accounts); err != nil {
-			rows.Close()
-			return s, fmt.Errorf("%w: summarize: %w", ErrState, err)
-		}
+	for _, c := range schemes {
 		s.Schemes = append(s.Schemes, c)
 		s.ByStrength[c.Strength] += c.Accounts
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return s, fmt.Errorf("%w: summarize: %w", ErrState, err)
 	}
 	sort.Slice(s.Schemes, func(i, j int) bool {
 		a, b := s.Schemes[i], s.Schemes[j]
