@@ -7,7 +7,6 @@ import (
 
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
-	"github.com/overstap/overstap/internal/logging"
 )
 
 // Flags are the classification bits of one account. Their values are
@@ -182,7 +181,7 @@ func plaintextNRN(credential string, n nrn.Number) bool {
 
 // safeID returns an account ID fit for errors and logs: stores that key
 // accounts by national number must not leak it (masked like every NRN).
-func safeID(id string) string { return logging.Scrub(id) }
+func safeID(id string) string { return nrn.Scrub(id) }
 
 // isCanceled reports whether err is a context cancellation or deadline.
 func isCanceled(err error) bool {

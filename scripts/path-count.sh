@@ -16,7 +16,7 @@ if [ $# -gt 0 ]; then
 	trap 'git -C "$root" worktree remove --force "$src"' EXIT
 	cp "$root/internal/demo/pathcount_test.go" "$src/internal/demo/"
 fi
-out=$(mktemp -d)
+out=${PATHCOUNT_OUT:-$(mktemp -d)}
 for mode in setup requests; do
 	(cd "$src" && PATHCOUNT=$mode go test -tags pathcount -count=1 -covermode=count -coverpkg=./... -coverprofile="$out/$mode.txt" \
 		-run '^TestPathCount$' ./internal/demo >/dev/null)

@@ -10,13 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/overstap/overstap/auth/nrn"
-	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/internal/audit"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Event is something worth an audit entry. Actor and Target are references,
@@ -98,7 +102,7 @@ func checkEvent(e Event) error {
 	return errors.Join(errs...)
 }
 
-func holdsNRN(s string) bool { return nrn.Contains(s) || logging.Scrub(s) != s }
+func holdsNRN(s string) bool { return nrn.Scrub(s) != s }
 
 func isToken(s string, max int) bool {
 	if s == "" || len(s) > max {
@@ -197,28 +201,40 @@ func (s *Store) Append(ctx context.Context, e Event) (Entry, error) {
 		return Entry{}, fmt.Errorf("state: audit append: %w", err)
 	}
 	defer tx.Rollback()
-	q := "SELECT seq, hash FROM audit_head WHERE id = 1"
-	if s.dialect == Postgres {
-		q += " FOR UPDATE" // one appender at a time, across nodes
-	}
 	var head Entry
-	if err := tx.QueryRowContext(ctx, q).Scan(&head.Seq, &head.Hash); err != nil {
+	if err := tx.QueryRowContext(ctx, s.stmt.readHead).Scan(&head.Seq, &head.Hash); err != nil {
 		return Entry{}, fmt.Errorf("state: audit append: reading head: %w", err)
 	}
 	ent := Entry{Seq: head.Seq + 1, Event: e, PrevHash: head.Hash}
 	ent.Hash = hashEntry(ent.Seq, e, ent.PrevHash)
-	if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`INSERT INTO audit_log
-(seq, at, type, actor, target, app, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	if _, err := tx.ExecContext(ctx, s.stmt.insertEntry,
 		ent.Seq, e.Time.UnixNano(), e.Type, e.Actor, e.Target, e.App, e.Outcome, details, ent.PrevHash, ent.Hash); err != nil {
 		return Entry{}, fmt.Errorf("state: audit append: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, s.dialect.Rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), ent.Seq, ent.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, s.stmt.updateHead, ent.Seq, ent.Hash); err != nil {
 		return Entry{}, fmt.Errorf("state: audit append: updating head: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Entry{}, fmt.Errorf("state: audit append: commit: %w", err)
 	}
 	return ent, nil
+}
+
+// appendStatements are Append's statements in the dialect's placeholders,
+// written once when the store is opened.
+type appendStatements struct{ readHead, insertEntry, updateHead string }
+
+func appendStatementsFor(d Dialect) appendStatements {
+	st := appendStatements{
+		readHead: "SELECT seq, hash FROM audit_head WHERE id = 1",
+		insertEntry: d.Rebind(`INSERT INTO audit_log
+(seq, at, type, actor, target, app, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		updateHead: d.Rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"),
+	}
+	if d == Postgres {
+		st.readHead += " FOR UPDATE" // one appender at a time, across nodes
+	}
+	return st
 }
 
 func cloneMap(m map[string]string) map[string]string {
@@ -302,4 +318,64 @@ func scanEntry(rows *sql.Rows) (e Entry, detailsOK bool, err error) {
 	d, derr := decodeDetails(details)
 	e.Details = d
 	return e, derr == nil, nil
+}
+
+// Auditor writes the events of audit.Func emitters (account linking,
+// legacy-login interception) and of the family service (Append) to the
+// store's hash-chained log, with the outcome the emitter decided, and logs
+// each at info: refusals and decisions are visible in the log too, with
+// references only. A failed write is logged (the reference is already a
+// reference, never an NRN) and does not change the citizen's answer.
+type Auditor struct {
+	Store *Store
+	Log   *slog.Logger // nil: not logged
+	// Events counts events by type and outcome (nil: not counted).
+	Events *prometheus.CounterVec
+}
+
+var _ audit.Func = Auditor{}.Record
+
+// Record appends one event; the "app" detail becomes the event's app and
+// every other value is scrubbed of national numbers.
+func (a Auditor) Record(ctx context.Context, kind string, outcome audit.Outcome, ref string, details map[string]string) {
+	d := make(map[string]string, len(details))
+	app := ""
+	for k, v := range details {
+		if k == "app" {
+			app = v
+			continue
+		}
+		d[k] = nrn.Scrub(v)
+	}
+	if _, err := a.Append(ctx, Event{Type: kind, Target: nrn.Scrub(ref), App: app, Outcome: string(outcome), Details: d}); err != nil {
+		if a.Log != nil {
+			a.Log.Error("audit: append failed", "kind", kind, "err", err.Error())
+		}
+	}
+}
+
+// Append counts e, logs it at info ("audit", with its type, outcome,
+// references and details) and appends it to the store.
+func (a Auditor) Append(ctx context.Context, e Event) (Entry, error) {
+	if a.Events != nil {
+		a.Events.WithLabelValues(e.Type, e.Outcome).Inc() // types are the code's fixed event names
+	}
+	if log := a.Log; log != nil && log.Enabled(ctx, slog.LevelInfo) {
+		attrs := []slog.Attr{slog.String("event", e.Type), slog.String("outcome", e.Outcome)}
+		for _, kv := range [][2]string{{"actor", e.Actor}, {"target", e.Target}, {"app", e.App}} {
+			if kv[1] != "" {
+				attrs = append(attrs, slog.String(kv[0], kv[1]))
+			}
+		}
+		if len(e.Details) > 0 {
+			keys := slices.Sorted(maps.Keys(e.Details))
+			details := make([]any, 0, len(keys))
+			for _, k := range keys {
+				details = append(details, slog.String(k, e.Details[k]))
+			}
+			attrs = append(attrs, slog.Group("details", details...))
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+	}
+	return a.Store.Append(ctx, e)
 }

@@ -195,6 +195,7 @@ type Store struct {
 	where   string // the database, for messages: a file path or host/dbname
 	// readOnly is set by OpenReadOnly: writing methods fail with ErrReadOnly.
 	readOnly bool
+	stmt     appendStatements
 }
 
 // Open connects to the database cfg names, applies the embedded schema
@@ -269,7 +270,8 @@ func newStore(cfg Config, logger *slog.Logger, readOnly bool) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{dialect: Dialect(cfg.driver()), log: logger, now: cfg.Now, readOnly: readOnly}
+	d := Dialect(cfg.driver())
+	s := &Store{dialect: d, log: logger, now: cfg.Now, readOnly: readOnly, stmt: appendStatementsFor(d)}
 	if s.now == nil {
 		s.now = time.Now
 	}

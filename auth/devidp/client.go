@@ -21,13 +21,14 @@ type registeredClient struct {
 	cfg    ClientConfig
 	method oidc.AuthMethod
 	keys   *jose.JSONWebKeySet // nil when fetched from cfg.JWKSURI
+	secret []byte              // cfg.Secret, read once
 }
 
 func newRegisteredClient(cfg ClientConfig) (*registeredClient, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("devidp: client %q: %w", cfg.ID, err)
 	}
-	rc := &registeredClient{cfg: cfg, method: oidc.AuthMethod(cfg.AuthMethod)}
+	rc := &registeredClient{cfg: cfg, method: oidc.AuthMethod(cfg.AuthMethod), secret: cfg.Secret.Bytes()}
 	rc.cfg.RedirectURIs = slices.Clone(cfg.RedirectURIs)
 	rc.cfg.PostLogoutRedirectURIs = slices.Clone(cfg.PostLogoutRedirectURIs)
 	switch {
@@ -78,7 +79,7 @@ func pickKey(ks *jose.JSONWebKeySet, use, kid string) (*jose.JSONWebKey, bool) {
 }
 
 func (rc *registeredClient) checkSecret(secret string) bool {
-	want := rc.cfg.Secret.Bytes()
+	want := rc.secret
 	if len(want) == 0 {
 		return false
 	}

@@ -219,7 +219,7 @@ func (p *profileState) encryptFor(r *http.Request, clientID, signed string) (str
 		if rc.method != oidc.AuthMethodBasic && rc.method != oidc.AuthMethodPost {
 			return "", errors.New("client has neither keys nor a secret")
 		}
-		return encryptJWTDirect(signed, rc.cfg.Secret.Bytes())
+		return encryptJWTDirect(signed, rc.secret)
 	}
 	ks, err := p.srv.clientKeys(r.Context(), rc)
 	if err != nil {

@@ -222,3 +222,65 @@ func (g *Gateway) clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// headerBytes is the size of r's request line and header fields as they
+// came on the wire ("Name: value\r\n" each), the measure of
+// Limits.MaxHeaderBytes. net/http's own limit allows 4 KiB of slack and is
+// only as strict as the server it runs in (the demo's, a test's), so the
+// handler enforces the configured number itself.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n
+}
+
+// ownCookie reports whether a cookie name belongs to the gateway: the
+// session, CSRF and pre-auth (login flow) cookies are all named
+// "overstap…", with the __Host- prefix outside development. Matching the
+// namespace rather than three names keeps a future cookie from leaking.
+func ownCookie(name string) bool {
+	name = strings.TrimLeft(name, " \t")
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "__Host-"), "__Secure-")
+	return strings.HasPrefix(name, "overstap")
+}
+
+// stripOwnCookies removes the gateway's cookies from the Cookie headers of
+// a request to the app: the session id is a bearer token the app must
+// never see. Every other cookie pair passes byte for byte, in order,
+// duplicates and odd spellings included; a Cookie header left empty goes.
+func stripOwnCookies(h http.Header) {
+	vs := h["Cookie"]
+	if len(vs) == 0 {
+		return
+	}
+	out := vs[:0:0]
+	for _, v := range vs {
+		if !strings.Contains(v, "overstap") {
+			out = append(out, v)
+			continue
+		}
+		var kept []string
+		for _, pair := range strings.Split(v, ";") {
+			name, _, _ := strings.Cut(pair, "=")
+			if ownCookie(name) {
+				continue
+			}
+			kept = append(kept, pair)
+		}
+		if nv := strings.TrimLeft(strings.Join(kept, ";"), " \t"); nv != "" {
+			out = append(out, nv)
+		}
+	}
+	if len(out) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = out
+}

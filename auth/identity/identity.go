@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/overstap/overstap/auth/nrn"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Level is an eIDAS level of assurance, ordered LevelNone < LevelLow <
@@ -87,7 +89,8 @@ type Identity struct {
 	// NRN is the checksum-validated national number; zero for a login
 	// that carries none. Sensitive: never log it (use NRN.Ref or Mask).
 	NRN nrn.Number
-	// Name is the display name the provider asserted ("" when none).
+	// Name is the display name the provider asserted, as CleanName made it
+	// ("" when none).
 	Name string
 	// Level is the eIDAS level reached.
 	Level Level
@@ -111,4 +114,48 @@ func (id *Identity) Meets(min Level, maxAge time.Duration, now time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// MaxName bounds a display name (bytes, after cleaning): longer is not a
+// name, and it travels in a header on every request.
+const MaxName = 256
+
+// CleanName makes a provider's name safe to show and to compare: Unicode
+// NFC (a provider may send "e" + combining accent where the app stored
+// "é"), control characters and the bidirectional overrides and isolates
+// (which can make a name display as another) removed, runs of white space
+// folded to one space, trimmed. A name longer than MaxName bytes after
+// that is dropped (""), not cut. Identity.Name is always a CleanName.
+func CleanName(s string) string {
+	if len(s) > 4*MaxName {
+		return ""
+	}
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == unicode.ReplacementChar, unicode.IsControl(r), bidiControl(r):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() > MaxName {
+		return ""
+	}
+	return b.String()
+}
+
+// bidiControl reports whether r is a bidirectional embedding, override or
+// isolate (U+202A-U+202E, U+2066-U+2069). The marks U+200E/U+200F stay:
+// Arabic and Hebrew names may need them.
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +61,26 @@ func TestMeets(t *testing.T) {
 	var none *Identity
 	if none.Meets(LevelNone, 0, now) {
 		t.Error("nil identity met a level")
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", "Jan Peeters", "Jan Peeters"},
+		{"NFC", "Rene\u0301e", "Ren\u00e9e"},
+		{"white space folded and trimmed", "  Jan \t\n Peeters  ", "Jan Peeters"},
+		{"controls and bidi overrides removed", "Jan\u202e\u0000 Peeters\u2066", "Jan Peeters"},
+		{"bidi marks kept", "\u200fمحمد", "\u200fمحمد"},
+		{"replacement character removed", "Jan\uFFFD", "Jan"},
+		{"exactly MaxName bytes kept", strings.Repeat("a", MaxName), strings.Repeat("a", MaxName)},
+		{"longer dropped, not cut", strings.Repeat("é", MaxName/2+1), ""},
+		{"far too long dropped", strings.Repeat("a", 10*MaxName), ""},
+		{"empty", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CleanName(tc.in); got != tc.want {
+				t.Errorf("CleanName(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
 	}
 }

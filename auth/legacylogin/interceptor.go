@@ -12,7 +12,6 @@ import (
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/auth/ratelimit"
 	"github.com/overstap/overstap/internal/audit"
-	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/migrate/hash"
 )
 
@@ -250,7 +249,7 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		i.d.Logger.Warn("legacylogin: stored credential not verifiable", "account", logging.Scrub(acc.ID), "err", err)
+		i.d.Logger.Warn("legacylogin: stored credential not verifiable", "account", nrn.Scrub(acc.ID), "err", err)
 		return i.fail(ctx, clientIP, uref, "unverifiable_hash")
 	}
 	if !res.Match {
@@ -260,9 +259,9 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 		// Right password, but one an attacker can guess from public context
 		// (NIST SP 800-63B §5.1.1.2): take it out of use.
 		if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: RevokedMarker}); err != nil {
-			i.d.Logger.Warn("legacylogin: revoking a context-word password failed", "account", logging.Scrub(acc.ID), "err", err)
+			i.d.Logger.Warn("legacylogin: revoking a context-word password failed", "account", nrn.Scrub(acc.ID), "err", err)
 		}
-		i.d.Audit(ctx, "legacy_login.context_password_revoked", audit.Info, uref, map[string]string{"account": logging.Scrub(acc.ID)})
+		i.d.Audit(ctx, "legacy_login.context_password_revoked", audit.Info, uref, map[string]string{"account": nrn.Scrub(acc.ID)})
 		return Result{Outcome: UseFederated}, nil
 	}
 	if err := i.d.Limiter.Succeed(ctx, uref); err != nil {
@@ -272,16 +271,16 @@ func (i *Interceptor) checkPassword(ctx context.Context, a Attempt, clientIP str
 	if res.NeedsUpgrade {
 		e.spend() // the rehash is this answer's expensive work
 		if nh, err := i.d.Hasher.Hash(ctx, a.Password); err != nil {
-			i.d.Logger.Warn("legacylogin: rehash failed", "account", logging.Scrub(acc.ID), "err", err)
+			i.d.Logger.Warn("legacylogin: rehash failed", "account", nrn.Scrub(acc.ID), "err", err)
 		} else if err := i.d.Accounts.CompareAndSwap(ctx, store.Swap{ID: acc.ID, Old: acc.Credential, New: nh}); err != nil {
 			// The login stands; the upgrade is retried on the next one.
-			i.d.Logger.Warn("legacylogin: storing upgraded hash failed", "account", logging.Scrub(acc.ID), "err", err)
+			i.d.Logger.Warn("legacylogin: storing upgraded hash failed", "account", nrn.Scrub(acc.ID), "err", err)
 		} else {
 			out.Upgraded = true
 			out.Account.Credential = nh
 		}
 	}
-	i.d.Audit(ctx, "legacy_login.verified", audit.Success, uref, map[string]string{"account": logging.Scrub(acc.ID), "upgraded": fmt.Sprint(out.Upgraded)})
+	i.d.Audit(ctx, "legacy_login.verified", audit.Success, uref, map[string]string{"account": nrn.Scrub(acc.ID), "upgraded": fmt.Sprint(out.Upgraded)})
 	return out, nil
 }
 

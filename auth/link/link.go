@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/auth/gateway/hook"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/audit"
-	"github.com/overstap/overstap/internal/logging"
 )
 
 // RevokedMarker replaces a revoked legacy credential. It hashes to nothing,
@@ -194,7 +194,7 @@ func disagrees(acc store.Account) bool {
 func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Account) (Resolution, error) {
 	ref := id.NRN.Ref(l.refKey)
 	if disagrees(acc) {
-		l.audit(ctx, "link.flagged", audit.Info, ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
+		l.audit(ctx, "link.flagged", audit.Info, ref, map[string]string{"app": l.app, "account": nrn.Scrub(acc.ID), "reason": "nrn_column_and_username_differ"})
 		return Resolution{Kind: Flagged}, nil
 	}
 	rec := Record{App: l.app, NRNRef: ref, AccountID: acc.ID, Issuer: id.Issuer, Subject: id.Subject, Status: StatusRevoking, Created: l.now().UTC()}
@@ -212,7 +212,7 @@ func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Acco
 	case err != nil:
 		return Resolution{}, fmt.Errorf("link: state store: %w", err)
 	}
-	l.audit(ctx, "link.created", audit.Success, ref, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID), "issuer": id.Issuer})
+	l.audit(ctx, "link.created", audit.Success, ref, map[string]string{"app": l.app, "account": nrn.Scrub(acc.ID), "issuer": id.Issuer})
 	return l.finish(ctx, rec, id)
 }
 
@@ -221,7 +221,7 @@ func (l *Linker) link(ctx context.Context, id *identity.Identity, acc store.Acco
 func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) (Resolution, error) {
 	acc, err := l.accounts.Get(ctx, rec.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		l.audit(ctx, "link.account_gone", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID)})
+		l.audit(ctx, "link.account_gone", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": nrn.Scrub(rec.AccountID)})
 		return Resolution{Kind: NoAccount}, nil
 	}
 	if err != nil {
@@ -231,7 +231,7 @@ func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) 
 		// The linked account now belongs to someone else (its id was
 		// reused, or its data were changed): never hand it out on an old
 		// link; the admin must look.
-		l.audit(ctx, "link.stale", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(rec.AccountID), "reason": "account_nrn_changed"})
+		l.audit(ctx, "link.stale", audit.Info, rec.NRNRef, map[string]string{"app": l.app, "account": nrn.Scrub(rec.AccountID), "reason": "account_nrn_changed"})
 		return Resolution{Kind: Flagged}, nil
 	}
 	if rec.Status == StatusRevoking {
@@ -241,7 +241,7 @@ func (l *Linker) finish(ctx context.Context, rec Record, id *identity.Identity) 
 		if err := l.records.SetStatus(ctx, l.app, rec.NRNRef, StatusLinked); err != nil {
 			return Resolution{}, fmt.Errorf("link: state store: %w", err)
 		}
-		l.audit(ctx, "link.credential_revoked", audit.Success, rec.NRNRef, map[string]string{"app": l.app, "account": logging.Scrub(acc.ID)})
+		l.audit(ctx, "link.credential_revoked", audit.Success, rec.NRNRef, map[string]string{"app": l.app, "account": nrn.Scrub(acc.ID)})
 	}
 	return Resolution{Kind: Linked, Account: acc}, nil
 }
@@ -276,4 +276,48 @@ func (l *Linker) revokeCredential(ctx context.Context, acc store.Account) (store
 		acc.Federated = true
 	}
 	return acc, nil
+}
+
+// Resolver finds the legacy account of a login by linking, for the
+// gateway (its AccountResolver): the verified national number is looked up
+// in the app's user store, the link is recorded, and the legacy password
+// revoked (Linker.Resolve). Its refusals are the hook contract's account
+// errors, which the gateway shows as pages.
+type Resolver struct {
+	// Linkers by app name. A login whose return path matches no app uses
+	// Default ("" when there is none: refused).
+	Linkers map[string]*Linker
+	Default string
+}
+
+// Resolve links the login's identity for app and returns the legacy
+// account id.
+func (a Resolver) Resolve(ctx context.Context, app string, id *identity.Identity) (string, error) {
+	if _, ok := a.Linkers[app]; !ok {
+		app = a.Default
+	}
+	lk, ok := a.Linkers[app]
+	if !ok {
+		return "", fmt.Errorf("%w: no linking configured for this app", hook.ErrNoAccount)
+	}
+	if id.NRN.IsZero() {
+		return "", fmt.Errorf("%w: login without national number", hook.ErrNoAccount)
+	}
+	res, err := lk.Resolve(ctx, id)
+	if err != nil {
+		return "", err // a store is down: the gateway answers with a retry page
+	}
+	switch res.Kind {
+	case Linked:
+		if res.Account.ID == "" {
+			return "", errors.New("link: linked account without id")
+		}
+		return res.Account.ID, nil
+	case Choose:
+		return "", hook.ErrAccountChoice
+	case Flagged:
+		return "", hook.ErrAccountFlagged
+	default:
+		return "", hook.ErrNoAccount
+	}
 }

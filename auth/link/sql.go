@@ -23,9 +23,10 @@ func Migrations() state.Migrations {
 // SQLRecords keeps links in overstap's state database.
 type SQLRecords struct {
 	db       *sql.DB
-	dialect  state.Dialect
 	postgres bool
 	now      func() time.Time
+	// The statements in the database's placeholders, written once.
+	get, insert, setStatus string
 }
 
 var _ Records = (*SQLRecords)(nil)
@@ -33,10 +34,14 @@ var _ Records = (*SQLRecords)(nil)
 // NewSQLRecords returns Records in st, which must have been opened with
 // Migrations().
 func NewSQLRecords(st *state.Store) *SQLRecords {
-	return &SQLRecords{db: st.DB(), dialect: st.Dialect(), postgres: st.Dialect() == state.Postgres, now: time.Now}
+	d := st.Dialect()
+	return &SQLRecords{db: st.DB(), postgres: d == state.Postgres, now: time.Now,
+		get: d.Rebind(`SELECT account_id, issuer, subject, status, created_at FROM links WHERE app = ? AND nrn_ref = ?`),
+		insert: d.Rebind(`INSERT INTO links (app, nrn_ref, account_id, issuer, subject, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, nrn_ref) DO NOTHING`),
+		setStatus: d.Rebind(`UPDATE links SET status = ?, updated_at = ? WHERE app = ? AND nrn_ref = ?`),
+	}
 }
-
-func (s *SQLRecords) q(query string) string { return s.dialect.Rebind(query) }
 
 func (s *SQLRecords) ts(t time.Time) any {
 	if s.postgres {
@@ -56,7 +61,7 @@ func (s *SQLRecords) Get(ctx context.Context, app, nrnRef string) (Record, error
 	} else {
 		created = &tsText
 	}
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT account_id, issuer, subject, status, created_at FROM links WHERE app = ? AND nrn_ref = ?`), app, nrnRef).
+	err := s.db.QueryRowContext(ctx, s.get, app, nrnRef).
 		Scan(&r.AccountID, &r.Issuer, &r.Subject, &r.Status, created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, ErrNotFound
@@ -75,8 +80,7 @@ func (s *SQLRecords) Get(ctx context.Context, app, nrnRef string) (Record, error
 // Insert implements Records.
 func (s *SQLRecords) Insert(ctx context.Context, r Record) error {
 	now := s.ts(s.now())
-	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO links (app, nrn_ref, account_id, issuer, subject, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, nrn_ref) DO NOTHING`),
+	res, err := s.db.ExecContext(ctx, s.insert,
 		r.App, r.NRNRef, r.AccountID, r.Issuer, r.Subject, r.Status, s.ts(r.Created), now)
 	if err != nil {
 		return fmt.Errorf("link: recording link: %w", err)
@@ -91,7 +95,7 @@ func (s *SQLRecords) Insert(ctx context.Context, r Record) error {
 
 // SetStatus implements Records.
 func (s *SQLRecords) SetStatus(ctx context.Context, app, nrnRef, status string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE links SET status = ?, updated_at = ? WHERE app = ? AND nrn_ref = ?`),
+	res, err := s.db.ExecContext(ctx, s.setStatus,
 		status, s.ts(s.now()), app, nrnRef)
 	if err != nil {
 		return fmt.Errorf("link: updating link: %w", err)

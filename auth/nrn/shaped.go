@@ -1,6 +1,11 @@
 package nrn
 
+// This file is the one notion of "written like a national number": a value
+// (Shaped, LooksLike) and a national number inside text (Find, Redact,
+// Scrub).
+
 import (
+	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -132,4 +137,198 @@ func digitValue(r rune) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Span is the byte range [Start, End) of a national number found in text.
+type Span struct {
+	Start, End int
+	Number     Number
+}
+
+// Find returns the valid national numbers written in text in any accepted
+// form, left to right, non-overlapping. A run of digits longer than 11 is not
+// a national number and is skipped whole, so account numbers and the like are
+// not reported by accident.
+func Find(text string) []Span {
+	var out []Span
+	for i := 0; i < len(text); {
+		if !isDigit(text[i]) || (i > 0 && isDigit(text[i-1])) {
+			i++
+			continue
+		}
+		found := false
+		for _, f := range forms {
+			end := i + len(f)
+			if end > len(text) || (end < len(text) && isDigit(text[end])) {
+				continue
+			}
+			d, err := normalize(text[i:end])
+			if err != nil {
+				continue
+			}
+			if n, err := fromDigits(d); err == nil {
+				out = append(out, Span{Start: i, End: end, Number: n})
+				i = end
+				found = true
+				break
+			}
+		}
+		if !found {
+			i++
+		}
+	}
+	return out
+}
+
+// Contains reports whether text contains a valid national number in any
+// accepted form.
+func Contains(text string) bool { return len(Find(text)) > 0 }
+
+// Redact replaces every national number in text by its masked form.
+func Redact(text string) string {
+	spans := Find(text)
+	if len(spans) == 0 {
+		return text
+	}
+	b := make([]byte, 0, len(text))
+	last := 0
+	for _, s := range spans {
+		b = append(b, text[last:s.Start]...)
+		b = append(b, s.Number.Mask()...)
+		last = s.End
+	}
+	b = append(b, text[last:]...)
+	return string(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// shapedMask replaces 11 digits written like a national number that are not
+// a valid one.
+const shapedMask = "***********"
+
+// Scrub returns s with every national number, and everything written like
+// one, replaced:
+//
+//   - a valid national number in any form Find finds becomes its mask,
+//     "85.07.30-***.**";
+//   - 11 digits in a canonical layout ("85.07.30-033.28", "850730 033 28",
+//     "850730-033-28", "85073003328") that do not validate become
+//     "***********": a mistyped national number still points at a person;
+//   - a valid number grouped loosely by single spaces, dots, hyphens or
+//     slashes ("85 07 30 033 28") becomes its mask.
+//
+// A run of more than 11 digits (an account number, a timestamp) is left
+// alone. Text with fewer than 11 digits is returned as it is, without
+// allocating. Scrub is what the log handler, the audit trail and every
+// message built from a vendor's data use, so that no national number leaves
+// overstap in clear.
+func Scrub(s string) string {
+	if digitCount(s) < 11 {
+		return s
+	}
+	s = Redact(s)
+	// Valid numbers in loose groupings first, so that they get the
+	// informative mask; what is left shaped like a number is blanked.
+	s = replaceLoose(s)
+	return replaceShaped(s)
+}
+
+func digitCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// formLengths are the lengths of nrn's accepted written forms
+// ("85.07.30-033.28", "850730 033 28" and "850730-033-28", "85073003328").
+var formLengths = []int{15, 13, 11}
+
+// replaceShaped masks 11 digits in an accepted written form, whatever their
+// check digits, that stand alone (no digit directly before or after).
+func replaceShaped(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) || (i > 0 && isDigit(s[i-1])) {
+			i++
+			continue
+		}
+		matched := 0
+		for _, l := range formLengths {
+			end := i + l
+			if end > len(s) || !isDigit(s[end-1]) || (end < len(s) && isDigit(s[end])) {
+				continue
+			}
+			if LooksLike(s[i:end]) {
+				matched = l
+				break
+			}
+		}
+		if matched == 0 {
+			i++
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(shapedMask)
+		i += matched
+		last = i
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isLooseSep(c byte) bool { return c == ' ' || c == '.' || c == '-' || c == '/' }
+
+// replaceLoose masks a valid national number written as 11 digits grouped by
+// single separators in some other way ("85 07 30 033 28"). The group must
+// not continue with more digits on either side.
+func replaceLoose(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		startsGroup := isDigit(s[i]) && (i == 0 || (!isDigit(s[i-1]) &&
+			!(isLooseSep(s[i-1]) && i > 1 && isDigit(s[i-2]))))
+		if !startsGroup {
+			i++
+			continue
+		}
+		var d [11]byte
+		n, j := 0, i
+		for j < len(s) && n < 11 {
+			if isDigit(s[j]) {
+				d[n] = s[j]
+				n++
+				j++
+				continue
+			}
+			if isLooseSep(s[j]) && j+1 < len(s) && isDigit(s[j+1]) && isDigit(s[j-1]) {
+				j++
+				continue
+			}
+			break
+		}
+		// j is just past the 11th digit (or where the group broke).
+		more := j < len(s) && (isDigit(s[j]) || (isLooseSep(s[j]) && j+1 < len(s) && isDigit(s[j+1])))
+		if n == 11 && !more {
+			if num, err := Parse(string(d[:])); err == nil {
+				b.WriteString(s[last:i])
+				b.WriteString(num.Mask())
+				last = j
+			}
+		}
+		i = j + 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -431,3 +431,32 @@ func exchangeError(p *Provider, rt string, err error) *CallbackError {
 	}
 	return cbErr(p, KindIdPUnavailable, rt, fmt.Errorf("token endpoint: %w", err))
 }
+
+// citizenName is the display name a login asserts: the profile's name
+// claim, else given and family name, from the ID token (a) or userinfo
+// (b), cleaned by identity.CleanName. "" when the provider gave none.
+func citizenName(a, b map[string]json.RawMessage, p *Profile) string {
+	if n := identity.CleanName(rawClaim(a, b, p.NameClaim)); n != "" {
+		return n
+	}
+	given := identity.CleanName(rawClaim(a, b, p.GivenNameClaim))
+	family := identity.CleanName(rawClaim(a, b, p.FamilyNameClaim))
+	return identity.CleanName(given + " " + family)
+}
+
+// rawClaim returns the string claim name from a, else b ("" when absent or
+// not a string).
+func rawClaim(a, b map[string]json.RawMessage, name string) string {
+	if name == "" {
+		return ""
+	}
+	for _, m := range []map[string]json.RawMessage{a, b} {
+		if raw, ok := m[name]; ok {
+			var s string
+			if json.Unmarshal(raw, &s) == nil {
+				return s
+			}
+		}
+	}
+	return ""
+}

@@ -228,10 +228,10 @@ func (p *Provider) oauth2Config(m *metadata) *oauth2.Config {
 	}
 	switch p.prof.ClientAuth {
 	case ClientSecretBasic:
-		c.ClientSecret = p.cfg.ClientSecret.Value()
+		c.ClientSecret = p.secret
 		c.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
 	case ClientSecretPost:
-		c.ClientSecret = p.cfg.ClientSecret.Value()
+		c.ClientSecret = p.secret
 		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	case PrivateKeyJWT:
 		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams // client_id in the body, no secret

@@ -68,6 +68,7 @@ type Provider struct {
 	signAlg  jose.SignatureAlgorithm
 	encKey   *rsa.PrivateKey // RSA-OAEP-256
 	dirKey   []byte          // dir/A256GCM: SHA-256 of the client secret (OIDC Core §10.2)
+	secret   string          // client_secret_basic/post: read from the config once
 	readyCh  chan struct{}
 	mu       sync.RWMutex
 	meta     *metadata
@@ -172,6 +173,7 @@ func New(ctx context.Context, cfg ProviderConfig, deps Deps) (*Provider, error) 
 	if !cfg.ClientSecret.IsZero() {
 		sum := sha256.Sum256(cfg.ClientSecret.Bytes())
 		p.dirKey = sum[:]
+		p.secret = cfg.ClientSecret.Value()
 	}
 	if cfg.ExpectedIssuer != "" && cfg.ExpectedIssuer != cfg.Issuer {
 		p.log.Warn("oidc: expected_issuer override: tokens must carry this exact issuer instead of the discovery URL",

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/overstap/overstap/adapters/state"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/logging"
 )
 
@@ -212,7 +213,7 @@ func auditExport(cmd *cobra.Command, s stdio, src *auditSource, sinceFlag, until
 
 // masked passes a value through the log masker: entries hold references,
 // and this keeps it so even for a row written behind the store's back.
-func masked(v string) string { return logging.Scrub(v) }
+func masked(v string) string { return nrn.Scrub(v) }
 
 // exportRecord is one JSON line.
 func exportRecord(e state.Entry) map[string]any {

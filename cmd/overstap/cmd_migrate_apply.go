@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/migrate"
 )
 
@@ -148,7 +148,7 @@ func attentionExit(ctx context.Context, s stdio, db *migrate.DB, cmd, run string
 		return err
 	}
 	for _, a := range list {
-		fmt.Fprintf(s.err, "  needs attention: %s: %s\n", logging.Scrub(a.Account), a.Reason)
+		fmt.Fprintf(s.err, "  needs attention: %s: %s\n", nrn.Scrub(a.Account), a.Reason)
 	}
 	fmt.Fprintf(s.err, "%s: run %s finished with %d accounts needing attention (all of them: overstap migrate attention --run %s --format csv)\n", cmd, run, n, run)
 	return exitError{code: 2}
@@ -239,7 +239,7 @@ func newMigrateRollbackCmd(s stdio) *cobra.Command {
 			} else {
 				fmt.Fprintf(s.out, "rollback %s of run %s: %d restored, %d left alone (changed since), %d need attention\n", res.Run, res.Target, res.Restored, res.LeftAlone, res.NeedAttention)
 				for _, id := range res.LeftAloneIDs {
-					fmt.Fprintf(s.out, "  left alone: %s\n", logging.Scrub(id))
+					fmt.Fprintf(s.out, "  left alone: %s\n", nrn.Scrub(id))
 				}
 			}
 			return attentionExit(ctx, s, env.db, "migrate rollback", res.Run, res.NeedAttention)

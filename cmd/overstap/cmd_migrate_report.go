@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/migrate"
 )
 
@@ -106,7 +106,7 @@ rollback) a damaged or foreign journal entry. One line per account: its id
 				return err
 			}
 			for i := range list {
-				list[i].Account = logging.Scrub(list[i].Account)
+				list[i].Account = nrn.Scrub(list[i].Account)
 			}
 			switch format {
 			case "json":

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/overstap/overstap/internal/logging"
+	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/migrate"
 )
 
@@ -194,7 +194,7 @@ func printPlan(ctx context.Context, s stdio, db *migrate.DB, p migrate.Policy, f
 		fmt.Fprintf(s.out, "  %-7s %d accounts", a, n)
 		if ex := plan.Examples[a]; len(ex) > 0 {
 			// Account IDs may be national numbers in some stores: masked.
-			fmt.Fprintf(s.out, " (e.g. %s)", logging.Scrub(strings.Join(ex, ", ")))
+			fmt.Fprintf(s.out, " (e.g. %s)", nrn.Scrub(strings.Join(ex, ", ")))
 		}
 		fmt.Fprintln(s.out)
 	}

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/overstap/overstap/auth/nrn"
 )
 
 // Mask wraps h so that no national number reaches it: the message, attribute
@@ -25,7 +27,7 @@ type maskHandler struct{ h slog.Handler }
 func (m *maskHandler) Enabled(ctx context.Context, l slog.Level) bool { return m.h.Enabled(ctx, l) }
 
 func (m *maskHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, Scrub(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, nrn.Scrub(r.Message), r.PC)
 	attrs := make([]slog.Attr, 0, r.NumAttrs())
 	r.Attrs(func(a slog.Attr) bool {
 		attrs = append(attrs, scrubAttr(a, 0))
@@ -44,14 +46,14 @@ func (m *maskHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (m *maskHandler) WithGroup(name string) slog.Handler {
-	return &maskHandler{h: m.h.WithGroup(Scrub(name))}
+	return &maskHandler{h: m.h.WithGroup(nrn.Scrub(name))}
 }
 
 // maxDepth bounds nested groups and LogValuer chains.
 const maxDepth = 16
 
 func scrubAttr(a slog.Attr, depth int) slog.Attr {
-	a.Key = Scrub(a.Key)
+	a.Key = nrn.Scrub(a.Key)
 	a.Value = scrubValue(a.Value, depth)
 	return a
 }
@@ -63,19 +65,19 @@ func scrubValue(v slog.Value, depth int) slog.Value {
 	v = v.Resolve() // LogValuers (nrn.Number logs its mask)
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.StringValue(Scrub(v.String()))
+		return slog.StringValue(nrn.Scrub(v.String()))
 	case slog.KindInt64:
 		if s := strconv.FormatInt(v.Int64(), 10); isElevenDigits(strings.TrimPrefix(s, "-")) {
-			return slog.StringValue(Scrub(s))
+			return slog.StringValue(nrn.Scrub(s))
 		}
 	case slog.KindUint64:
 		if s := strconv.FormatUint(v.Uint64(), 10); isElevenDigits(s) {
-			return slog.StringValue(Scrub(s))
+			return slog.StringValue(nrn.Scrub(s))
 		}
 	case slog.KindFloat64:
 		f := math.Abs(v.Float64())
 		if f >= 1e10 && f < 1e11 && f == math.Trunc(f) {
-			return slog.StringValue(Scrub(strconv.FormatFloat(f, 'f', 0, 64)))
+			return slog.StringValue(nrn.Scrub(strconv.FormatFloat(f, 'f', 0, 64)))
 		}
 	case slog.KindGroup:
 		as := v.Group()
@@ -102,19 +104,19 @@ func scrubAny(v slog.Value) slog.Value {
 	case nil:
 		return v
 	case error:
-		return slog.StringValue(Scrub(t.Error()))
+		return slog.StringValue(nrn.Scrub(t.Error()))
 	case fmt.Stringer:
-		return slog.StringValue(Scrub(safeString(t)))
+		return slog.StringValue(nrn.Scrub(safeString(t)))
 	case []byte:
-		return slog.StringValue(Scrub(string(t)))
+		return slog.StringValue(nrn.Scrub(string(t)))
 	}
 	// The text handler prints %+v, the JSON handler marshals: check both.
 	text := fmt.Sprintf("%+v", x)
-	if s := Scrub(text); s != text {
+	if s := nrn.Scrub(text); s != text {
 		return slog.StringValue(s)
 	}
 	if b, err := json.Marshal(x); err == nil {
-		if s := Scrub(string(b)); s != string(b) {
+		if s := nrn.Scrub(string(b)); s != string(b) {
 			return slog.StringValue(s)
 		}
 	}

@@ -89,7 +89,7 @@ func (s *Store) multiRows() int {
 // initMulti decides whether the multi-row path is available and learns the
 // PostgreSQL column types.
 func (s *Store) initMulti(ctx context.Context) error {
-	if s.cfg.customWrites() {
+	if s.customW {
 		return nil // custom statements are opaque: per row
 	}
 	m := &multi{}

@@ -96,19 +96,9 @@ func (s *Store) probe(ctx context.Context) error {
 		switch {
 		case isBoolType(ft):
 		case isIntType(ft):
-			s.fedArg = func(b bool) any {
-				if b {
-					return int64(1)
-				}
-				return int64(0)
-			}
+			s.fedType = fedInt
 		default:
-			s.fedArg = func(b bool) any {
-				if b {
-					return "1"
-				}
-				return "0"
-			}
+			s.fedType = fedText
 		}
 	}
 	return rows.Err()
@@ -176,7 +166,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		text.byNRN = sel + " AND (" + cond + ")" + s.filterSQL(b, f) + " ORDER BY " + key + " LIMIT " + strconv.Itoa(maxLookup+1)
 	}
-	if s.cfg.customWrites() {
+	if s.customW {
 		text.cas, text.casNull, text.current = q.CompareAndSwap, q.CompareAndSwapNull, q.Current
 	} else {
 		t := s.d.quote(s.cfg.Table)

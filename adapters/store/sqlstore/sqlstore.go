@@ -44,10 +44,12 @@ type Store struct {
 	nrnInt bool
 	// pwBinary: the password column holds bytes (bytea, BLOB).
 	pwBinary bool
-	// fedArg converts the flag to the federated column's type.
-	fedArg func(bool) any
-	fargs  []any // bound values of the filter, in order
-	custom bool  // reads are custom queries
+	// fedType is the federated column's kind: the flag is sent as a bool,
+	// an integer or the text "1"/"0" (fedArg).
+	fedType fedType
+	fargs   []any // bound values of the filter, in order
+	custom  bool  // reads are custom queries
+	customW bool  // writes are custom queries
 	// byNRNArgs is 4 or 8: how many written forms a custom by_nrn query
 	// takes (8 = the four forms twice, for dialects without numbered
 	// placeholders).
@@ -95,7 +97,7 @@ func Open(ctx context.Context, name string, cfg Config, logger *slog.Logger) (*S
 	}
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	s := &Store{name: name, cfg: cfg, d: d, db: db, log: logger, x: x, custom: cfg.customReads()}
+	s := &Store{name: name, cfg: cfg, d: d, db: db, log: logger, x: x, custom: cfg.customReads(), customW: cfg.customWrites()}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -109,7 +111,6 @@ func (s *Store) init(ctx context.Context) error {
 		return s.x.Errf("connect", "", "%w", err)
 	}
 	s.intID = s.cfg.IDType == "integer"
-	s.fedArg = func(b bool) any { return b }
 	if s.cfg.needsTable() {
 		if err := s.probe(ctx); err != nil {
 			return err
@@ -119,6 +120,32 @@ func (s *Store) init(ctx context.Context) error {
 		return err
 	}
 	return s.initMulti(ctx)
+}
+
+// fedType is how a federated column stores its flag.
+type fedType uint8
+
+const (
+	fedBool fedType = iota
+	fedInt
+	fedText
+)
+
+// fedArg converts the flag to the federated column's type.
+func (s *Store) fedArg(b bool) any {
+	switch s.fedType {
+	case fedInt:
+		if b {
+			return int64(1)
+		}
+		return int64(0)
+	case fedText:
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	return b
 }
 
 // builder numbers placeholders in text order.
@@ -191,7 +218,7 @@ func bytesOf(v string) []byte {
 }
 
 func (s *Store) writeArgs(pre ...any) []any {
-	if s.cfg.customWrites() {
+	if s.customW {
 		return pre
 	}
 	return append(pre, s.fargs...)
