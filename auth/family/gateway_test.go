@@ -21,6 +21,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
+	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -28,24 +29,24 @@ import (
 // recordingProvider is an IdP stub that records the login requests.
 type recordingProvider struct {
 	mu  sync.Mutex
-	got []gateway.LoginRequest
+	got []oidc.LoginOptions
 }
 
 func (*recordingProvider) Name() string { return "stub" }
 func (*recordingProvider) Ready() error { return nil }
-func (p *recordingProvider) AuthRequest(_ http.ResponseWriter, _ *http.Request, req gateway.LoginRequest) (string, error) {
+func (p *recordingProvider) AuthRequest(_ http.ResponseWriter, _ *http.Request, req oidc.LoginOptions) (string, error) {
 	p.mu.Lock()
 	p.got = append(p.got, req)
 	p.mu.Unlock()
 	return "https://idp.example/auth", nil
 }
-func (*recordingProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
-	return nil, &gateway.LoginError{Kind: "access_denied", Err: errors.New("stub")}
+func (*recordingProvider) Callback(http.ResponseWriter, *http.Request) (*oidc.Login, error) {
+	return nil, &oidc.CallbackError{Kind: oidc.KindAccessDenied, Err: errors.New("stub")}
 }
 func (*recordingProvider) LogoutURL(string, string, string) (string, error) {
-	return "", gateway.ErrNoEndSession
+	return "", oidc.ErrNoEndSession
 }
-func (*recordingProvider) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
+func (*recordingProvider) ValidateLogoutToken(context.Context, string) (*oidc.LogoutClaims, error) {
 	return nil, errors.New("stub")
 }
 
@@ -105,7 +106,7 @@ func newGateway(t *testing.T) *gwFixture {
 			{App: route.App{Name: "eloket", Rules: rules}, Upstream: up.URL},
 		},
 	}
-	g, err := gateway.New(cfg, gateway.Deps{Pages: []pages.Set{family.PageSet()}, Sessions: gateway.SessionStore{S: f.store}, Providers: []gateway.Authenticator{f.idp},
+	g, err := gateway.New(cfg, gateway.Deps{Pages: []pages.Set{family.PageSet()}, Sessions: f.store, Providers: []gateway.Authenticator{f.idp},
 		Hooks: e.svc.Hooks(), Endpoints: map[string]gateway.Endpoint{"family": e.svc.Endpoint()}})
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +239,7 @@ func TestGatewayStepUpAsksFamilyLevel(t *testing.T) {
 	if (resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther) || len(f.idp.got) != 1 {
 		t.Fatalf("step-up start: %d", resp.StatusCode)
 	}
-	if req := f.idp.got[0]; req.MinLevel != identity.LevelHigh || req.MaxAge != 10*time.Minute || req.Prompt != "login" || req.ReturnTo != "/.overstap/family/continue?app=eloket" {
+	if req := f.idp.got[0]; req.MinLevel != identity.LevelHigh.String() || req.MaxAge != 10*time.Minute || req.Prompt != "login" || req.ReturnTo != "/.overstap/family/continue?app=eloket" {
 		t.Fatalf("IdP asked for %+v", req)
 	}
 }

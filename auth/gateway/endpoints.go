@@ -14,6 +14,8 @@ import (
 	"github.com/overstap/overstap/adapters/upstream"
 	"github.com/overstap/overstap/auth/gateway/pages"
 	"github.com/overstap/overstap/auth/gateway/route"
+	"github.com/overstap/overstap/auth/identity"
+	"github.com/overstap/overstap/auth/oidc"
 )
 
 // maxFormBody bounds the bodies of the gateway's own endpoints.
@@ -226,17 +228,26 @@ func (g *Gateway) loginWith(w http.ResponseWriter, r *http.Request, rt, name str
 		g.errorPage(w, r, http.StatusBadRequest, pages.KindBadRequest, nil)
 		return
 	}
-	req := LoginRequest{ReturnTo: rt, UILocales: []string{g.lang(r)}}
+	opts := oidc.LoginOptions{ReturnTo: rt, UILocales: []string{g.lang(r)}}
 	if d, ok := g.decisionFor(r, rt); ok {
-		req.MinLevel = d.MinLevel
+		opts.MinLevel = levelName(d.MinLevel)
 		if d.Class == route.StepUp {
-			req.MaxAge = d.MaxAuthAge
+			opts.MaxAge = d.MaxAuthAge
 		}
 	}
-	g.startLogin(w, r, a, req)
+	g.startLogin(w, r, a, opts)
 }
 
-func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authenticator, req LoginRequest) {
+// levelName is a route's minimum level as a login asks for it: "" (the
+// provider's own min_level) for none.
+func levelName(l identity.Level) string {
+	if l == identity.LevelNone {
+		return ""
+	}
+	return l.String()
+}
+
+func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authenticator, opts oidc.LoginOptions) {
 	if g.starts != nil {
 		ok, err := g.starts.Allow(r.Context(), g.clientIP(r))
 		switch {
@@ -255,8 +266,8 @@ func (g *Gateway) startLogin(w http.ResponseWriter, r *http.Request, a Authentic
 		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindIDPUnavailable, err)
 		return
 	}
-	u, err := a.AuthRequest(w, r, req)
-	if errors.Is(err, ErrLevelUnavailable) {
+	u, err := a.AuthRequest(w, r, opts)
+	if errors.Is(err, oidc.ErrLevelUnavailable) {
 		g.m.logins.WithLabelValues(a.Name(), "level_too_low").Inc()
 		g.errorPage(w, r, http.StatusForbidden, pages.KindLevelTooLow, err)
 		return
@@ -291,11 +302,7 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := a.Callback(w, r)
 	if err != nil {
-		kind := pages.KindLoginFailed
-		var le *LoginError
-		if errors.As(err, &le) && g.pages.HasKind(le.Kind) {
-			kind = le.Kind
-		}
+		kind := loginFailure(err)
 		g.m.logins.WithLabelValues(a.Name(), string(kind)).Inc()
 		g.errorPage(w, r, loginFailureStatus(kind), kind, err)
 		return
@@ -329,24 +336,15 @@ func (g *Gateway) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := &Session{Identity: l.Identity, AccountID: account, IDToken: l.IDToken}
-	if s.AuthTime.IsZero() {
-		s.AuthTime = g.now()
-	}
 	if !l.NRN.IsZero() {
 		s.NRNRef = l.NRN.Ref(g.cfg.NRNRefKey)
 	}
-	stepUp := false
-	if old := cookieValue(r, g.sessionCookie, 128); old != "" {
-		stepUp = true
-		_ = g.sessions.Delete(ctx, old) // a login never keeps the old id
-	}
-	id, err := g.sessions.Create(ctx, s)
+	stepUp, err := g.startSession(ctx, w, r, s)
 	if err != nil {
 		g.m.logins.WithLabelValues(a.Name(), "session_store").Inc()
 		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, err)
 		return
 	}
-	g.setCookie(w, g.sessionCookie, id, 0)
 	g.m.logins.WithLabelValues(a.Name(), "success").Inc()
 	if stepUp {
 		g.m.stepUps.WithLabelValues("passed").Inc()
@@ -376,7 +374,7 @@ func (g *Gateway) stepUpPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.m.stepUps.WithLabelValues("started").Inc()
-	g.startLogin(w, r, a, LoginRequest{ReturnTo: rt, MinLevel: d.MinLevel, MaxAge: d.MaxAuthAge, Prompt: "login", UILocales: []string{g.lang(r)}})
+	g.startLogin(w, r, a, oidc.LoginOptions{ReturnTo: rt, MinLevel: levelName(d.MinLevel), MaxAge: d.MaxAuthAge, Prompt: "login", UILocales: []string{g.lang(r)}})
 }
 
 // logOut ends the browser's gateway session and sends it on: to the IdP's
@@ -444,7 +442,7 @@ func (g *Gateway) backchannel(w http.ResponseWriter, r *http.Request) {
 		}
 		cands = []Authenticator{a}
 	}
-	var lt *LogoutToken
+	var lt *oidc.LogoutClaims
 	var why error
 	for _, a := range cands {
 		t, err := a.ValidateLogoutToken(r.Context(), raw)

@@ -24,6 +24,8 @@ import (
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/oidc"
+	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/logging"
 )
 
@@ -37,7 +39,7 @@ func CallbackPath(provider string) string { return Prefix + "callback/" + provid
 
 // Deps are the collaborators of the gateway.
 type Deps struct {
-	Sessions  Sessions        // required
+	Sessions  session.Store   // required
 	Providers []Authenticator // at least one
 	Accounts  AccountResolver // nil: Config.AccountID decides
 	Checks    []Checker       // extra readiness checks (state store, ...)
@@ -75,7 +77,7 @@ type Gateway struct {
 	cfg            Config
 	table          *route.Table
 	apps           []app
-	sessions       Sessions
+	sessions       session.Store
 	providers      []Authenticator
 	byName         map[string]Authenticator
 	accounts       AccountResolver
@@ -395,12 +397,35 @@ func (g *Gateway) loadSession(r *http.Request) (*Session, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.StoreTimeout)
 	defer cancel()
 	start := time.Now()
-	s, err := g.sessions.Load(ctx, id)
+	x, err := g.sessions.Load(ctx, id)
 	g.m.loadLatency.Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, ErrNoSession) {
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return nil, ErrNoSession
+	case err != nil:
 		g.log.Error("gateway: session store failed", "err", err.Error())
+		return nil, err
 	}
-	return s, err
+	return &Session{Identity: x.Identity, NRNRef: x.NRNRef, AccountID: x.AccountID}, nil
+}
+
+// startSession stores s as the browser's new session, replacing the one
+// its cookie names (a login never keeps an old id), and sets the cookie.
+// replaced reports whether there was an old one (a step-up).
+func (g *Gateway) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *Session) (replaced bool, err error) {
+	if s.AuthTime.IsZero() {
+		s.AuthTime = g.now()
+	}
+	if old := cookieValue(r, g.sessionCookie, 128); old != "" {
+		replaced = true
+		_ = g.sessions.Delete(ctx, old)
+	}
+	id, err := g.sessions.Create(ctx, &session.Session{Identity: s.Identity, NRNRef: s.NRNRef, AccountID: s.AccountID, IDToken: s.IDToken})
+	if err != nil {
+		return replaced, err
+	}
+	g.setCookie(w, g.sessionCookie, id, 0)
+	return replaced, nil
 }
 
 // serveApp handles a request for a legacy app (reverse-proxy mode).
@@ -640,6 +665,26 @@ func denial(c route.Class) pages.Kind {
 		return pages.KindFamilyLink
 	}
 	return pages.KindForbidden
+}
+
+// loginFailure is the error page of a failed callback: the relying
+// party's *oidc.CallbackError kinds a citizen can act on have their own
+// page, every other failure is "login failed".
+func loginFailure(err error) pages.Kind {
+	var ce *oidc.CallbackError
+	if errors.As(err, &ce) {
+		switch ce.Kind {
+		case oidc.KindAccessDenied:
+			return pages.KindAccessDenied
+		case oidc.KindIdPUnavailable:
+			return pages.KindIDPUnavailable
+		case oidc.KindLevelTooLow:
+			return pages.KindLevelTooLow
+		case oidc.KindNoNRN:
+			return pages.KindNoNRN
+		}
+	}
+	return pages.KindLoginFailed
 }
 
 // loginFailureStatus is the status of a failed callback of kind.

@@ -33,6 +33,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -44,16 +45,16 @@ type stubProvider struct{ ready error }
 
 func (stubProvider) Name() string   { return "stub" }
 func (s stubProvider) Ready() error { return s.ready }
-func (stubProvider) AuthRequest(w http.ResponseWriter, r *http.Request, req gateway.LoginRequest) (string, error) {
-	return "https://idp.example/auth?acr=" + req.MinLevel.String(), nil
+func (stubProvider) AuthRequest(w http.ResponseWriter, r *http.Request, req oidc.LoginOptions) (string, error) {
+	return "https://idp.example/auth?acr=" + req.MinLevel, nil
 }
-func (stubProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
-	return nil, &gateway.LoginError{Kind: "access_denied", Err: errors.New("cancelled")}
+func (stubProvider) Callback(http.ResponseWriter, *http.Request) (*oidc.Login, error) {
+	return nil, &oidc.CallbackError{Kind: oidc.KindAccessDenied, Err: errors.New("cancelled")}
 }
 func (stubProvider) LogoutURL(string, string, string) (string, error) {
-	return "", gateway.ErrNoEndSession
+	return "", oidc.ErrNoEndSession
 }
-func (stubProvider) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
+func (stubProvider) ValidateLogoutToken(context.Context, string) (*oidc.LogoutClaims, error) {
 	return nil, errors.New("invalid")
 }
 
@@ -96,7 +97,7 @@ func newFixtureDeps(t *testing.T, upHandler http.Handler, mod func(*gateway.Conf
 	if mod != nil {
 		mod(&cfg)
 	}
-	deps := gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{stubProvider{}}}
+	deps := gateway.Deps{Sessions: store, Providers: []gateway.Authenticator{stubProvider{}}}
 	if dmod != nil {
 		dmod(&deps)
 	}
@@ -423,7 +424,7 @@ func TestIdPUnavailableAtLogin(t *testing.T) {
 	g, err := gateway.New(gateway.Config{PublicURL: "https://gw.example", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem",
 		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))),
 		Apps:      []gateway.AppConfig{{App: route.App{Name: "a"}, Upstream: "http://127.0.0.1:1"}}},
-		gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
+		gateway.Deps{Sessions: store, Providers: []gateway.Authenticator{stubProvider{ready: errors.New("discovery failed")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +469,7 @@ func TestLoginChoiceAndLanguage(t *testing.T) {
 		NRNRefKey: nrn.MustRefKey([]byte(strings.Repeat("k", 32))), ProviderLabels: map[string]string{"fas": "eID"},
 		Apps: []gateway.AppConfig{{App: route.App{Name: "a", Rules: []route.Rule{{Path: "/bank", Class: route.StepUp, MinLevel: "high"}}},
 			Upstream: "http://127.0.0.1:1"}}},
-		gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})
+		gateway.Deps{Sessions: store, Providers: []gateway.Authenticator{namedStub{name: "fas"}, namedStub{name: "itsme"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

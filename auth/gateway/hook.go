@@ -71,19 +71,11 @@ func (g *Gateway) StartSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if s == nil || s.AccountID == "" {
 		return errors.New("gateway: a session needs an account")
 	}
-	if s.AuthTime.IsZero() {
-		s.AuthTime = g.now()
-	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Limits.StoreTimeout)
 	defer cancel()
-	if old := cookieValue(r, g.sessionCookie, 128); old != "" {
-		_ = g.sessions.Delete(ctx, old)
-	}
-	id, err := g.sessions.Create(ctx, s)
-	if err != nil {
+	if _, err := g.startSession(ctx, w, r, s); err != nil {
 		return fmt.Errorf("gateway: create session: %w", err)
 	}
-	g.setCookie(w, g.sessionCookie, id, 0)
 	return nil
 }
 

@@ -12,14 +12,15 @@ import (
 	"github.com/overstap/overstap/auth/gateway"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/oidc"
 )
 
 // loginProvider completes every callback with one verified identity.
 type loginProvider struct{ stubProvider }
 
-func (loginProvider) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
+func (loginProvider) Callback(http.ResponseWriter, *http.Request) (*oidc.Login, error) {
 	n, _ := nrn.Synthetic(time.Date(1981, 2, 3, 0, 0, 0, 0, time.UTC), true, 907)
-	return &gateway.Login{Identity: identity.Identity{Provider: "stub", Issuer: "https://idp.example", Subject: "s-9", NRN: n,
+	return &oidc.Login{Identity: identity.Identity{Provider: "stub", Issuer: "https://idp.example", Subject: "s-9", NRN: n,
 		Level: identity.LevelSubstantial, AuthTime: time.Now()}, ReturnTo: "/"}, nil
 }
 

@@ -39,7 +39,7 @@ func FuzzServeConfig(f *testing.F) {
 		if cfg.Gateway != nil {
 			g := *cfg.Gateway
 			g.NRNRefKey, _ = cfg.RefKey()
-			_, _ = gateway.New(g, gateway.Deps{Sessions: gateway.SessionStore{S: store}})
+			_, _ = gateway.New(g, gateway.Deps{Sessions: store})
 		}
 	})
 }

@@ -360,7 +360,7 @@ func (b *build) sessions() error {
 	}
 	b.srv.onClose(sess.Close)
 	b.sess = sess
-	b.deps.Sessions = gateway.SessionStore{S: sess}
+	b.deps.Sessions = sess
 	if cfg.Sessions.Store != "redis" {
 		return nil
 	}
@@ -390,7 +390,7 @@ func (b *build) sessions() error {
 		return fmt.Errorf("session_cache: %w", err)
 	}
 	b.srv.onClose(cs.Close) // closers run in reverse: before rc.Close
-	b.deps.Sessions = gateway.SessionStore{S: cs}
+	b.deps.Sessions = cs
 	b.srv.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "overstap_session_cache_hits_total",
 		Help: "Sessions served from the node's in-process cache (the rest are loads from Redis: overstap_gateway_session_store_seconds_count{op=\"load\"}).",
@@ -421,7 +421,7 @@ func (b *build) providers() error {
 		if err != nil {
 			return fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
-		b.srv.Provider = append(b.srv.Provider, gateway.OIDC{P: prov})
+		b.srv.Provider = append(b.srv.Provider, prov)
 	}
 	b.deps.Providers = b.srv.Provider
 	return nil

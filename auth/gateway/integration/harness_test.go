@@ -179,7 +179,7 @@ func newGatewayAt(t *testing.T, sh *shared, store session.Store, public string, 
 		mod(&cfg)
 	}
 	ck := sh.clock
-	g, err := gateway.New(cfg, gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{gateway.OIDC{P: p}}, Now: ck.Now, Logger: testLogger(t)})
+	g, err := gateway.New(cfg, gateway.Deps{Sessions: store, Providers: []gateway.Authenticator{p}, Now: ck.Now, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func TestHelperGatewayProcess(t *testing.T) {
 	g, err := gateway.New(gateway.Config{Listen: fmt.Sprintf("127.0.0.1:%d", s.Port), PublicURL: base, DevInsecureCookies: true,
 		NRNRefKey: nrn.MustRefKey([]byte(s.RefKey)), AdminListen: fmt.Sprintf("127.0.0.1:%d", s.AdminPort),
 		AdminToken: config.NewSecret([]byte(s.AdminTok)), Apps: testApps(s.Upstream)},
-		gateway.Deps{Sessions: gateway.SessionStore{S: store}, Providers: []gateway.Authenticator{gateway.OIDC{P: p}}})
+		gateway.Deps{Sessions: store, Providers: []gateway.Authenticator{p}})
 	if err != nil {
 		t.Fatal(err)
 	}

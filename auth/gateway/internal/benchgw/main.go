@@ -32,6 +32,7 @@ import (
 	"github.com/overstap/overstap/auth/gateway/route"
 	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/auth/oidc"
 	"github.com/overstap/overstap/auth/session"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -57,14 +58,14 @@ type idle struct{}
 
 func (idle) Name() string { return "bench" }
 func (idle) Ready() error { return nil }
-func (idle) AuthRequest(http.ResponseWriter, *http.Request, gateway.LoginRequest) (string, error) {
+func (idle) AuthRequest(http.ResponseWriter, *http.Request, oidc.LoginOptions) (string, error) {
 	return "", errors.New("benchgw: no login")
 }
-func (idle) Callback(http.ResponseWriter, *http.Request) (*gateway.Login, error) {
+func (idle) Callback(http.ResponseWriter, *http.Request) (*oidc.Login, error) {
 	return nil, errors.New("benchgw: no login")
 }
-func (idle) LogoutURL(string, string, string) (string, error) { return "", gateway.ErrNoEndSession }
-func (idle) ValidateLogoutToken(context.Context, string) (*gateway.LogoutToken, error) {
+func (idle) LogoutURL(string, string, string) (string, error) { return "", oidc.ErrNoEndSession }
+func (idle) ValidateLogoutToken(context.Context, string) (*oidc.LogoutClaims, error) {
 	return nil, errors.New("benchgw: no logout")
 }
 
@@ -121,7 +122,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 	}
 	defer stopUp()
 	refKey := nrn.RandomRefKey()
-	var sessions gateway.Sessions = gateway.SessionStore{S: store}
+	var sessions session.Store = store
 	cacheNote := "no session cache"
 	if storeKind != "memory" && cacheTTL > 0 {
 		cs, err := session.NewCached(store, rdb, session.CacheConfig{TTL: cacheTTL, Channel: prefix + "invalidate"})
@@ -134,7 +135,7 @@ func run(redisURL string, d time.Duration, connList string) error {
 				return errors.New("session cache: subscription not live")
 			}
 		}
-		sessions, cacheNote = gateway.SessionStore{S: cs}, fmt.Sprintf("session cache TTL %s", cacheTTL)
+		sessions, cacheNote = cs, fmt.Sprintf("session cache TTL %s", cacheTTL)
 	}
 	g, err := gateway.New(gateway.Config{
 		PublicURL: "http://127.0.0.1", DevInsecureCookies: true, NRNRefKey: refKey,
