@@ -7,6 +7,8 @@
 # Not counted: test code, the dev IdP and the demo e-loket (the
 # counterparts), internal/demo and internal/testsvc (the harness). With
 # REV, the measurement runs on that commit (the test file copied in).
+# PATHCOUNT_OUT=DIR keeps the two coverage profiles there (go tool cover
+# -func on their difference names the functions).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=$root
