@@ -1,11 +1,18 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/overstap/overstap/auth/gateway/pages"
+	"github.com/overstap/overstap/auth/oidc"
 )
 
 // TestSafeReturnToOpenRedirect is the open-redirect table.
@@ -93,4 +100,34 @@ func FuzzSafeReturnTo(f *testing.F) {
 			t.Fatalf("%q leaves the origin: %s", got, r)
 		}
 	})
+}
+
+// TestLoginFailure: the relying party's failure kinds a citizen can act on
+// get their own page and status; every other failure, and an error that is
+// not a callback error at all, is "login failed" (400). Every page exists.
+func TestLoginFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		kind   pages.Kind
+		status int
+	}{
+		{&oidc.CallbackError{Kind: oidc.KindAccessDenied}, pages.KindAccessDenied, http.StatusForbidden},
+		{&oidc.CallbackError{Kind: oidc.KindIdPUnavailable}, pages.KindIDPUnavailable, http.StatusServiceUnavailable},
+		{&oidc.CallbackError{Kind: oidc.KindLevelTooLow}, pages.KindLevelTooLow, http.StatusForbidden},
+		{&oidc.CallbackError{Kind: oidc.KindNoNRN}, pages.KindNoNRN, http.StatusForbidden},
+		{fmt.Errorf("wrapped: %w", &oidc.CallbackError{Kind: oidc.KindAccessDenied}), pages.KindAccessDenied, http.StatusForbidden},
+		{&oidc.CallbackError{Kind: oidc.KindStateInvalid}, pages.KindLoginFailed, http.StatusBadRequest},
+		{&oidc.CallbackError{Kind: oidc.KindTokenInvalid}, pages.KindLoginFailed, http.StatusBadRequest},
+		{&oidc.CallbackError{Kind: oidc.KindNRNInvalid}, pages.KindLoginFailed, http.StatusBadRequest},
+		{&oidc.CallbackError{Kind: "something new"}, pages.KindLoginFailed, http.StatusBadRequest},
+		{errors.New("not a callback error"), pages.KindLoginFailed, http.StatusBadRequest},
+	} {
+		kind := loginFailure(tc.err)
+		if kind != tc.kind || loginFailureStatus(kind) != tc.status {
+			t.Errorf("%v: page %s (%d), want %s (%d)", tc.err, kind, loginFailureStatus(kind), tc.kind, tc.status)
+		}
+		if !slices.Contains(pages.ErrorKinds, kind) {
+			t.Errorf("%v: page %s is not a gateway error page", tc.err, kind)
+		}
+	}
 }
