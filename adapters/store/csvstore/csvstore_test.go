@@ -72,9 +72,11 @@ func (s *csvSeeder) Credential(t testing.TB, id string) (string, bool) {
 	return a.Credential, a.CredentialNull
 }
 
-func newCSV(t *testing.T) (*Store, *csvSeeder) {
+// newCSV opens a store on a fresh export (and changes file) with the
+// standard columns and the given id_type.
+func newCSV(t *testing.T, idType string) (*Store, *csvSeeder) {
 	dir := t.TempDir()
-	cfg := Config{Path: filepath.Join(dir, "export.csv"), ChangesPath: filepath.Join(dir, "changes.csv"), Columns: stdColumns}
+	cfg := Config{Path: filepath.Join(dir, "export.csv"), ChangesPath: filepath.Join(dir, "changes.csv"), Columns: stdColumns, IDType: idType}
 	seed := &csvSeeder{cfg: cfg}
 	seed.Seed(t)
 	s, err := Open(context.Background(), "legacy", cfg, nil)
@@ -86,22 +88,11 @@ func newCSV(t *testing.T) (*Store, *csvSeeder) {
 }
 
 func TestContractCSV(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (store.Store, storetest.Seeder) { return newCSV(t) })
+	storetest.Run(t, func(t *testing.T) (store.Store, storetest.Seeder) { return newCSV(t, "") })
 }
 
 func TestContractCSVIntegerIDs(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (store.Store, storetest.Seeder) {
-		dir := t.TempDir()
-		cfg := Config{Path: filepath.Join(dir, "export.csv"), ChangesPath: filepath.Join(dir, "changes.csv"), Columns: stdColumns, IDType: "integer"}
-		seed := &csvSeeder{cfg: cfg}
-		seed.Seed(t)
-		s, err := Open(context.Background(), "legacy", cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s, seed
-	})
+	storetest.Run(t, func(t *testing.T) (store.Store, storetest.Seeder) { return newCSV(t, "integer") })
 }
 
 // TestOriginalUntouchedAndChangesFile: the export is byte-identical after
@@ -239,14 +230,7 @@ func TestConfigValidate(t *testing.T) {
 		{"delimiter", Config{Path: "a", ChangesPath: "b", Delimiter: "::", IDType: "uuid", Columns: Columns{ID: "i", Username: "u", Password: "p"}}, []string{"delimiter:", "id_type:"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			for _, k := range c.keys {
-				if err == nil || !strings.Contains(err.Error(), k) {
-					t.Errorf("%v does not name %s", err, k)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { storetest.WantKeys(t, c.cfg.Validate(), c.keys...) })
 	}
 }
 
@@ -280,22 +264,5 @@ func BenchmarkIterateCSV(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 	})
-	b.Run("adapter", func(b *testing.B) {
-		n := 0
-		for b.Loop() {
-			var cur store.Cursor
-			for {
-				page, next, err := s.Iterate(context.Background(), cur, 1000)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n += len(page)
-				if next == "" {
-					break
-				}
-				cur = next
-			}
-		}
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
-	})
+	b.Run("adapter", func(b *testing.B) { storetest.BenchIterate(b, s) })
 }

@@ -218,12 +218,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := good
 			c.mod(&cfg)
-			err := cfg.Validate()
-			for _, k := range c.keys {
-				if err == nil || !strings.Contains(err.Error(), k) {
-					t.Errorf("%v does not name %q", err, k)
-				}
-			}
+			storetest.WantKeys(t, cfg.Validate(), c.keys...)
 		})
 	}
 }
@@ -251,24 +246,7 @@ func BenchmarkIterateLDAP(b *testing.B) {
 		}
 		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	})
-	b.Run("adapter", func(b *testing.B) {
-		rows := 0
-		for b.Loop() {
-			var cur store.Cursor
-			for {
-				page, next, err := s.Iterate(context.Background(), cur, 1000)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows += len(page)
-				if next == "" {
-					break
-				}
-				cur = next
-			}
-		}
-		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	})
+	b.Run("adapter", func(b *testing.B) { storetest.BenchIterate(b, s) })
 }
 
 // TestTLS connects over LDAPS and StartTLS, verifying the server against

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/storetest"
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
@@ -43,24 +44,7 @@ func benchIterate(b *testing.B, s *Store, db *sql.DB, rawQuery string) {
 		}
 		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	})
-	b.Run("adapter", func(b *testing.B) {
-		rows := 0
-		for b.Loop() {
-			var cur store.Cursor
-			for {
-				page, next, err := s.Iterate(ctx, cur, 1000)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows += len(page)
-				if next == "" {
-					break
-				}
-				cur = next
-			}
-		}
-		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	})
+	b.Run("adapter", func(b *testing.B) { storetest.BenchIterate(b, s) })
 }
 
 func BenchmarkIteratePostgres(b *testing.B) {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/overstap/overstap/adapters/store"
@@ -25,55 +24,26 @@ func TestMariaDBDroppedConnectionResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	seen := map[string]bool{}
-	var cur store.Cursor
-	failures := 0
-	for pages := 0; ; pages++ {
-		if pages == 2 {
-			rows, err := admin.QueryContext(ctx, `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()`, my.Database)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				rows.Scan(&id)
-				ids = append(ids, id)
-			}
-			rows.Close()
-			for _, id := range ids {
-				admin.ExecContext(ctx, sprintf("KILL CONNECTION %d", id)) // some may be gone already
-			}
-			if len(ids) == 0 {
-				t.Fatal("no connection to kill")
-			}
-			t.Logf("killed %d connection(s) after %d rows", len(ids), len(seen))
-		}
-		page, next, err := s.Iterate(ctx, cur, 100)
+	iterateThroughKill(t, s, 100, 2, total, func(rows int) {
+		rs, err := admin.QueryContext(ctx, `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()`, my.Database)
 		if err != nil {
-			if failures++; failures > 5 {
-				t.Fatalf("does not recover: %v", err)
-			}
-			if !strings.HasPrefix(err.Error(), "sqlstore: ") {
-				t.Fatalf("bad error: %v", err)
-			}
-			t.Logf("iteration error (resuming from cursor %q): %v", cur, err)
-			continue
+			t.Fatal(err)
 		}
-		for _, a := range page {
-			if seen[a.ID] {
-				t.Fatalf("row %s twice", a.ID)
-			}
-			seen[a.ID] = true
+		var ids []int64
+		for rs.Next() {
+			var id int64
+			rs.Scan(&id)
+			ids = append(ids, id)
 		}
-		if next == "" {
-			break
+		rs.Close()
+		for _, id := range ids {
+			admin.ExecContext(ctx, sprintf("KILL CONNECTION %d", id)) // some may be gone already
 		}
-		cur = next
-	}
-	if len(seen) != total {
-		t.Fatalf("saw %d rows, want %d", len(seen), total)
-	}
+		if len(ids) == 0 {
+			t.Fatal("no connection to kill")
+		}
+		t.Logf("killed %d connection(s) after %d rows", len(ids), rows)
+	})
 }
 
 // TestContractMariaDBCustomQueries: custom queries in MySQL's "?" style,

@@ -159,15 +159,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := good
 			c.mod(&cfg)
-			err := cfg.Validate()
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, k := range c.keys {
-				if !strings.Contains(err.Error(), k) {
-					t.Errorf("error %q does not name %s", err, k)
-				}
-			}
+			storetest.WantKeys(t, cfg.Validate(), c.keys...)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/overstap/overstap/adapters/store/csvstore"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
+	"github.com/overstap/overstap/adapters/store/storetest"
 	"github.com/overstap/overstap/internal/config"
 )
 
@@ -24,14 +25,7 @@ func TestValidate(t *testing.T) {
 		{"bad name", Config{Name: "a b", Type: "oracle"}, []string{"name:", "type:"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			for _, k := range c.keys {
-				if err == nil || !strings.Contains(err.Error(), k) {
-					t.Errorf("%v does not name %q", err, k)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { storetest.WantKeys(t, c.cfg.Validate(), c.keys...) })
 	}
 }
 

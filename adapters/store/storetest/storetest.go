@@ -430,3 +430,18 @@ func testNoLeak(t *testing.T, s store.Store, seed Seeder) {
 		t.Errorf("not-found error does not name the (masked) account: %s", e)
 	}
 }
+
+// WantKeys fails t unless err names every one of keys: a configuration
+// error lists each key it refuses ("columns.id: required ...").
+func WantKeys(t testing.TB, err error, keys ...string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("accepted; want an error naming %q", keys)
+		return
+	}
+	for _, k := range keys {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("%v does not name %q", err, k)
+		}
+	}
+}
