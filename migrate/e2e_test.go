@@ -206,20 +206,9 @@ func TestPostgresScanRevokeEndToEnd(t *testing.T) {
 	}
 }
 
+// pgCredentials reads the seeded accounts' credentials by id.
 func pgCredentials(t testing.TB, db *sql.DB) map[string]string {
-	t.Helper()
-	rows, err := db.Query(`SELECT id::text, COALESCE(passwd, '<NULL>') FROM legacy_accounts`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, v string
-		rows.Scan(&id, &v)
-		out[id] = v
-	}
-	return out
+	return testsvc.Pairs(t, db, `SELECT id::text, COALESCE(passwd, '<NULL>') FROM legacy_accounts`)
 }
 
 // TestMariaDBSeedScan seeds MariaDB and scans it through the SQL adapter.

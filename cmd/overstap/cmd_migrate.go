@@ -55,6 +55,15 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printResult writes v as JSON (--json) or, by text, for a reader.
+func printResult(w io.Writer, asJSON bool, v any, text func(io.Writer)) error {
+	if asJSON {
+		return printJSON(w, v)
+	}
+	text(w)
+	return nil
+}
+
 func newMigrateCmd(s stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "migrate",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -57,11 +58,7 @@ run the same command with --run ID to continue; no action is applied twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := migrate.ParsePolicy(policy)
-			if err != nil {
-				return err
-			}
-			flt, err := ff.filter()
+			p, flt, err := ff.policyFilter(policy)
 			if err != nil {
 				return err
 			}
@@ -104,12 +101,10 @@ run the same command with --run ID to continue; no action is applied twice.`,
 			} else if res, err = env.engine.Apply(ctx, o); err != nil {
 				return resumeHint(err, "--run", res.Run)
 			}
-			if f.jsonOut {
-				if err := printJSON(s.out, res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(s.out, "run %s: %d accounts, %d changed, %d left alone (changed concurrently), %d need attention, %d without action\n", res.Run, res.Seen, res.Changed, res.Conflicts, res.NeedAttention, res.Skipped)
+			if err := printResult(s.out, f.jsonOut, res, func(w io.Writer) {
+				fmt.Fprintf(w, "run %s: %d accounts, %d changed, %d left alone (changed concurrently), %d need attention, %d without action\n", res.Run, res.Seen, res.Changed, res.Conflicts, res.NeedAttention, res.Skipped)
+			}); err != nil {
+				return err
 			}
 			return attentionExit(ctx, s, env.db, "migrate apply", res.Run, res.NeedAttention)
 		},
@@ -232,15 +227,13 @@ func newMigrateRollbackCmd(s stdio) *cobra.Command {
 			if err != nil {
 				return resumeHint(err, "--rollback-run", res.Run)
 			}
-			if f.jsonOut {
-				if err := printJSON(s.out, res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(s.out, "rollback %s of run %s: %d restored, %d left alone (changed since), %d need attention\n", res.Run, res.Target, res.Restored, res.LeftAlone, res.NeedAttention)
+			if err := printResult(s.out, f.jsonOut, res, func(w io.Writer) {
+				fmt.Fprintf(w, "rollback %s of run %s: %d restored, %d left alone (changed since), %d need attention\n", res.Run, res.Target, res.Restored, res.LeftAlone, res.NeedAttention)
 				for _, id := range res.LeftAloneIDs {
-					fmt.Fprintf(s.out, "  left alone: %s\n", nrn.Scrub(id))
+					fmt.Fprintf(w, "  left alone: %s\n", nrn.Scrub(id))
 				}
+			}); err != nil {
+				return err
 			}
 			return attentionExit(ctx, s, env.db, "migrate rollback", res.Run, res.NeedAttention)
 		},

@@ -38,14 +38,12 @@ func newMigrateScanCmd(s stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if f.jsonOut {
-				return printJSON(s.out, res.Summary)
-			}
-			printSummary(s.out, res.Summary, time.Since(start))
-			if env.linksNote != "" {
-				fmt.Fprintf(s.out, "note: %s\n", env.linksNote)
-			}
-			return nil
+			return printResult(s.out, f.jsonOut, res.Summary, func(w io.Writer) {
+				printSummary(w, res.Summary, time.Since(start))
+				if env.linksNote != "" {
+					fmt.Fprintf(w, "note: %s\n", env.linksNote)
+				}
+			})
 		},
 	}
 	f.register(c, true)
@@ -133,6 +131,17 @@ func (ff *filterFlags) filter() (migrate.Filter, error) {
 	return f, nil
 }
 
+// policyFilter reads --policy and the filter flags, what plan and apply
+// act on.
+func (ff *filterFlags) policyFilter(policy string) (migrate.Policy, migrate.Filter, error) {
+	p, err := migrate.ParsePolicy(policy)
+	if err != nil {
+		return "", migrate.Filter{}, err
+	}
+	flt, err := ff.filter()
+	return p, flt, err
+}
+
 func newMigratePlanCmd(s stdio) *cobra.Command {
 	var f migrateFlags
 	var ff filterFlags
@@ -143,11 +152,7 @@ func newMigratePlanCmd(s stdio) *cobra.Command {
 		Short: "Dry run: what a policy would change, by action, from the last scan",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := migrate.ParsePolicy(policy)
-			if err != nil {
-				return err
-			}
-			flt, err := ff.filter()
+			p, flt, err := ff.policyFilter(policy)
 			if err != nil {
 				return err
 			}

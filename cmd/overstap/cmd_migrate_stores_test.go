@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/overstap/overstap/adapters/store/storeconfig"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/testsvc"
 )
 
 // csvExport writes a vendor export of n accounts: every third has its
@@ -241,18 +243,8 @@ func TestMigrateCreatedBeforeCLI(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &plan) != nil || plan.Matched != 100 {
 		t.Fatalf("plan: %s %v, want 100 matched", out, err)
 	}
-	before := map[int64]string{}
-	rows, err := db.Query(`SELECT id, COALESCE(passwd, '') FROM legacy_accounts`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id int64
-		var pw string
-		rows.Scan(&id, &pw)
-		before[id] = pw
-	}
-	rows.Close()
+	const read = `SELECT id, COALESCE(passwd, '') FROM legacy_accounts`
+	before := testsvc.Pairs(t, db, read)
 	out, errOut, err := runCLI(t, "migrate", "apply", "--store", dated, "--state", state, "--policy", "revoke-all", "--created-before", "2020-01-01",
 		"--public-key", key+".pub", "--yes", "--json")
 	if err != nil {
@@ -264,19 +256,11 @@ func TestMigrateCreatedBeforeCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Changed != plan.Actions["revoke"] || res.Changed == 0 {
 		t.Fatalf("apply: %s %v, want %d changed", out, err, plan.Actions["revoke"])
 	}
-	rows, err = db.Query(`SELECT id, COALESCE(passwd, '') FROM legacy_accounts`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id int64
-		var pw string
-		rows.Scan(&id, &pw)
-		if pw != before[id] && id%2 != 0 {
-			t.Errorf("account %d (not created before the cutoff) changed", id)
+	for id, pw := range testsvc.Pairs(t, db, read) {
+		if n, _ := strconv.Atoi(id); pw != before[id] && n%2 != 0 {
+			t.Errorf("account %s (not created before the cutoff) changed", id)
 		}
 	}
-	rows.Close()
 	if out, _, err := runCLI(t, "migrate", "scan", "--store", dated, "--state", state, "--json", "--created-before", "2020-01-01"); err != nil || json.Unmarshal([]byte(out), &sum) != nil || sum.Accounts != 100 {
 		t.Fatalf("narrowed scan: %s %v, want 100 accounts", out, err)
 	}

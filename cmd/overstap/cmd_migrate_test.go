@@ -92,20 +92,9 @@ columns: {id: id, username: login, password: passwd, nrn: rrn, name: full_name, 
 	return pg, path
 }
 
+// credentials reads the seeded accounts' credentials by id.
 func credentials(t *testing.T, db *sql.DB) map[string]string {
-	t.Helper()
-	rows, err := db.Query(`SELECT id::text, COALESCE(passwd, '<NULL>') FROM legacy_accounts`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, v string
-		rows.Scan(&id, &v)
-		out[id] = v
-	}
-	return out
+	return testsvc.Pairs(t, db, `SELECT id::text, COALESCE(passwd, '<NULL>') FROM legacy_accounts`)
 }
 
 // writesPerAccount returns how often each account's credential changed.
