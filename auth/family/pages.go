@@ -112,6 +112,22 @@ type itemView struct {
 // In pairs it with the page's language.
 func (grantsPage) In(lang string, it grantItem) itemView { return itemView{it, lang} }
 
+// rowView is one line of PageGrants with its button (the grants
+// template's family-row): a form posting the item's ID as Field to Action.
+type rowView struct {
+	Item   itemView
+	Action string
+	CSRF   string
+	Field  string // "grant" or "invitation"
+	Button string // the button's class: "revoke" or "cancel"
+	Text   string // the button's text key
+}
+
+// Row is it's line on page d, its button posting field=it.ID to action.
+func (p grantsPage) Row(d pages.Data, it grantItem, action, field, button string) rowView {
+	return rowView{Item: p.In(d.Lang, it), Action: action, CSRF: d.CSRF, Field: field, Button: button, Text: "family.grants." + button}
+}
+
 // label is a text the page shows in its language: a configured Words, or
 // one of the Set's texts (key), or fallback.
 type label struct {
