@@ -275,6 +275,30 @@ func (n Number) Format() string {
 	return d[0:2] + "." + d[2:4] + "." + d[4:6] + "-" + d[6:9] + "." + d[9:11]
 }
 
+// Forms returns n in every accepted written form, in the order of the
+// layouts Parse accepts: plain ("85073003328"), eID card
+// ("85.07.30-033.28"), spaced ("850730 033 28"), hyphenated
+// ("850730-033-28"). These are the forms a legacy store may hold as a
+// username or in a national-number column; nil for the zero Number.
+func (n Number) Forms() []string {
+	if n.IsZero() {
+		return nil
+	}
+	out := make([]string, 0, len(forms))
+	for _, f := range forms {
+		b := []byte(f)
+		j := 0
+		for i := range b {
+			if b[i] == 'd' {
+				b[i] = n.digits[j]
+				j++
+			}
+		}
+		out = append(out, string(b))
+	}
+	return out
+}
+
 // Mask returns the form for people, with the sequence and check digits
 // hidden: "85.07.30-***.**".
 func (n Number) Mask() string {

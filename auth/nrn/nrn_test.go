@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -459,4 +460,25 @@ func TestNewRefKey(t *testing.T) {
 		}
 	}()
 	n.Ref(RefKey{})
+}
+
+// TestForms: every written form parses back to the same number, in the
+// order of the accepted layouts; the zero Number has none.
+func TestForms(t *testing.T) {
+	n := synthN(t, 1985, time.July, 30, true, 3)
+	d := n.Digits()
+	want := []string{d, dotted(d), spaced(d), hyphen(d)}
+	got := n.Forms()
+	if !slices.Equal(got, want) {
+		t.Fatalf("Forms = %v, want %v", got, want)
+	}
+	for _, f := range got {
+		m, err := Parse(f)
+		if err != nil || !m.Equal(n) {
+			t.Fatalf("form %q does not parse back: %v", Redact(f), err)
+		}
+	}
+	if (Number{}).Forms() != nil {
+		t.Fatal("zero number must give no forms")
+	}
 }

@@ -441,7 +441,7 @@ func (s *Store) LookupByNRN(_ context.Context, n nrn.Number) ([]store.Account, e
 	if n.IsZero() {
 		return nil, s.x.Errf(op, "", "no national number given")
 	}
-	forms := storeutil.NRNForms(n)
+	forms := n.Forms()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.scan(op, func(rec []string) bool {

@@ -363,7 +363,7 @@ func (s *Store) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account,
 	}
 	var b strings.Builder
 	b.WriteString("(|")
-	for _, f := range storeutil.NRNForms(n) {
+	for _, f := range n.Forms() {
 		b.WriteString(eq(s.cfg.Attributes.Username, f))
 		if s.cfg.Attributes.NRN != "" {
 			b.WriteString(eq(s.cfg.Attributes.NRN, f))

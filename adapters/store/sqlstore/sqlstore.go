@@ -353,7 +353,7 @@ func (s *Store) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account,
 	if n.IsZero() {
 		return nil, s.x.Errf("lookup by nrn", "", "no national number given")
 	}
-	forms := storeutil.NRNForms(n)
+	forms := n.Forms()
 	args := []any{forms[0], forms[1], forms[2], forms[3]}
 	if s.custom && s.byNRNArgs == 8 {
 		args = append(args, args...)

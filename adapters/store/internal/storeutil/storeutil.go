@@ -10,21 +10,6 @@ import (
 	"github.com/overstap/overstap/auth/nrn"
 )
 
-// NRNForms returns the written forms of n that a legacy store may hold as a
-// username or in an NRN column: plain, dotted (eID card), spaced, hyphenated.
-func NRNForms(n nrn.Number) []string {
-	d := n.Digits()
-	if len(d) != 11 {
-		return nil
-	}
-	return []string{
-		d,
-		n.Format(),
-		d[0:6] + " " + d[6:9] + " " + d[9:11],
-		d[0:6] + "-" + d[6:9] + "-" + d[9:11],
-	}
-}
-
 // ResolveNRN fills a.NRN, a.NRNSource and a.NRNProblem from the NRN column
 // value (when mapped and not NULL) or else from an NRN-shaped username.
 func ResolveNRN(a *store.Account, column string, present bool) {

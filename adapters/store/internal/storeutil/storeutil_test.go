@@ -10,28 +10,6 @@ import (
 	"github.com/overstap/overstap/auth/nrn"
 )
 
-func TestNRNFormsParseBack(t *testing.T) {
-	n, err := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forms := NRNForms(n)
-	if len(forms) != 4 {
-		t.Fatalf("got %d forms", len(forms))
-	}
-	for _, f := range forms {
-		t.Run(f[:2], func(t *testing.T) {
-			m, err := nrn.Parse(f)
-			if err != nil || !m.Equal(n) {
-				t.Fatalf("form %q does not parse back: %v", nrn.Redact(f), err)
-			}
-		})
-	}
-	if NRNForms(nrn.Number{}) != nil {
-		t.Fatal("zero number must give no forms")
-	}
-}
-
 func TestResolveNRN(t *testing.T) {
 	n, _ := nrn.Synthetic(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC), false, 7)
 	m, _ := nrn.Synthetic(time.Date(1991, 3, 4, 0, 0, 0, 0, time.UTC), true, 8)
