@@ -130,7 +130,7 @@ func (s *HTTPSource) call(ctx context.Context, path string, n nrn.Number, out an
 	req.Header.Set(HeaderSignature, signRequest(s.key, http.MethodPost, full, ts, nonce, body))
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: http %s: %s", ErrUnavailable, path, nrn.Redact(err.Error()))
+		return fmt.Errorf("%w: http %s: %s", ErrUnavailable, path, nrn.Scrub(err.Error()))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxWireBody+1))
@@ -325,7 +325,7 @@ func (s *Server) fail(w http.ResponseWriter, nonce string, err error) bool {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotConfigured):
 		s.write(w, nonce, http.StatusNotFound, wireError{"not_found"})
 	default:
-		s.log.Warn("registry: source failed", "err", nrn.Redact(err.Error()))
+		s.log.Warn("registry: source failed", "err", nrn.Scrub(err.Error()))
 		s.write(w, nonce, http.StatusServiceUnavailable, wireError{"unavailable"})
 	}
 	return true

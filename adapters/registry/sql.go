@@ -133,7 +133,7 @@ func nullable(s string) any {
 }
 
 func (s *SQLSource) unavailable(what string, err error) error {
-	return fmt.Errorf("%w: sql %s: %s", ErrUnavailable, what, nrn.Redact(err.Error()))
+	return fmt.Errorf("%w: sql %s: %s", ErrUnavailable, what, nrn.Scrub(err.Error()))
 }
 
 // Person implements Source.

@@ -101,7 +101,7 @@ func TestFASFlow(t *testing.T) {
 			if tc.wantNRN {
 				n, err := nrn.Parse(got)
 				if err != nil || !n.Equal(per.NRN) || !nrn.IsSynthetic(n) {
-					t.Errorf("egovNRN %q (masked want %s): %v", nrn.Redact(got), per.NRN.Mask(), err)
+					t.Errorf("egovNRN %q (masked want %s): %v", nrn.Scrub(got), per.NRN.Mask(), err)
 				}
 			} else if got != "" {
 				t.Errorf("egovNRN released at a level not linked to a national number")

@@ -140,7 +140,7 @@ func TestITSMEFlow(t *testing.T) {
 			if tc.wantNRN {
 				n, err := nrn.Parse(got)
 				if err != nil || !n.Equal(per.NRN) {
-					t.Errorf("BENationalNumber wrong (%s): %v", nrn.Redact(got), err)
+					t.Errorf("BENationalNumber wrong (%s): %v", nrn.Scrub(got), err)
 				}
 			} else if _, present := c[ClaimITSMENRN]; present {
 				t.Error("BENationalNumber present for a foreign-document user")

@@ -139,7 +139,7 @@ func (s *Service) keepDraft(ctx context.Context, ownerRef string, a *app, r *htt
 	}
 	sealed := aead.Seal(nonce, nonce, plain, []byte(ownerRef+"\x00"+a.Name))
 	if err := s.store.PutDraft(ctx, ownerRef, a.Name, base64.RawURLEncoding.EncodeToString(sealed), s.now().Add(DraftTTL)); err != nil {
-		s.log.Warn("family: draft not kept", "err", nrn.Redact(err.Error()))
+		s.log.Warn("family: draft not kept", "err", nrn.Scrub(err.Error()))
 		return false
 	}
 	return true

@@ -152,7 +152,7 @@ func (s *Service) record(ctx context.Context, typ, outcome, actor, target, appNa
 		return
 	}
 	if _, err := s.audit.Append(context.WithoutCancel(ctx), state.Event{Type: typ, Outcome: outcome, Actor: actor, Target: target, App: appName, Details: details}); err != nil {
-		s.log.Error("family: audit failed", "type", typ, "err", nrn.Redact(err.Error()))
+		s.log.Error("family: audit failed", "type", typ, "err", nrn.Scrub(err.Error()))
 	}
 }
 
@@ -290,7 +290,7 @@ func (s *Service) RequestLink(ctx context.Context, appName string, requester, me
 	default:
 		// Fail closed: no link on the register's word; consent stays possible.
 		down, ok = true, false
-		s.log.Warn("family: registry unavailable", "registry", s.reg.Name(), "err", nrn.Redact(err.Error()))
+		s.log.Warn("family: registry unavailable", "registry", s.reg.Name(), "err", nrn.Scrub(err.Error()))
 		s.record(ctx, "family.registry_unavailable", "error", rref, mref, appName, map[string]string{"registry": s.reg.Name()})
 	}
 	if ok {
@@ -673,7 +673,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("family: sweep failed", "err", nrn.Redact(err.Error()))
+				s.log.Warn("family: sweep failed", "err", nrn.Scrub(err.Error()))
 			}
 		}
 	}

@@ -470,7 +470,7 @@ func (s *Service) resume(g hook.Gateway, w http.ResponseWriter, r *http.Request)
 			g.Page(w, r, http.StatusOK, PageResume, pages.Data{Action: d.Path, Extra: page}, false)
 			return
 		} else if !errors.Is(err, ErrNotFound) {
-			s.log.Warn("family: draft not restored", "err", nrn.Redact(err.Error()))
+			s.log.Warn("family: draft not restored", "err", nrn.Scrub(err.Error()))
 		}
 	}
 	http.Redirect(w, r, to, http.StatusFound)

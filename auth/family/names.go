@@ -67,7 +67,7 @@ func (s *Service) noteName(ctx context.Context, ref, full, source string) {
 		return
 	}
 	if err := s.store.SetName(context.WithoutCancel(ctx), ref, name, source, s.now()); err != nil {
-		s.log.Warn("family: name not recorded", "err", nrn.Redact(err.Error()))
+		s.log.Warn("family: name not recorded", "err", nrn.Scrub(err.Error()))
 	}
 }
 
@@ -115,7 +115,7 @@ type person struct {
 func (s *Service) people(ctx context.Context, refs, masks []string) []person {
 	names, err := s.store.Names(ctx, refs)
 	if err != nil {
-		s.log.Warn("family: names unavailable", "err", nrn.Redact(err.Error()))
+		s.log.Warn("family: names unavailable", "err", nrn.Scrub(err.Error()))
 		names = nil
 	}
 	out := make([]person, len(refs))

@@ -760,7 +760,7 @@ func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	refs := logging.NewRef() // letters only: the masker never touches it
 	msg := ""
 	if cause != nil {
-		msg = nrn.Redact(cause.Error())
+		msg = nrn.Scrub(cause.Error())
 	}
 	if status >= 500 {
 		g.log.Warn("gateway: error page", "status", status, "kind", kind, "ref", refs, "err", msg)

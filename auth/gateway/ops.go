@@ -29,7 +29,7 @@ func (g *Gateway) readiness(ctx context.Context) (bool, map[string]string) {
 	set := func(name string, err error) {
 		if err != nil {
 			ok = false
-			out[name] = "down: " + nrn.Redact(firstLine(err.Error()))
+			out[name] = "down: " + nrn.Scrub(firstLine(err.Error()))
 			g.m.checkUp.WithLabelValues(name).Set(0)
 			return
 		}

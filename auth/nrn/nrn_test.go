@@ -475,7 +475,7 @@ func TestForms(t *testing.T) {
 	for _, f := range got {
 		m, err := Parse(f)
 		if err != nil || !m.Equal(n) {
-			t.Fatalf("form %q does not parse back: %v", Redact(f), err)
+			t.Fatalf("form %q does not parse back: %v", redact(f), err)
 		}
 	}
 	if (Number{}).Forms() != nil {

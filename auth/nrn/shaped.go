@@ -1,8 +1,7 @@
 package nrn
 
 // This file is the one notion of "written like a national number": a value
-// (Shaped, LooksLike) and a national number inside text (Find, Redact,
-// Scrub).
+// (Shaped, LooksLike) and a national number inside text (Find, Scrub).
 
 import (
 	"strings"
@@ -184,8 +183,8 @@ func Find(text string) []Span {
 // accepted form.
 func Contains(text string) bool { return len(Find(text)) > 0 }
 
-// Redact replaces every national number in text by its masked form.
-func Redact(text string) string {
+// redact replaces every national number in text by its masked form.
+func redact(text string) string {
 	spans := Find(text)
 	if len(spans) == 0 {
 		return text
@@ -227,7 +226,7 @@ func Scrub(s string) string {
 	if digitCount(s) < 11 {
 		return s
 	}
-	s = Redact(s)
+	s = redact(s)
 	// Valid numbers in loose groupings first, so that they get the
 	// informative mask; what is left shaped like a number is blanked.
 	s = replaceLoose(s)

@@ -69,7 +69,7 @@ func TestRedact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Redact(tc.in)
+			got := redact(tc.in)
 			if got != tc.want {
 				t.Errorf("Redact = %q, want %q", got, tc.want)
 			}

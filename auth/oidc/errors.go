@@ -61,7 +61,7 @@ type CallbackError struct {
 // Anything NRN-shaped in the cause is redacted.
 func (e *CallbackError) Error() string {
 	if e.Err != nil {
-		return nrn.Redact(fmt.Sprintf("oidc: %s: callback %s: %v", e.Provider, e.Kind, e.Err))
+		return nrn.Scrub(fmt.Sprintf("oidc: %s: callback %s: %v", e.Provider, e.Kind, e.Err))
 	}
 	return fmt.Sprintf("oidc: %s: callback %s", e.Provider, e.Kind)
 }

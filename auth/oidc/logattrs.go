@@ -12,7 +12,7 @@ func slogErr(err error) slog.Attr {
 	if err == nil {
 		return slog.Attr{}
 	}
-	return slog.String("err", nrn.Redact(err.Error()))
+	return slog.String("err", nrn.Scrub(err.Error()))
 }
 
 // levelFor logs citizen-caused outcomes at Info and the rest at Warn.

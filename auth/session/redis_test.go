@@ -485,7 +485,7 @@ func TestScanDetectors(t *testing.T) {
 	n := nrn.NewGenerator(5).Next()
 	for _, v := range []string{n.Digits(), n.Format(), "x" + n.Digits() + "y", n.Digits()[:6] + " " + n.Digits()[6:9] + " " + n.Digits()[9:], "12345678901"} {
 		if !nrnShaped.MatchString(v) {
-			t.Errorf("pattern misses %s", nrn.Redact(v))
+			t.Errorf("pattern misses %s", nrn.Scrub(v))
 		}
 	}
 	for _, v := range []string{"123456789012", "1234567890", "t_ab12:3:s:AbC"} {

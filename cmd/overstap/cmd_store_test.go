@@ -77,10 +77,10 @@ func TestStoreCheck(t *testing.T) {
 				}
 			}
 			if strings.HasPrefix(c.name, "bare") && strings.Contains(out.String(), "do not validate") {
-				t.Errorf("valid NRN usernames warned about:\n%s", nrn.Redact(out.String()))
+				t.Errorf("valid NRN usernames warned about:\n%s", nrn.Scrub(out.String()))
 			}
 			if nrn.Contains(out.String()+errOut.String()) || strings.Contains(out.String(), "$1$saltsalt") {
-				t.Errorf("output leaks a national number or hash:\n%s", nrn.Redact(out.String()))
+				t.Errorf("output leaks a national number or hash:\n%s", nrn.Scrub(out.String()))
 			}
 		})
 	}

@@ -181,7 +181,7 @@ func (c *Client) call(ctx context.Context, op, id, method, path string, in, out 
 			return c.x.Err(op, id, err)
 		}
 		last = re.error
-		c.log.Warn("httphook: attempt failed", "store", c.name, "op", op, "attempt", i+1, "err", nrn.Redact(last.Error()))
+		c.log.Warn("httphook: attempt failed", "store", c.name, "op", op, "attempt", i+1, "err", nrn.Scrub(last.Error()))
 	}
 	return c.x.Errf(op, id, "%w", last)
 }

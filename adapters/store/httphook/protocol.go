@@ -136,7 +136,7 @@ func FromWire(w WireAccount, defaultHint string) (store.Account, error) {
 	}
 	storeutil.ResolveNRN(&a, w.NRN, w.NRN != "")
 	if a.NRNProblem == "" && w.NRNProblem != "" && a.NRNSource != "column" {
-		a.NRNProblem = nrn.Redact(w.NRNProblem)
+		a.NRNProblem = nrn.Scrub(w.NRNProblem)
 	}
 	return a, nil
 }

@@ -157,7 +157,7 @@ func (s *Server) mapErr(err error) reply {
 	case errors.Is(err, store.ErrUnsupported):
 		return fail(http.StatusNotImplemented, CodeUnsupported)
 	}
-	s.log.Error("httphook: backend failed", "err", nrn.Redact(err.Error()))
+	s.log.Error("httphook: backend failed", "err", nrn.Scrub(err.Error()))
 	return fail(http.StatusInternalServerError, CodeInternal)
 }
 

@@ -64,7 +64,7 @@ func TestCheckCounts(t *testing.T) {
 	}
 	for _, w := range r.Warnings {
 		if nrn.Contains(w) {
-			t.Errorf("warning holds a national number: %s", nrn.Redact(w))
+			t.Errorf("warning holds a national number: %s", nrn.Scrub(w))
 		}
 	}
 	// Sample bound.

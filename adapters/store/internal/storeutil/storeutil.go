@@ -64,7 +64,7 @@ func SafeID(id string) string {
 	if !utf8.ValidString(id) {
 		id = strings.ToValidUTF8(id, "\uFFFD")
 	}
-	return fmt.Sprintf("%q", nrn.Redact(id))
+	return fmt.Sprintf("%q", nrn.Scrub(id))
 }
 
 // Error is an adapter error: it names the adapter (package), the store,
@@ -92,7 +92,7 @@ func (e *Error) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(nrn.Redact(e.Err.Error()))
+		b.WriteString(nrn.Scrub(e.Err.Error()))
 	}
 	return b.String()
 }

@@ -52,7 +52,7 @@ func TestErrorRedacts(t *testing.T) {
 	}
 	msg := err.Error()
 	if nrn.Contains(msg) || !strings.HasPrefix(msg, "sqlstore: ") || !strings.Contains(msg, n.Mask()) {
-		t.Fatalf("bad message %q", nrn.Redact(msg))
+		t.Fatalf("bad message %q", nrn.Scrub(msg))
 	}
 	if x.Err("get", "1", nil) != nil {
 		t.Fatal("nil cause must give nil")
