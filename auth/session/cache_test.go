@@ -300,35 +300,34 @@ func TestCacheSubscriptionLoss(t *testing.T) {
 	})
 }
 
-// An entry never outlives the session's idle expiry.
-func TestCacheIdleTimeout(t *testing.T) {
-	e := newCacheEnv(t, time.Minute, time.Hour)
-	c := e.node(t, time.Hour, nil)
-	id, _ := e.create(t, "")
-	mustLoad(t, c, id)
-	e.clk.Advance(30 * time.Second)
-	mustLoad(t, c, id)
-	if c.Hits() != 1 {
-		t.Fatal("not cached")
+// An entry never outlives the session: cached, it is gone when the idle
+// expiry or the absolute one passes.
+func TestCacheTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		idle, abs time.Duration
+		first     time.Duration // before the first load
+	}{
+		{"past the idle timeout", time.Minute, time.Hour, 0},
+		// The first load touches: the idle expiry is now capped by the
+		// absolute one.
+		{"past the absolute timeout", 10 * time.Minute, 11 * time.Minute, 9*time.Minute + 59*time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCacheEnv(t, tc.idle, tc.abs)
+			c := e.node(t, time.Hour, nil)
+			id, _ := e.create(t, "")
+			e.clk.Advance(tc.first)
+			mustLoad(t, c, id)
+			e.clk.Advance(30 * time.Second)
+			mustLoad(t, c, id)
+			if c.Hits() != 1 {
+				t.Fatal("not cached")
+			}
+			e.clk.Advance(31 * time.Second)
+			mustGone(t, c, id, tc.name)
+		})
 	}
-	e.clk.Advance(31 * time.Second)
-	mustGone(t, c, id, "past the idle timeout")
-}
-
-// An entry never outlives the session's absolute expiry.
-func TestCacheAbsoluteTimeout(t *testing.T) {
-	e := newCacheEnv(t, 10*time.Minute, 11*time.Minute)
-	c := e.node(t, time.Hour, nil)
-	id, _ := e.create(t, "")
-	e.clk.Advance(9*time.Minute + 59*time.Second)
-	mustLoad(t, c, id) // touches: idle expiry now capped by the absolute one
-	e.clk.Advance(30 * time.Second)
-	mustLoad(t, c, id)
-	if c.Hits() != 1 {
-		t.Fatal("not cached")
-	}
-	e.clk.Advance(31 * time.Second)
-	mustGone(t, c, id, "past the absolute timeout")
 }
 
 // Cached hits still keep the session alive: one Load per TTL reaches the

@@ -65,16 +65,9 @@ func (m *Memory) Create(ctx context.Context, s *Session) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if err := validate(s); err != nil {
-		return "", err
-	}
-	id, err := newID()
-	if err != nil {
-		return "", err
-	}
-	hid := hashID(id)
 	now := m.cfg.Now()
-	if err := m.tm.start(s, now); err != nil {
+	id, hid, err := m.tm.create(s, now)
+	if err != nil {
 		return "", err
 	}
 	own := clone(s)

@@ -116,16 +116,9 @@ return 1`)
 
 // Create implements Store.
 func (r *Redis) Create(ctx context.Context, s *Session) (string, error) {
-	if err := validate(s); err != nil {
-		return "", err
-	}
-	id, err := newID()
-	if err != nil {
-		return "", err
-	}
-	hid := hashID(id)
 	now := r.cfg.Now()
-	if err := r.tm.start(s, now); err != nil {
+	id, hid, err := r.tm.create(s, now)
+	if err != nil {
 		return "", err
 	}
 	// At least 1 ms: PX 0 is an error. now has sub-millisecond digits the
@@ -306,6 +299,14 @@ func (r *Redis) touch(ctx context.Context, hid string, s *Session, gen uint64, n
 
 // forget removes a dead session's records and index entries, best effort.
 func (r *Redis) forget(ctx context.Context, hid string, s *Session) {
+	if err := r.remove(ctx, hid, s); err != nil {
+		r.log.Debug("session: removing a dead session failed; it expires with its TTL", "err", err)
+	}
+}
+
+// remove deletes a session's record and ID token and, when s is known,
+// its index entries, in one pipeline.
+func (r *Redis) remove(ctx context.Context, hid string, s *Session) error {
 	pipe := r.c.Pipeline()
 	pipe.Del(ctx, r.sessionKey(hid))
 	pipe.Del(ctx, r.tokenKey(hid))
@@ -314,9 +315,8 @@ func (r *Redis) forget(ctx context.Context, hid string, s *Session) {
 			pipe.SRem(ctx, k, hid)
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		r.log.Debug("session: removing a dead session failed; it expires with its TTL", "err", err)
-	}
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
 // IDToken implements Store.
@@ -355,15 +355,7 @@ func (r *Redis) Delete(ctx context.Context, id string) error {
 	if blob != nil {
 		s, _, _, _ = r.open(hid, blob) // nil when it does not open: indexes then expire by TTL
 	}
-	pipe := r.c.Pipeline()
-	pipe.Del(ctx, r.sessionKey(hid))
-	pipe.Del(ctx, r.tokenKey(hid))
-	if s != nil {
-		for _, k := range r.indexKeys(s) {
-			pipe.SRem(ctx, k, hid)
-		}
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := r.remove(ctx, hid, s); err != nil {
 		return unavailable("delete", err)
 	}
 	return nil

@@ -246,6 +246,22 @@ func (tm timing) start(s *Session, now time.Time) error {
 	return nil
 }
 
+// create is the start of both stores' Create: it validates s, draws its
+// ID and starts its timers at now. It returns the ID and its hash, the key
+// the store files s under.
+func (tm timing) create(s *Session, now time.Time) (id, hid string, err error) {
+	if err := validate(s); err != nil {
+		return "", "", err
+	}
+	if id, err = newID(); err != nil {
+		return "", "", err
+	}
+	if err := tm.start(s, now); err != nil {
+		return "", "", err
+	}
+	return id, hashID(id), nil
+}
+
 // absoluteExpiry is the stored absolute expiry, capped by the configured
 // timeout, so shortening the timeout applies to existing sessions too.
 func (tm timing) absoluteExpiry(s *Session) time.Time {
