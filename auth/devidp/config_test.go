@@ -157,11 +157,7 @@ func TestBoundedState(t *testing.T) {
 	au := authURL(e.idp.Issuer(ProfileFAS)+"/authorize", "fas-rp", testRedirect, "openid", "s", "n", ch, nil)
 	hc := noFollow(jarClient(t))
 	for range 20 {
-		resp, err := hc.Get(au)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		get(t, hc, au)
 	}
 	ps := e.idp.profiles[ProfileFAS]
 	ps.mu.Lock()

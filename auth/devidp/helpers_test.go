@@ -134,3 +134,28 @@ func newBenchServer(b *testing.B) *env {
 	ts.Config.Handler = idp.Handler()
 	return &env{idp: idp, ts: ts, now: time.Now()}
 }
+
+// postForm posts f to u with c and closes the response body: for requests
+// of which a test reads the status and headers only.
+func postForm(t *testing.T, c *http.Client, u string, f url.Values) *http.Response {
+	t.Helper()
+	resp, err := c.PostForm(u, f)
+	return closed(t, resp, err)
+}
+
+// get gets u with c and closes the response body, as postForm.
+func get(t *testing.T, c *http.Client, u string) *http.Response {
+	t.Helper()
+	resp, err := c.Get(u)
+	return closed(t, resp, err)
+}
+
+// closed fails t on a request error, else closes the response body.
+func closed(t *testing.T, resp *http.Response, err error) *http.Response {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

@@ -119,16 +119,7 @@ func encryptJWT(signed string, enc *jose.JSONWebKey) (string, error) {
 	if !ok {
 		return "", errors.New("devidp: the client's enc key is not an RSA public key")
 	}
-	opts := (&jose.EncrypterOptions{}).WithContentType("JWT").WithType("JWT")
-	e, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: pub, KeyID: enc.KeyID}, opts)
-	if err != nil {
-		return "", fmt.Errorf("devidp: encrypter: %w", err)
-	}
-	obj, err := e.Encrypt([]byte(signed))
-	if err != nil {
-		return "", fmt.Errorf("devidp: encrypting: %w", err)
-	}
-	return obj.CompactSerialize()
+	return encryptNested(signed, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: pub, KeyID: enc.KeyID})
 }
 
 // encryptJWTDirect encrypts a signed JWT with "dir" + A256GCM under the
@@ -138,8 +129,14 @@ func encryptJWTDirect(signed string, secret []byte) (string, error) {
 		return "", errors.New("devidp: no client secret to derive the key from")
 	}
 	key := sha256.Sum256(secret)
+	return encryptNested(signed, jose.Recipient{Algorithm: jose.DIRECT, Key: key[:]})
+}
+
+// encryptNested encrypts a signed JWT to rcpt with A256GCM content
+// encryption and cty "JWT" (a nested JWT).
+func encryptNested(signed string, rcpt jose.Recipient) (string, error) {
 	opts := (&jose.EncrypterOptions{}).WithContentType("JWT").WithType("JWT")
-	e, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: key[:]}, opts)
+	e, err := jose.NewEncrypter(jose.A256GCM, rcpt, opts)
 	if err != nil {
 		return "", fmt.Errorf("devidp: encrypter: %w", err)
 	}

@@ -151,11 +151,7 @@ func TestRPInitiatedLogoutSendsBackchannelToken(t *testing.T) {
 
 	t.Run("unregistered post_logout_redirect_uri is refused", func(t *testing.T) {
 		q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {"http://127.0.0.1:1/elsewhere"}}
-		resp, err := noFollow(hc).Get(issuer + "/connect/endSession?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := get(t, noFollow(hc), issuer+"/connect/endSession?"+q.Encode())
 		if resp.StatusCode == http.StatusFound {
 			t.Fatalf("redirected to %s", resp.Header.Get("Location"))
 		}
@@ -166,11 +162,7 @@ func TestRPInitiatedLogoutSendsBackchannelToken(t *testing.T) {
 
 	t.Run("logout", func(t *testing.T) {
 		q := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "state": {"ls"}}
-		resp, err := noFollow(hc).Get(issuer + "/connect/endSession?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := get(t, noFollow(hc), issuer+"/connect/endSession?"+q.Encode())
 		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "http://127.0.0.1:1/bye?state=ls" {
 			t.Fatalf("end session: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}

@@ -167,13 +167,24 @@ func (p *profileState) servePicker(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg string) {
-	id := r.FormValue(FieldRequestID)
+// lockRequest takes p.mu and returns the pending request id, holding the
+// lock; for an unknown, expired or finished request it releases the lock,
+// answers 400 and returns false.
+func (p *profileState) lockRequest(w http.ResponseWriter, id string) (*authRequest, bool) {
 	p.mu.Lock()
 	ar, err := p.requestLocked(id)
 	if err != nil || ar.done {
 		p.mu.Unlock()
 		renderSimple(w, http.StatusBadRequest, "Unknown or expired login request", "Start again from the application.", nil)
+		return nil, false
+	}
+	return ar, true
+}
+
+func (p *profileState) showPicker(w http.ResponseWriter, r *http.Request, errMsg string) {
+	id := r.FormValue(FieldRequestID)
+	ar, ok := p.lockRequest(w, id)
+	if !ok {
 		return
 	}
 	sess := p.liveSessionLocked(r)
@@ -244,11 +255,8 @@ func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(csrfCookie); err == nil {
 		cookieCSRF = c.Value
 	}
-	p.mu.Lock()
-	ar, err := p.requestLocked(id)
-	if err != nil || ar.done {
-		p.mu.Unlock()
-		renderSimple(w, http.StatusBadRequest, "Unknown or expired login request", "Start again from the application.", nil)
+	ar, ok := p.lockRequest(w, id)
+	if !ok {
 		return
 	}
 	if cookieCSRF == "" || subtle.ConstantTimeCompare([]byte(formCSRF), []byte(p.srv.csrfToken(cookieCSRF, id))) != 1 {
@@ -312,20 +320,7 @@ func (p *profileState) choose(w http.ResponseWriter, r *http.Request) {
 // newSessionLocked creates a browser session, evicting expired and, at the
 // cap, the oldest sessions. Caller holds p.mu.
 func (p *profileState) newSessionLocked(persona string, now time.Time) *session {
-	for id, s := range p.sessions {
-		if now.After(s.created.Add(p.srv.sessionTTL)) {
-			delete(p.sessions, id)
-		}
-	}
-	for len(p.sessions) >= p.srv.maxSessions {
-		var oldest *session
-		for _, s := range p.sessions {
-			if oldest == nil || s.created.Before(oldest.created) {
-				oldest = s
-			}
-		}
-		delete(p.sessions, oldest.id)
-	}
+	evict(p.sessions, now, p.srv.maxSessions, func(s *session) time.Time { return s.created.Add(p.srv.sessionTTL) })
 	s := &session{
 		id: rand.Text(), sid: rand.Text(), persona: persona, subject: p.srv.Subject(p.spec.name, persona),
 		created: now, clients: map[string]bool{},

@@ -246,11 +246,7 @@ func TestPickerCSRF(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := url.Values{FieldRequestID: {vals.Get(FieldRequestID)}, FieldCSRF: {tc.csrf}, FieldPersona: {PersonaParentA}, FieldLevel: {"500"}}
-			resp, err := noFollow(tc.client).PostForm(loginURL, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := postForm(t, noFollow(tc.client), loginURL, f)
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("status %d, want 403", resp.StatusCode)
 			}
@@ -262,11 +258,7 @@ func TestPickerCSRF(t *testing.T) {
 			{FieldRequestID: {vals.Get(FieldRequestID)}, FieldCSRF: {good}, FieldPersona: {PersonaParentA}, FieldLevel: {"999"}},
 			{FieldRequestID: {vals.Get(FieldRequestID)}, FieldCSRF: {good}, FieldPersona: {PersonaForeign}, FieldLevel: {"500"}},
 		} {
-			resp, err := noFollow(hc).PostForm(loginURL, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := postForm(t, noFollow(hc), loginURL, f)
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("%v: status %d, want 400", f, resp.StatusCode)
 			}
@@ -274,11 +266,7 @@ func TestPickerCSRF(t *testing.T) {
 	})
 	t.Run("the right token works", func(t *testing.T) {
 		f := url.Values{FieldRequestID: {vals.Get(FieldRequestID)}, FieldCSRF: {good}, FieldPersona: {PersonaParentA}, FieldLevel: {"500"}}
-		resp, err := noFollow(hc).PostForm(loginURL, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := postForm(t, noFollow(hc), loginURL, f)
 		if resp.StatusCode != http.StatusFound {
 			t.Errorf("status %d, want 302", resp.StatusCode)
 		}
@@ -290,11 +278,7 @@ func TestForeignHostRefused(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, e.idp.Issuer(ProfileFAS)+"/.well-known/openid-configuration", nil)
 	req.Host = "rebound.example.org"
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMisdirectedRequest {
+	if closed(t, resp, err).StatusCode != http.StatusMisdirectedRequest {
 		t.Errorf("status %d, want 421", resp.StatusCode)
 	}
 }
@@ -321,11 +305,7 @@ func TestPickerTwoTabs(t *testing.T) {
 	for _, v := range []url.Values{a, b} {
 		v.Set(FieldPersona, PersonaParentA)
 		v.Set(FieldLevel, "500")
-		resp, err := noFollow(hc).PostForm(e.idp.Issuer(ProfileFAS)+"/login", v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := postForm(t, noFollow(hc), e.idp.Issuer(ProfileFAS)+"/login", v)
 		if resp.StatusCode != http.StatusFound {
 			t.Errorf("tab %s: status %d", v.Get(FieldRequestID), resp.StatusCode)
 		}
@@ -335,11 +315,7 @@ func TestPickerTwoTabs(t *testing.T) {
 	c.Set(FieldCSRF, a.Get(FieldCSRF))
 	c.Set(FieldPersona, PersonaParentA)
 	c.Set(FieldLevel, "500")
-	resp, err := noFollow(hc).PostForm(e.idp.Issuer(ProfileFAS)+"/login", c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := postForm(t, noFollow(hc), e.idp.Issuer(ProfileFAS)+"/login", c)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-request token: status %d, want 403", resp.StatusCode)
 	}

@@ -288,20 +288,7 @@ func (p *profileState) CreateAccessToken(ctx context.Context, tr op.TokenRequest
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for id, old := range p.tokens {
-		if now.After(old.expires) {
-			delete(p.tokens, id)
-		}
-	}
-	for len(p.tokens) >= p.srv.maxSessions {
-		var oldest *accessToken
-		for _, o := range p.tokens {
-			if oldest == nil || o.expires.Before(oldest.expires) {
-				oldest = o
-			}
-		}
-		delete(p.tokens, oldest.id)
-	}
+	evict(p.tokens, now, p.srv.maxSessions, func(t *accessToken) time.Time { return t.expires })
 	p.tokens[t.id] = t
 	if s, ok := p.sessions[ar.sessionID]; ok && len(s.clients) < 100 {
 		s.clients[ar.clientID] = true
@@ -469,3 +456,23 @@ func (p *profileState) ValidateJWTProfileScopes(context.Context, string, []strin
 
 // Health is always fine.
 func (p *profileState) Health(context.Context) error { return nil }
+
+// evict makes room in m for one more entry: it deletes the entries expired
+// at now, then the ones expiring first until fewer than limit remain.
+func evict[V any](m map[string]V, now time.Time, limit int, expires func(V) time.Time) {
+	for k, v := range m {
+		if now.After(expires(v)) {
+			delete(m, k)
+		}
+	}
+	for len(m) > 0 && len(m) >= limit {
+		var first string
+		var at time.Time
+		for k, v := range m {
+			if e := expires(v); at.IsZero() || e.Before(at) {
+				first, at = k, e
+			}
+		}
+		delete(m, first)
+	}
+}
