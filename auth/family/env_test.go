@@ -132,6 +132,14 @@ func newEnv(t *testing.T, o envOpt) *env {
 func (e *env) ref(key string) string { return e.who[key].Ref(refKey) }
 
 // invite has requester ask for member and returns the code.
+// newInvited is a fresh env in which parent A has invited an unrelated
+// person (no register link) for eloket; it returns the env and the code.
+func newInvited(t *testing.T) (*env, string) {
+	t.Helper()
+	e := newEnv(t, envOpt{})
+	return e, e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+}
+
 func (e *env) invite(t *testing.T, app, requester, member string) string {
 	t.Helper()
 	res, err := e.svc.RequestLink(context.Background(), app, e.who[requester], e.who[member])

@@ -165,8 +165,7 @@ func TestDecline(t *testing.T) {
 func TestAttacks(t *testing.T) {
 	ctx := context.Background()
 	t.Run("code replayed", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		e.approve(t, code, devidp.PersonaUnrelated)
 		if _, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1"); !isErr(err, family.ErrCodeExpired) {
 			t.Fatalf("replayed code: %v", err)
@@ -177,8 +176,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("decision replayed", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		inv, _ := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1")
 		var wg sync.WaitGroup
 		errs := make([]error, 8)
@@ -201,8 +199,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("code brute-forced", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		refused := false
 		for i := 0; i < 50; i++ {
 			guess := strings.Repeat("A", 11) + string("ABCDEFGHJKMNPQRSTUVWXYZ23456789"[i%31])
@@ -227,8 +224,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("code used after expiry", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		e.clock.Advance(family.DefaultInvitationTTL + time.Second)
 		if _, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1"); !isErr(err, family.ErrCodeExpired) {
 			t.Fatalf("expired code: %v", err)
@@ -238,8 +234,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("code opened then approved after expiry", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		inv, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
@@ -250,8 +245,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("code used by a third person", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		for i := 0; i < family.DefaultMaxAttempts; i++ {
 			if _, err := e.svc.Redeem(ctx, code, e.who[devidp.PersonaRoommate], "127.0.0.2"); !isErr(err, family.ErrNotForYou) {
 				t.Fatalf("third person: %v", err)
@@ -266,8 +260,7 @@ func TestAttacks(t *testing.T) {
 		}
 	})
 	t.Run("third person decides by invitation id", func(t *testing.T) {
-		e := newEnv(t, envOpt{})
-		code := e.invite(t, "eloket", devidp.PersonaParentA, devidp.PersonaUnrelated)
+		e, code := newInvited(t)
 		inv, _ := e.svc.Redeem(ctx, code, e.who[devidp.PersonaUnrelated], "127.0.0.1")
 		if _, err := e.svc.Decide(ctx, inv.ID, e.who[devidp.PersonaParentA], true); !isErr(err, family.ErrCodeInvalid) {
 			t.Fatalf("requester approves for the member: %v", err)

@@ -94,6 +94,27 @@ func session(w http.ResponseWriter, r *http.Request, c *hook.Request, returnTo s
 	return c.Session, true
 }
 
+// appOf is the family settings of c's app; for an app without them it
+// answers 403 with kind and returns false.
+func (s *Service) appOf(w http.ResponseWriter, r *http.Request, c *hook.Request, kind pages.Kind) (*app, bool) {
+	a, ok := s.apps[c.App]
+	if !ok {
+		c.Gateway.Error(w, r, http.StatusForbidden, kind, nil)
+	}
+	return a, ok
+}
+
+// appSession is appOf and then the citizen's session (session, returning
+// to the app's page after a login).
+func (s *Service) appSession(w http.ResponseWriter, r *http.Request, c *hook.Request, kind pages.Kind) (*app, *hook.Session, bool) {
+	a, ok := s.appOf(w, r, c, kind)
+	if !ok {
+		return nil, nil, false
+	}
+	sess, ok := session(w, r, c, a.ReturnTo)
+	return a, sess, ok
+}
+
 type linkHook struct{ s *Service }
 
 // Intercept decides a family-add request: step-up, the member's number
@@ -101,12 +122,7 @@ type linkHook struct{ s *Service }
 func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
 	handled := hook.Result{Handled: true}
-	a, ok := s.apps[c.App]
-	if !ok {
-		g.Error(w, r, http.StatusForbidden, pages.KindFamilyLink, nil)
-		return handled
-	}
-	sess, ok := session(w, r, c, a.ReturnTo)
+	a, sess, ok := s.appSession(w, r, c, pages.KindFamilyLink)
 	if !ok {
 		return handled
 	}
@@ -204,9 +220,8 @@ type dataHook struct{ s *Service }
 func (h dataHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
 	handled := hook.Result{Handled: true}
-	a, ok := s.apps[c.App]
+	a, ok := s.appOf(w, r, c, KindGrant)
 	if !ok {
-		g.Error(w, r, http.StatusForbidden, KindGrant, nil)
 		return handled
 	}
 	back := a.ReturnTo
@@ -249,12 +264,7 @@ type credentialHook struct{ s *Service }
 func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Request) hook.Result {
 	s, g := h.s, c.Gateway
 	handled := hook.Result{Handled: true}
-	a, ok := s.apps[c.App]
-	if !ok {
-		g.Error(w, r, http.StatusForbidden, KindCredential, nil)
-		return handled
-	}
-	sess, ok := session(w, r, c, a.ReturnTo)
+	_, sess, ok := s.appSession(w, r, c, KindCredential)
 	if !ok {
 		return handled
 	}
