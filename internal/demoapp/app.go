@@ -212,12 +212,17 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
+	a.renderAccount(w, r, "home.html", id)
+}
+
+// renderAccount shows page with account id, or 404 when it is gone.
+func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, page string, id int64) {
 	acc, err := a.load(r.Context(), id)
 	if err != nil {
 		http.Error(w, "account niet gevonden", http.StatusNotFound)
 		return
 	}
-	a.render(w, "home.html", acc)
+	a.render(w, page, acc)
 }
 
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -370,34 +375,31 @@ func (a *App) isMember(ctx context.Context, id, member int64) bool {
 	return a.db.QueryRowContext(ctx, `SELECT 1 FROM gezinsleden WHERE burger_id = ? AND lid_id = ?`, id, member).Scan(&one) == nil
 }
 
-func (a *App) member(w http.ResponseWriter, r *http.Request) {
+// familyMember is the family member in the path ({id}) of the logged-in
+// citizen; without a login, or for someone not in their family, it has
+// answered and returns false.
+func (a *App) familyMember(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, ok := a.mustLogin(w, r)
 	if !ok {
-		return
+		return 0, false
 	}
 	m, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || !a.isMember(r.Context(), id, m) {
 		http.Error(w, "geen gezinslid", http.StatusForbidden)
-		return
+		return 0, false
 	}
-	acc, err := a.load(r.Context(), m)
-	if err != nil {
-		http.Error(w, "account niet gevonden", http.StatusNotFound)
-		return
+	return m, true
+}
+
+func (a *App) member(w http.ResponseWriter, r *http.Request) {
+	if m, ok := a.familyMember(w, r); ok {
+		a.renderAccount(w, r, "member.html", m)
 	}
-	a.render(w, "member.html", acc)
 }
 
 // changeMemberPassword completes the takeover the supervisor described.
 func (a *App) changeMemberPassword(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.mustLogin(w, r)
-	if !ok {
-		return
+	if m, ok := a.familyMember(w, r); ok {
+		a.setPassword(w, r, m)
 	}
-	m, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || !a.isMember(r.Context(), id, m) {
-		http.Error(w, "geen gezinslid", http.StatusForbidden)
-		return
-	}
-	a.setPassword(w, r, m)
 }
