@@ -83,24 +83,14 @@ func TestOpenReadOnlySQLite(t *testing.T) {
 	})
 
 	t.Run("audit table dropped", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "state.db")
-		s := open(t, Config{Path: path})
-		if _, err := s.DB().Exec("DROP TABLE audit_log"); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
+		path := changedState(t, "DROP TABLE audit_log")
 		if _, err := OpenReadOnly(ctx, Config{Path: path}, nil); !errors.Is(err, ErrNoAuditLog) {
 			t.Fatalf("err = %v, want ErrNoAuditLog", err)
 		}
 	})
 
 	t.Run("schema too new", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "state.db")
-		s := open(t, Config{Path: path})
-		if _, err := s.DB().Exec("INSERT INTO schema_migrations (component, version, applied_at) VALUES ('state', 99, 0)"); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
+		path := changedState(t, "INSERT INTO schema_migrations (component, version, applied_at) VALUES ('state', 99, 0)")
 		var tn *SchemaTooNewError
 		if _, err := OpenReadOnly(ctx, Config{Path: path}, nil); !errors.As(err, &tn) {
 			t.Fatalf("err = %v, want *SchemaTooNewError", err)
@@ -205,4 +195,17 @@ func TestOpenReadOnlyPostgres(t *testing.T) {
 			t.Fatal("a write through DB() succeeded on a read-only store")
 		}
 	})
+}
+
+// changedState is the path of a fresh SQLite state database, closed, on
+// which stmt ran.
+func changedState(t *testing.T, stmt string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, Config{Path: path})
+	if _, err := s.DB().Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return path
 }

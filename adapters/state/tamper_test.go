@@ -53,30 +53,28 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), seq, e.Time.UnixNano(), e.Type, e.Actor
 	return h
 }
 
+// tamper changes the log of a case behind the store's back.
+type tamper func(t *testing.T, db *sql.DB, d Dialect, es []Entry)
+
+// inSQL is a tamper that only runs statements.
+func inSQL(stmts ...string) tamper {
+	return func(t *testing.T, db *sql.DB, _ Dialect, _ []Entry) { execAll(t, db, stmts...) }
+}
+
 // testTamper changes the log directly in SQL and checks that Verify names
 // the first broken link and its kind. Each case starts from 6 entries.
 func testTamper(t *testing.T, b backend) {
 	tests := []struct {
 		name   string
-		tamper func(t *testing.T, db *sql.DB, d Dialect, es []Entry)
+		tamper tamper
 		seq    int64
 		kind   BreakKind
 	}{
-		{"modified actor", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "UPDATE audit_log SET actor = 'admin' WHERE seq = 3")
-		}, 3, Modified},
-		{"modified time", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "UPDATE audit_log SET at = at + 1 WHERE seq = 2")
-		}, 2, Modified},
-		{"modified details", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, `UPDATE audit_log SET details = '{"acr":"low","n":"4"}' WHERE seq = 4`)
-		}, 4, Modified},
-		{"details no longer JSON", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, `UPDATE audit_log SET details = 'nonsense' WHERE seq = 5`)
-		}, 5, Modified},
-		{"modified hash column", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "UPDATE audit_log SET hash = '"+strings.Repeat("0", 64)+"' WHERE seq = 2")
-		}, 2, Modified},
+		{"modified actor", inSQL("UPDATE audit_log SET actor = 'admin' WHERE seq = 3"), 3, Modified},
+		{"modified time", inSQL("UPDATE audit_log SET at = at + 1 WHERE seq = 2"), 2, Modified},
+		{"modified details", inSQL(`UPDATE audit_log SET details = '{"acr":"low","n":"4"}' WHERE seq = 4`), 4, Modified},
+		{"details no longer JSON", inSQL(`UPDATE audit_log SET details = 'nonsense' WHERE seq = 5`), 5, Modified},
+		{"modified hash column", inSQL("UPDATE audit_log SET hash = '" + strings.Repeat("0", 64) + "' WHERE seq = 2"), 2, Modified},
 		{"rewritten with a recomputed hash", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
 			execAll(t, db, "DELETE FROM audit_log WHERE seq = 3")
 			e := es[2].Event
@@ -89,30 +87,18 @@ func testTamper(t *testing.T, b backend) {
 			e.Actor = "someone-else"
 			forge(t, db, d, 6, e, es[4].Hash)
 		}, 6, Modified},
-		{"deleted in the middle", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log WHERE seq = 3")
-		}, 3, Deleted},
-		{"deleted first", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log WHERE seq = 1")
-		}, 1, Deleted},
-		{"deleted last", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log WHERE seq = 6")
-		}, 6, Deleted},
-		{"deleted all", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log")
-		}, 1, Deleted},
-		{"deleted and the rest renumbered", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log WHERE seq = 3",
-				"UPDATE audit_log SET seq = -(seq - 1) WHERE seq > 3",
-				"UPDATE audit_log SET seq = -seq WHERE seq < 0",
-				"UPDATE audit_head SET seq = 5")
-		}, 3, Deleted},
-		{"first deleted and the rest renumbered", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_log WHERE seq = 1",
-				"UPDATE audit_log SET seq = -(seq - 1)",
-				"UPDATE audit_log SET seq = -seq",
-				"UPDATE audit_head SET seq = 5")
-		}, 1, Deleted},
+		{"deleted in the middle", inSQL("DELETE FROM audit_log WHERE seq = 3"), 3, Deleted},
+		{"deleted first", inSQL("DELETE FROM audit_log WHERE seq = 1"), 1, Deleted},
+		{"deleted last", inSQL("DELETE FROM audit_log WHERE seq = 6"), 6, Deleted},
+		{"deleted all", inSQL("DELETE FROM audit_log"), 1, Deleted},
+		{"deleted and the rest renumbered", inSQL("DELETE FROM audit_log WHERE seq = 3",
+			"UPDATE audit_log SET seq = -(seq - 1) WHERE seq > 3",
+			"UPDATE audit_log SET seq = -seq WHERE seq < 0",
+			"UPDATE audit_head SET seq = 5"), 3, Deleted},
+		{"first deleted and the rest renumbered", inSQL("DELETE FROM audit_log WHERE seq = 1",
+			"UPDATE audit_log SET seq = -(seq - 1)",
+			"UPDATE audit_log SET seq = -seq",
+			"UPDATE audit_head SET seq = 5"), 1, Deleted},
 		{"inserted in the middle with a valid hash", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
 			execAll(t, db, "UPDATE audit_log SET seq = -(seq + 1) WHERE seq >= 3",
 				"UPDATE audit_log SET seq = -seq WHERE seq < 0",
@@ -129,20 +115,14 @@ func testTamper(t *testing.T, b backend) {
 		{"inserted before the first", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
 			forge(t, db, d, 0, es[0].Event, "")
 		}, 0, Inserted},
-		{"two entries swapped", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "UPDATE audit_log SET seq = -3 WHERE seq = 3",
-				"UPDATE audit_log SET seq = 3 WHERE seq = 4",
-				"UPDATE audit_log SET seq = 4 WHERE seq = -3")
-		}, 3, Reordered},
-		{"entry moved to the end", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "UPDATE audit_log SET seq = 100 WHERE seq = 2",
-				"UPDATE audit_log SET seq = -(seq - 1) WHERE seq > 2 AND seq < 100",
-				"UPDATE audit_log SET seq = -seq WHERE seq < 0",
-				"UPDATE audit_log SET seq = 6 WHERE seq = 100")
-		}, 2, Reordered},
-		{"head row removed", func(t *testing.T, db *sql.DB, d Dialect, es []Entry) {
-			execAll(t, db, "DELETE FROM audit_head")
-		}, 1, Deleted},
+		{"two entries swapped", inSQL("UPDATE audit_log SET seq = -3 WHERE seq = 3",
+			"UPDATE audit_log SET seq = 3 WHERE seq = 4",
+			"UPDATE audit_log SET seq = 4 WHERE seq = -3"), 3, Reordered},
+		{"entry moved to the end", inSQL("UPDATE audit_log SET seq = 100 WHERE seq = 2",
+			"UPDATE audit_log SET seq = -(seq - 1) WHERE seq > 2 AND seq < 100",
+			"UPDATE audit_log SET seq = -seq WHERE seq < 0",
+			"UPDATE audit_log SET seq = 6 WHERE seq = 100"), 2, Reordered},
+		{"head row removed", inSQL("DELETE FROM audit_head"), 1, Deleted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
