@@ -38,9 +38,23 @@ func tokenCall(t *testing.T, endpoint string, form url.Values, user, pass string
 // fasCode runs a login and returns a fresh code and its verifier.
 func fasCode(t *testing.T, e *env, hc *http.Client) (code, verifier string) {
 	t.Helper()
+	return loginCode(t, e, hc, e.idp.Issuer(ProfileFAS)+"/authorize", "fas-rp", "openid egovnrn", PersonaParentB)
+}
+
+// acmCode logs parent A in for an ACM client and returns the code and the
+// PKCE verifier.
+func acmCode(t *testing.T, e *env, client string) (code, verifier string) {
+	t.Helper()
+	return loginCode(t, e, jarClient(t), e.idp.Issuer(ProfileACM)+"/v1/auth", client, "openid rrn", PersonaParentA)
+}
+
+// loginCode logs persona in through the browser flow at authorize for
+// client (PKCE S256) and returns the code and the verifier.
+func loginCode(t *testing.T, e *env, hc *http.Client, authorize, client, scope, persona string) (code, verifier string) {
+	t.Helper()
 	verifier, ch := pkce()
-	au := authURL(e.idp.Issuer(ProfileFAS)+"/authorize", "fas-rp", testRedirect, "openid egovnrn", "s", "n", ch, nil)
-	back, err := e.idp.BrowserLogin(context.Background(), hc, au, Choice{Persona: PersonaParentB})
+	au := authURL(authorize, client, testRedirect, scope, "s", "n", ch, nil)
+	back, err := e.idp.BrowserLogin(context.Background(), hc, au, Choice{Persona: persona})
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -100,26 +114,16 @@ func TestTokenEndpointRejects(t *testing.T) {
 		}
 	})
 	t.Run("acm code expires after 30 s", func(t *testing.T) {
-		verifier, ch := pkce()
-		au := authURL(e.idp.Issuer(ProfileACM)+"/v1/auth", "acm-rp", testRedirect, "openid rrn", "s", "n", ch, nil)
-		back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{Persona: PersonaParentA})
-		if err != nil {
-			t.Fatal(err)
-		}
+		code, verifier := acmCode(t, e, "acm-rp")
 		clk.Advance(31 * time.Second)
-		st, ec := tokenCall(t, e.idp.Issuer(ProfileACM)+"/v1/token", form(back.Query().Get("code"), verifier, testRedirect), "acm-rp", "s3cret-acm")
+		st, ec := tokenCall(t, e.idp.Issuer(ProfileACM)+"/v1/token", form(code, verifier, testRedirect), "acm-rp", "s3cret-acm")
 		if st != 400 || ec != "invalid_grant" {
 			t.Errorf("expired code: %d %q", st, ec)
 		}
 	})
 	t.Run("acm client_secret_post client", func(t *testing.T) {
-		verifier, ch := pkce()
-		au := authURL(e.idp.Issuer(ProfileACM)+"/v1/auth", "acm-post", testRedirect, "openid rrn", "s", "n", ch, nil)
-		back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{Persona: PersonaParentA})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := form(back.Query().Get("code"), verifier, testRedirect)
+		code, verifier := acmCode(t, e, "acm-post")
+		f := form(code, verifier, testRedirect)
 		f.Set("client_id", "acm-post")
 		f.Set("client_secret", "s3cret-acm")
 		if st, ec := tokenCall(t, e.idp.Issuer(ProfileACM)+"/v1/token", f, "", ""); st != 200 {

@@ -282,6 +282,19 @@ func (h credentialHook) Intercept(w http.ResponseWriter, r *http.Request, c *hoo
 	return hook.Result{}
 }
 
+// ended answers the end of a grant or an invitation: the done page of
+// kind, or 404 for one that is not the citizen's, 503 when the store failed.
+func ended(g hook.Gateway, w http.ResponseWriter, r *http.Request, kind string, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
+	case err != nil:
+		g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
+	default:
+		g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: kind, HomeURL: EndpointPrefix + "/"}, false)
+	}
+}
+
 // EndpointPrefix is where the family pages live.
 const EndpointPrefix = hook.Prefix + "family"
 
@@ -370,25 +383,10 @@ func (s *Service) Endpoint() hook.Endpoint {
 				s.stepUp(g, w, r, sess, EndpointPrefix+"/")
 				return
 			}
-			if _, err := s.Revoke(r.Context(), r.PostFormValue("grant"), sess.NRN); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
-					return
-				}
-				g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
-				return
-			}
-			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "revoked", HomeURL: EndpointPrefix + "/"}, false)
+			_, err := s.Revoke(r.Context(), r.PostFormValue("grant"), sess.NRN)
+			ended(g, w, r, "revoked", err)
 		case sub == "/cancel" && r.Method == http.MethodPost:
-			if err := s.Cancel(r.Context(), r.PostFormValue("invitation"), sess.NRN); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					g.Error(w, r, http.StatusNotFound, pages.KindNotFound, nil)
-					return
-				}
-				g.Error(w, r, http.StatusServiceUnavailable, pages.KindUnavailable, err)
-				return
-			}
-			g.Page(w, r, http.StatusOK, PageDone, pages.Data{Kind: "cancelled", HomeURL: EndpointPrefix + "/"}, false)
+			ended(g, w, r, "cancelled", s.Cancel(r.Context(), r.PostFormValue("invitation"), sess.NRN))
 		case sub == "" || sub == "/" || sub == "/accept" || sub == "/decide" || sub == "/revoke" || sub == "/cancel":
 			g.Error(w, r, http.StatusMethodNotAllowed, pages.KindMethod, nil)
 		default:

@@ -33,9 +33,13 @@ func testCfg(c *testsvc.Clock) Config {
 
 func runSuite(t *testing.T, mk newFunc) {
 	ctx := context.Background()
-	t.Run("user limit bans then expires", func(t *testing.T) {
+	// start is a limiter with the test rules on a clock of its own.
+	start := func(t *testing.T) (*testsvc.Clock, Limiter) {
 		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		return c, mk(t, testCfg(c))
+	}
+	t.Run("user limit bans then expires", func(t *testing.T) {
+		c, l := start(t)
 		for i := 0; i < 2; i++ {
 			mustFail(t, l, "127.0.0.2", "alice")
 			c.Advance(time.Second)
@@ -60,8 +64,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("window slides", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		c, l := start(t)
 		for i := 0; i < 10; i++ {
 			mustFail(t, l, "", "carol")
 			c.Advance(31 * time.Second) // at most 2 failures in any minute
@@ -76,8 +79,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ip limit across usernames", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		_, l := start(t)
 		for i := 0; i < 6; i++ {
 			mustFail(t, l, "127.0.0.9", "user"+string(rune('a'+i)))
 		}
@@ -90,8 +92,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ipv4-mapped spelling shares the IPv4 counter", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		_, l := start(t)
 		for i := 0; i < 6; i++ {
 			ip := "127.0.0.20"
 			if i%2 == 1 {
@@ -109,8 +110,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("ipv6 addresses of one /64 share a counter", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		_, l := start(t)
 		for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff",
 			"2001:db8:1:2:1234::9", "[2001:db8:1:2::77]:443", "2001:db8:1:2::5"} {
 			mustFail(t, l, ip, "")
@@ -126,8 +126,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("consecutive failures lock until lifted", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		c, l := start(t)
 		for i := 0; i < 7; i++ {
 			mustFail(t, l, "", "dave")
 			c.Advance(3 * time.Minute) // past window and ban each time
@@ -165,8 +164,7 @@ func runSuite(t *testing.T, mk newFunc) {
 		}
 	})
 	t.Run("success resets consecutive count", func(t *testing.T) {
-		c := testsvc.NewClock(time.Unix(1_800_000_000, 0))
-		l := mk(t, testCfg(c))
+		c, l := start(t)
 		for i := 0; i < 20; i++ {
 			mustFail(t, l, "", "erin")
 			c.Advance(3 * time.Minute)
