@@ -118,11 +118,7 @@ func TestOpenReadOnlySQLite(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "state.db")
 		s := open(t, Config{Path: path})
-		for i := range 3 {
-			if _, err := s.Append(ctx, event(t, i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		appendN(t, s, 3)
 		s.Close()
 		before, err := os.ReadFile(path)
 		if err != nil {
@@ -132,16 +128,7 @@ func TestOpenReadOnlySQLite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := ro.Verify(ctx)
-		if err != nil || !rep.OK() || rep.Entries != 3 {
-			t.Fatalf("Verify = %+v, %v", rep, err)
-		}
-		if _, err := ro.Append(ctx, event(t, 9)); !errors.Is(err, ErrReadOnly) {
-			t.Fatalf("Append on a read-only store: %v", err)
-		}
-		if _, err := ro.DB().Exec("DELETE FROM audit_log"); err == nil {
-			t.Fatal("a write through DB() succeeded on a read-only store")
-		}
+		checkReadOnly(t, ro)
 		if err := ro.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -174,26 +161,13 @@ func TestOpenReadOnlyPostgres(t *testing.T) {
 	t.Run("verifies a real log without writing", func(t *testing.T) {
 		cfg := postgresBackend(t)
 		s := open(t, cfg)
-		for i := range 3 {
-			if _, err := s.Append(ctx, event(t, i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		appendN(t, s, 3)
 		ro, err := OpenReadOnly(ctx, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ro.Close()
-		rep, err := ro.Verify(ctx)
-		if err != nil || !rep.OK() || rep.Entries != 3 {
-			t.Fatalf("Verify = %+v, %v", rep, err)
-		}
-		if _, err := ro.Append(ctx, event(t, 9)); !errors.Is(err, ErrReadOnly) {
-			t.Fatalf("Append on a read-only store: %v", err)
-		}
-		if _, err := ro.DB().Exec("DELETE FROM audit_log"); err == nil {
-			t.Fatal("a write through DB() succeeded on a read-only store")
-		}
+		checkReadOnly(t, ro)
 	})
 }
 
@@ -208,4 +182,21 @@ func changedState(t *testing.T, stmt string) string {
 	}
 	s.Close()
 	return path
+}
+
+// checkReadOnly verifies ro's log of three entries and checks that ro
+// refuses an Append and a write through DB().
+func checkReadOnly(t *testing.T, ro *Store) {
+	t.Helper()
+	ctx := context.Background()
+	rep, err := ro.Verify(ctx)
+	if err != nil || !rep.OK() || rep.Entries != 3 {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
+	if _, err := ro.Append(ctx, event(t, 9)); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Append on a read-only store: %v", err)
+	}
+	if _, err := ro.DB().Exec("DELETE FROM audit_log"); err == nil {
+		t.Fatal("a write through DB() succeeded on a read-only store")
+	}
 }

@@ -73,6 +73,15 @@ func TestTokenEndpointRejects(t *testing.T) {
 	form := func(code, verifier, redirect string) url.Values {
 		return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "redirect_uri": {redirect}}
 	}
+	// itsmeForm is a token request of a fresh itsme login of parent A,
+	// authenticated by a client assertion.
+	itsmeForm := func(t *testing.T, assertion string) url.Values {
+		code, verifier := loginCode(t, e, jarClient(t), e.idp.Issuer(ProfileITSME)+"/authorization", "itsme-rp", "openid eid", PersonaParentA)
+		f := form(code, verifier, testRedirect)
+		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		f.Set("client_assertion", assertion)
+		return f
+	}
 	for _, tc := range []struct {
 		name       string
 		mutate     func(f url.Values, user, pass *string)
@@ -135,16 +144,7 @@ func TestTokenEndpointRejects(t *testing.T) {
 		assertion := clientAssertion(t, "itsme-rp", iss+"/token")
 		var statuses []int
 		for range 2 {
-			verifier, ch := pkce()
-			au := authURL(iss+"/authorization", "itsme-rp", testRedirect, "openid eid", "s", "n", ch, nil)
-			back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{Persona: PersonaParentA})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := form(back.Query().Get("code"), verifier, testRedirect)
-			f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-			f.Set("client_assertion", assertion)
-			st, _ := tokenCall(t, iss+"/token", f, "", "")
+			st, _ := tokenCall(t, iss+"/token", itsmeForm(t, assertion), "", "")
 			statuses = append(statuses, st)
 		}
 		if statuses[0] != 200 || statuses[1] != 400 {
@@ -164,16 +164,7 @@ func TestTokenEndpointRejects(t *testing.T) {
 			{"good", iss + "/token", "itsme-rp", 200},
 		} {
 			t.Run(ac.name, func(t *testing.T) {
-				verifier, ch := pkce()
-				au := authURL(iss+"/authorization", "itsme-rp", testRedirect, "openid eid", "s", "n", ch, nil)
-				back, err := e.idp.BrowserLogin(context.Background(), jarClient(t), au, Choice{Persona: PersonaParentA})
-				if err != nil {
-					t.Fatal(err)
-				}
-				f := form(back.Query().Get("code"), verifier, testRedirect)
-				f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-				f.Set("client_assertion", clientAssertion(t, ac.client, ac.aud))
-				st, ec := tokenCall(t, iss+"/token", f, "", "")
+				st, ec := tokenCall(t, iss+"/token", itsmeForm(t, clientAssertion(t, ac.client, ac.aud)), "", "")
 				if (ac.want == 200) != (st == 200) {
 					t.Errorf("got %d %q, want %d", st, ec, ac.want)
 				}
