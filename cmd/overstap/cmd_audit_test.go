@@ -73,14 +73,7 @@ func TestAuditVerifySQLite(t *testing.T) {
 		t.Errorf("output %q, want %q", out, want)
 	}
 
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 2"); err != nil {
-		t.Fatal(err)
-	}
+	tamperSQLite(t, dbPath, "UPDATE audit_log SET outcome = 'denied' WHERE seq = 2")
 	out, _, err = runCmd("audit", "verify", "--config", cfgPath)
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 1 {
@@ -261,14 +254,7 @@ func TestAuditExport(t *testing.T) {
 		}
 	}
 
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("UPDATE audit_log SET app = 'other' WHERE seq = 3"); err != nil {
-		t.Fatal(err)
-	}
+	tamperSQLite(t, dbPath, "UPDATE audit_log SET app = 'other' WHERE seq = 3")
 	out, errOut, err = runCmd("audit", "export", "--state", dbPath)
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 1 {
@@ -282,5 +268,19 @@ func TestAuditExport(t *testing.T) {
 		if _, _, err := runCmd(append([]string{"audit", "export", "--state", dbPath}, bad...)...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// tamperSQLite runs stmt on the SQLite state database at path, behind the
+// audit log's back.
+func tamperSQLite(t *testing.T, path, stmt string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
 	}
 }

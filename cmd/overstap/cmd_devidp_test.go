@@ -73,14 +73,8 @@ clients:
 	if !strings.Contains(stderr.String(), "NOT FOR PRODUCTION") {
 		t.Errorf("start-up warning not logged:\n%s", stderr.String())
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop after cancel")
+	if err := stopRun(cancel, done); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }
 

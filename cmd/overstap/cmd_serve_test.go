@@ -123,14 +123,8 @@ gateway:
 	if !strings.HasPrefix(resp.Header.Get("Location"), idp.Issuer(devidp.ProfileFAS)) {
 		t.Fatalf("login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no graceful shutdown")
+	if err := stopRun(cancel, done); err != nil {
+		t.Fatalf("no graceful shutdown: %v", err)
 	}
 }
 

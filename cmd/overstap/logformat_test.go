@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -62,17 +63,24 @@ func startCmd(t *testing.T, args ...string) *testsvc.SyncBuffer {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, strings.NewReader(""), &stdout, &stderr) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s: %v\n%s", args[0], err, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("%s did not stop", args[0])
+		if err := stopRun(cancel, done); err != nil {
+			t.Errorf("%s: %v\n%s", args[0], err, stderr.String())
 		}
 	})
 	return &stderr
+}
+
+// stopRun cancels a command started with run (done receives what run
+// returned) and returns run's error, or an error when it did not stop
+// within 10 seconds.
+func stopRun(cancel context.CancelFunc, done <-chan error) error {
+	cancel()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("did not stop within 10 s")
+	}
 }
 
 // waitLog waits for a log line containing want and returns every line.
