@@ -17,7 +17,6 @@ import (
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/adapters/store/sqlstore"
-	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 	"github.com/overstap/overstap/migrate/seed"
 )
@@ -113,10 +112,7 @@ func BenchmarkRevokeVsRawPG(b *testing.B) {
 		if _, err := pg.DB.Exec(`CREATE TABLE raw_accounts AS SELECT * FROM legacy_accounts; ALTER TABLE raw_accounts ADD PRIMARY KEY (id); ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
-		st, err := sqlstore.Open(ctx, "bench", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns(), MaxOpenConns: 6}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		st := openLegacy(b, "bench", "postgres", pg.DSN, sqlstore.Config{MaxOpenConns: 6})
 		sdb := newStateDB(b)
 		if os.Getenv("OVERSTAP_BENCH_STATE") == "postgres" {
 			sdb = pgStateDB(b)
@@ -249,12 +245,7 @@ func BenchmarkWorkersVsLocalPG(b *testing.B) {
 	k := testKey(b)
 	cfg := Config{BatchSize: envInt("OVERSTAP_BENCH_BATCH", 0)}
 	open := func(table string) *sqlstore.Store {
-		st, err := sqlstore.Open(ctx, table, sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: table, IDType: "integer", Columns: seedColumns(), MaxOpenConns: 6}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
-		return st
+		return openLegacy(b, table, "postgres", pg.DSN, sqlstore.Config{Table: table, MaxOpenConns: 6})
 	}
 	engine := func(st Store) *Engine {
 		e, err := New(Options{DB: sdb, Store: st, Hasher: realHasher(b, 10), Config: cfg})

@@ -153,13 +153,7 @@ func prefix(s string) string { return s[:min(len(s), 12)] }
 
 func openSQL(t *testing.T, driver, dsn, table string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), "bytes", sqlstore.Config{Driver: driver, DSN: config.NewSecret([]byte(dsn)), Table: table,
-		IDType: "integer", Columns: sqlstore.Columns{ID: "id", Username: "login", Password: "pw"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return openLegacy(t, "bytes", driver, dsn, sqlstore.Config{Table: table, Columns: sqlstore.Columns{ID: "id", Username: "login", Password: "pw"}})
 }
 
 func seedSQL(t *testing.T, db *sql.DB, insert string, cases []byteCase, asBytes bool) {

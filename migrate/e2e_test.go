@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overstap/overstap/adapters/store/sqlstore"
-	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 	"github.com/overstap/overstap/migrate/hash"
 	"github.com/overstap/overstap/migrate/seed"
@@ -44,12 +43,7 @@ func seededSQLite(t testing.TB, n int, mix string) *sqlstore.Store {
 	if mix == seed.MixPlaintext {
 		hint = "plaintext"
 	}
-	st, err := sqlstore.Open(context.Background(), "seed-sqlite", sqlstore.Config{Driver: "sqlite", DSN: config.NewSecret([]byte(path)), Table: "legacy_accounts", IDType: "integer", SchemeHint: hint, Columns: seedColumns()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return openLegacy(t, "seed-sqlite", "sqlite", path, sqlstore.Config{SchemeHint: hint})
 }
 
 func realHasher(t testing.TB, cost int) Hasher {
@@ -133,11 +127,7 @@ func TestPostgresScanRevokeEndToEnd(t *testing.T) {
 	if _, err := seed.Run(ctx, pg.DB, seed.Config{Driver: "postgres", Accounts: 3000, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlstore.Open(ctx, "seed-postgres", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openLegacy(t, "seed-postgres", "postgres", pg.DSN, sqlstore.Config{})
 	before := pgCredentials(t, pg.DB)
 	db := newStateDB(t)
 	e, err := New(Options{DB: db, Store: st, Hasher: realHasher(t, 4), Config: Config{BatchSize: 500}})
@@ -218,11 +208,7 @@ func TestMariaDBSeedScan(t *testing.T) {
 	if _, err := seed.Run(ctx, my.DB, seed.Config{Driver: "mysql", Accounts: 800, Seed: 2, BcryptCost: 4}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlstore.Open(ctx, "seed-mysql", sqlstore.Config{Driver: "mysql", DSN: config.NewSecret([]byte(my.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openLegacy(t, "seed-mysql", "mysql", my.DSN, sqlstore.Config{})
 	e, err := New(Options{DB: newStateDB(t), Store: st, Hasher: realHasher(t, 4)})
 	if err != nil {
 		t.Fatal(err)

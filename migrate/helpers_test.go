@@ -15,7 +15,9 @@ import (
 
 	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/adapters/store/sqlstore"
 	"github.com/overstap/overstap/auth/nrn"
+	"github.com/overstap/overstap/internal/config"
 )
 
 // memStore is a transactional in-memory store for engine unit tests: CAS
@@ -273,4 +275,24 @@ func testKey(t testing.TB) *PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// openLegacy opens the SQL store adapter as name on driver and dsn, closed
+// when the test ends: integer ids and, where cfg names none, the seeded
+// table and its columns.
+func openLegacy(t testing.TB, name, driver, dsn string, cfg sqlstore.Config) *sqlstore.Store {
+	t.Helper()
+	cfg.Driver, cfg.DSN, cfg.IDType = driver, config.NewSecret([]byte(dsn)), "integer"
+	if cfg.Table == "" {
+		cfg.Table = "legacy_accounts"
+	}
+	if cfg.Columns == (sqlstore.Columns{}) {
+		cfg.Columns = seedColumns()
+	}
+	st, err := sqlstore.Open(context.Background(), name, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

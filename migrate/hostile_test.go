@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/overstap/overstap/adapters/store/sqlstore"
-	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 )
 
@@ -163,12 +162,8 @@ func TestHostileTableCrashResume(t *testing.T) {
 	}
 	app := "hostile_" + pg.Schema
 	open := func() *sqlstore.Store {
-		st, err := sqlstore.Open(ctx, "hostile", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN + "&application_name=" + app)),
-			Table: "legacy", IDType: "integer", Columns: sqlstore.Columns{ID: "id", Username: "login", Password: "passwd", NRN: "rrn"}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return openLegacy(t, "hostile", "postgres", pg.DSN+"&application_name="+app,
+			sqlstore.Config{Table: "legacy", Columns: sqlstore.Columns{ID: "id", Username: "login", Password: "passwd", NRN: "rrn"}})
 	}
 	k := testKey(t)
 	db := newStateDB(t)

@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/overstap/overstap/adapters/store/sqlstore"
-	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/testsvc"
 	"github.com/overstap/overstap/migrate/seed"
 )
@@ -47,11 +46,7 @@ func TestLostStoreConnectionStopsAtCheckpoint(t *testing.T) {
 	}
 	app := "migrate_" + pg.Schema
 	open := func() *sqlstore.Store {
-		st, err := sqlstore.Open(ctx, "seed-postgres", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(pg.DSN + "&application_name=" + app)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns()}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return openLegacy(t, "seed-postgres", "postgres", pg.DSN+"&application_name="+app, sqlstore.Config{})
 	}
 	k := testKey(t)
 	db := newStateDB(t)
@@ -84,11 +79,7 @@ func TestLostStoreConnectionStopsAtCheckpoint(t *testing.T) {
 	if _, err := refPG.DB.Exec(`CREATE TABLE legacy_accounts AS SELECT * FROM ` + pg.Schema + `.orig; ALTER TABLE legacy_accounts ADD PRIMARY KEY (id)`); err != nil {
 		t.Fatal(err)
 	}
-	ref, err := sqlstore.Open(ctx, "seed-postgres", sqlstore.Config{Driver: "postgres", DSN: config.NewSecret([]byte(refPG.DSN)), Table: "legacy_accounts", IDType: "integer", Columns: seedColumns()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
+	ref := openLegacy(t, "seed-postgres", "postgres", refPG.DSN, sqlstore.Config{})
 	refDB := newStateDB(t)
 	re, _ := New(Options{DB: refDB, Store: ref, Hasher: realHasher(t, 4), Config: Config{BatchSize: 200}})
 	want, err := re.Apply(ctx, ApplyOptions{Policy: PolicyRevokeNRN, PublicKey: k.Public(), RunID: "apply-lost"})
