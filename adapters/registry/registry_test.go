@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
@@ -181,25 +182,22 @@ func TestSQLite(t *testing.T) {
 
 func TestPostgres(t *testing.T) {
 	pg := testsvc.Postgres(t)
-	e, who := personasExport(t)
-	if err := registry.LoadExport(context.Background(), pg.DB, true, e); err != nil {
-		t.Fatal(err)
-	}
-	src, err := registry.Open(context.Background(), registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "postgres", DSN: pg.DSN}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.(*registry.SQLSource).Close()
-	runSuite(t, src, who)
+	runSQLSuite(t, pg.DB, true, "postgres", pg.DSN)
 }
 
 func TestMariaDB(t *testing.T) {
 	my := testsvc.MariaDB(t)
+	runSQLSuite(t, my.DB, false, "mysql", my.DSN)
+}
+
+// runSQLSuite loads the personas' export into db (LoadExport with
+// postgres) and runs the suite on a SQL source reading it.
+func runSQLSuite(t *testing.T, db *sql.DB, postgres bool, driver, dsn string) {
 	e, who := personasExport(t)
-	if err := registry.LoadExport(context.Background(), my.DB, false, e); err != nil {
+	if err := registry.LoadExport(context.Background(), db, postgres, e); err != nil {
 		t.Fatal(err)
 	}
-	src, err := registry.Open(context.Background(), registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: "mysql", DSN: my.DSN}}, nil)
+	src, err := registry.Open(context.Background(), registry.Config{Kind: "sql", SQL: registry.SQLConfig{Driver: driver, DSN: dsn}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

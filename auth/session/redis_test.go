@@ -351,7 +351,7 @@ func TestRedisKeyRotation(t *testing.T) {
 func TestRedisTamperedRecords(t *testing.T) {
 	r := testsvc.Redis(t)
 	ctx := context.Background()
-	logs := &lockedBuffer{}
+	logs := &testsvc.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := NewRedis(r.Client, Config{Keys: []config.Secret{testKey(1)}, KeyPrefix: r.Prefix, Logger: logger})
 	if err != nil {

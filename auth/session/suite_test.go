@@ -33,7 +33,7 @@ type harness struct {
 // runStoreSuite is the behaviour every Store must show.
 func runStoreSuite(t *testing.T, h harness) {
 	ctx := context.Background()
-	logs := &lockedBuffer{}
+	logs := &testsvc.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var ids idSet
 	record := h.created

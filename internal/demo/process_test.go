@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -42,12 +41,7 @@ func TestHelperGatewayProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("child gateway ready")
-	go func() { // the parent closes our stdin to stop us
-		bufio.NewReader(os.Stdin).ReadString('\n')
-		cancel()
-	}()
-	if err := srv.Gateway.Serve(ctx, ls); err != nil {
+	if err := srv.Gateway.Serve(testsvc.ChildReady(ctx, "child gateway ready"), ls); err != nil {
 		t.Fatal(err)
 	}
 }

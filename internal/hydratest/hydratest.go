@@ -138,7 +138,7 @@ func Start(t testing.TB) *Hydra {
 		"STRATEGIES_ACCESS_TOKEN=opaque",
 		"OIDC_SUBJECT_IDENTIFIERS_SUPPORTED_TYPES=public",
 	)
-	logs := &lockedWriter{w: new(bytes.Buffer)}
+	logs := &testsvc.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("hydratest: starting %s: %v", bin, err)
@@ -185,24 +185,6 @@ func Start(t testing.TB) *Hydra {
 	h.getJSON(h.Public+"/.well-known/openid-configuration", &disc)
 	h.Issuer = disc.Issuer
 	return h
-}
-
-// lockedWriter collects the process output safely.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 func tail(s string, n int) string {

@@ -389,6 +389,14 @@ func citizen(t *testing.T, sub string, seq int, claims map[string]any) (hydrates
 }
 
 // lastLogin is the last login request Hydra's login handler saw.
+// lowCitizen makes Hydra authenticate a citizen (subject sub, synthetic
+// number seq) at the low level from now on.
+func (s *suite) lowCitizen(t *testing.T, sub string, seq int) {
+	p, _ := citizen(t, sub, seq, nil)
+	p.ACR = acrLow
+	s.h.SetPersona(p)
+}
+
 func (s *suite) lastLogin(t *testing.T) hydratest.LoginSeen {
 	t.Helper()
 	l := s.h.Logins()
@@ -529,9 +537,7 @@ func TestHydra(t *testing.T) {
 
 	t.Run("back-channel logout from Hydra ends the gateway session", func(t *testing.T) {
 		g := s.startGateway(t, gwOpts{provider: brokerLevels})
-		p, _ := citizen(t, "broker-sub-4", 909, nil)
-		p.ACR = acrLow
-		s.h.SetPersona(p)
+		s.lowCitizen(t, "broker-sub-4", 909)
 		b, other := browser(), browser()
 		appSaw(t, get(t, b, g.url+"/dossier"))
 		sid := s.lastLogin(t).SessionID
@@ -551,9 +557,7 @@ func TestHydra(t *testing.T) {
 
 	t.Run("RP-initiated logout at Hydra", func(t *testing.T) {
 		g := s.startGateway(t, gwOpts{provider: brokerLevels})
-		p, _ := citizen(t, "broker-sub-6", 913, nil)
-		p.ACR = acrLow
-		s.h.SetPersona(p)
+		s.lowCitizen(t, "broker-sub-6", 913)
 		b := browser()
 		appSaw(t, get(t, b, g.url+"/dossier"))
 		before := s.h.Logouts()
@@ -576,9 +580,7 @@ func TestHydra(t *testing.T) {
 
 	t.Run("signing-key rotation mid-session", func(t *testing.T) {
 		g := s.startGateway(t, gwOpts{provider: brokerLevels})
-		p, _ := citizen(t, "broker-sub-7", 915, nil)
-		p.ACR = acrLow
-		s.h.SetPersona(p)
+		s.lowCitizen(t, "broker-sub-7", 915)
 		b := browser()
 		appSaw(t, get(t, b, g.url+"/dossier"))
 		sid := s.lastLogin(t).SessionID

@@ -2,6 +2,7 @@ package testsvc
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -103,6 +104,19 @@ func StartChild(t testing.TB, helper string, env []string, ready string) (*exec.
 		return nil, fmt.Errorf("testsvc: child process %s did not get ready in 30 s; it printed:\n%s", helper, printed())
 	}
 	return cmd, nil
+}
+
+// ChildReady is the child's side of Child: it prints ready, the line the
+// parent waits for, and returns ctx ended when the parent closes the
+// child's stdin (asking it to stop).
+func ChildReady(ctx context.Context, ready string) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	fmt.Println(ready)
+	go func() {
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		cancel()
+	}()
+	return ctx
 }
 
 // lineSink passes a child's stderr on and keeps a copy of it.

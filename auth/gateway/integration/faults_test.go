@@ -138,9 +138,7 @@ func TestRedisFault(t *testing.T) {
 // TestIdPDown: with the IdP gone, a login ends on a clear error page and
 // existing sessions keep working.
 func TestIdPDown(t *testing.T) {
-	r := setupRedis(t)
-	sh := newShared(t, r.Client, r.Prefix)
-	g := newGateway(t, sh, redisStore(t, sh, r.Client), nil)
+	_, sh, g := redisGateway(t)
 	ca, cb := browser(t), browser(t)
 	g.login(t, sh, ca, "/dossier", devidp.Choice{Persona: devidp.PersonaParentA, Level: "450"})
 

@@ -165,11 +165,7 @@ func newGatewayAt(t *testing.T, sh *shared, store session.Store, public string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := p.WaitReady(wctx); err != nil {
-		t.Fatal(err)
-	}
+	waitReady(t, ctx, p)
 	cfg := gateway.Config{
 		PublicURL: base, DevInsecureCookies: true, TrustedProxies: []string{"127.0.0.1/32"},
 		NRNRefKey: nrn.MustRefKey(sh.refKey.Bytes()), AdminToken: sh.adminTok, Apps: testApps(sh.upstream.URL), Brand: "Gemeente Testdorp",
@@ -306,6 +302,14 @@ func persona(t *testing.T, sh *shared, key string) devidp.Persona {
 // setupRedis returns the shared Redis with a prefix of our own.
 func setupRedis(t *testing.T) testsvc.R { return testsvc.Redis(t) }
 
+// redisGateway is the usual start of a test: the test's Redis, the shared
+// IdP and upstream on it, and one gateway keeping its sessions there.
+func redisGateway(t *testing.T) (testsvc.R, *shared, *gw) {
+	r := setupRedis(t)
+	sh := newShared(t, r.Client, r.Prefix)
+	return r, sh, newGateway(t, sh, redisStore(t, sh, r.Client), nil)
+}
+
 type tw struct{ t *testing.T }
 
 func (w tw) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
@@ -313,4 +317,14 @@ func (w tw) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b)))
 // testLogger sends the gateway's log to the test log (shown on failure).
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tw{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// waitReady waits at most 10 s for p's discovery.
+func waitReady(t *testing.T, ctx context.Context, p *oidc.Provider) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

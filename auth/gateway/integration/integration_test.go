@@ -16,9 +16,7 @@ import (
 // Redis sessions and checks the identity reaches the app, spoofed identity
 // headers never do, and the route classes hold.
 func TestReverseProxyDevIdP(t *testing.T) {
-	r := setupRedis(t)
-	sh := newShared(t, r.Client, r.Prefix)
-	g := newGateway(t, sh, redisStore(t, sh, r.Client), nil)
+	_, sh, g := redisGateway(t)
 	c := browser(t)
 	pa := persona(t, sh, devidp.PersonaParentA)
 
@@ -154,9 +152,7 @@ func TestReverseProxyDevIdP(t *testing.T) {
 // re-authentication (acr_values, max_age, prompt=login) and passes after;
 // an IdP that returns a lower level than asked is refused.
 func TestStepUpDevIdP(t *testing.T) {
-	r := setupRedis(t)
-	sh := newShared(t, r.Client, r.Prefix)
-	g := newGateway(t, sh, redisStore(t, sh, r.Client), nil)
+	_, sh, g := redisGateway(t)
 	c := browser(t)
 	pa := persona(t, sh, devidp.PersonaParentB)
 	g.login(t, sh, c, "/dossier", devidp.Choice{Persona: pa.Key, Level: "400"}) // substantial
@@ -204,9 +200,7 @@ func TestStepUpDevIdP(t *testing.T) {
 // once; admin revoke-by-person ends that person's sessions on two gateway
 // instances sharing Redis.
 func TestRevocation(t *testing.T) {
-	r := setupRedis(t)
-	sh := newShared(t, r.Client, r.Prefix)
-	g1 := newGateway(t, sh, redisStore(t, sh, r.Client), nil)
+	r, sh, g1 := redisGateway(t)
 	pa, pb := persona(t, sh, devidp.PersonaParentA), persona(t, sh, devidp.PersonaParentB)
 
 	t.Run("back-channel", func(t *testing.T) {

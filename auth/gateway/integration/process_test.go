@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,11 +59,7 @@ func TestHelperGatewayProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := p.WaitReady(wctx); err != nil {
-		t.Fatal(err)
-	}
+	waitReady(t, ctx, p)
 	g, err := gateway.New(gateway.Config{Listen: fmt.Sprintf("127.0.0.1:%d", s.Port), PublicURL: base, DevInsecureCookies: true,
 		NRNRefKey: nrn.MustRefKey([]byte(s.RefKey)), AdminListen: fmt.Sprintf("127.0.0.1:%d", s.AdminPort),
 		AdminToken: config.NewSecret([]byte(s.AdminTok)), Apps: testApps(s.Upstream)},
@@ -76,12 +71,7 @@ func TestHelperGatewayProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("child gateway ready")
-	go func() { // the parent closes our stdin to stop us
-		bufio.NewReader(os.Stdin).ReadString('\n')
-		cancel()
-	}()
-	if err := g.Serve(ctx, ls); err != nil {
+	if err := g.Serve(testsvc.ChildReady(ctx, "child gateway ready"), ls); err != nil {
 		t.Fatal(err)
 	}
 }
