@@ -78,10 +78,11 @@ func phpassScheme(name, pre string, drupal bool) *scheme {
 }
 
 func phpassHash(drupal bool, pw, salt []byte, log2 int) []byte {
-	h := md5.New()
+	newHash := md5.New // phpass
 	if drupal {
-		h = sha512.New()
+		newHash = sha512.New // Drupal 7
 	}
+	h := newHash()
 	h.Write(salt)
 	h.Write(pw)
 	x := h.Sum(nil)
