@@ -242,9 +242,9 @@ func (p *Provider) finish(ctx context.Context, m *metadata, fs *flowState, tok *
 		}
 		return nil, cbErr(p, KindNoNRN, rt, errors.New(why))
 	}
-	id.GivenName = claimString(cl.all, ui, p.prof.GivenNameClaim)
-	id.FamilyName = claimString(cl.all, ui, p.prof.FamilyNameClaim)
-	id.Locale = claimString(cl.all, ui, p.prof.LocaleClaim)
+	id.GivenName = claimString(cl.all, ui, p.prof.GivenNameClaim, maxClaim)
+	id.FamilyName = claimString(cl.all, ui, p.prof.FamilyNameClaim, maxClaim)
+	id.Locale = claimString(cl.all, ui, p.prof.LocaleClaim, maxClaim)
 	id.Name = citizenName(cl.all, ui, &p.prof)
 	return id, nil
 }
@@ -380,14 +380,21 @@ func (p *Provider) checkAuthTime(fs *flowState, at *float64) error {
 	return nil
 }
 
-func claimString(a, b map[string]json.RawMessage, name string) string {
+// maxClaim bounds the profile claims kept as they are (given and family
+// name, locale).
+const maxClaim = 256
+
+// claimString returns the string claim name from the ID token's claims a,
+// else userinfo's b: the first that is a string of at most max bytes, ""
+// when there is none.
+func claimString(a, b map[string]json.RawMessage, name string, max int) string {
 	if name == "" {
 		return ""
 	}
 	for _, m := range []map[string]json.RawMessage{a, b} {
 		if raw, ok := m[name]; ok {
 			var s string
-			if json.Unmarshal(raw, &s) == nil && len(s) <= 256 {
+			if json.Unmarshal(raw, &s) == nil && len(s) <= max {
 				return s
 			}
 		}
@@ -436,27 +443,10 @@ func exchangeError(p *Provider, rt string, err error) *CallbackError {
 // claim, else given and family name, from the ID token (a) or userinfo
 // (b), cleaned by identity.CleanName. "" when the provider gave none.
 func citizenName(a, b map[string]json.RawMessage, p *Profile) string {
-	if n := identity.CleanName(rawClaim(a, b, p.NameClaim)); n != "" {
+	if n := identity.CleanName(claimString(a, b, p.NameClaim, 4*identity.MaxName)); n != "" {
 		return n
 	}
-	given := identity.CleanName(rawClaim(a, b, p.GivenNameClaim))
-	family := identity.CleanName(rawClaim(a, b, p.FamilyNameClaim))
+	given := identity.CleanName(claimString(a, b, p.GivenNameClaim, 4*identity.MaxName))
+	family := identity.CleanName(claimString(a, b, p.FamilyNameClaim, 4*identity.MaxName))
 	return identity.CleanName(given + " " + family)
-}
-
-// rawClaim returns the string claim name from a, else b ("" when absent or
-// not a string).
-func rawClaim(a, b map[string]json.RawMessage, name string) string {
-	if name == "" {
-		return ""
-	}
-	for _, m := range []map[string]json.RawMessage{a, b} {
-		if raw, ok := m[name]; ok {
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				return s
-			}
-		}
-	}
-	return ""
 }
