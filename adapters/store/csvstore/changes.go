@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 )
 
 func sum(v string, null bool) string {
@@ -28,7 +27,7 @@ func sum(v string, null bool) string {
 // verdict checks one swap against the effective state; state holds the
 // credentials already swapped earlier in the same batch.
 func (s *Store) verdict(sw store.Swap, state map[string]*string) error {
-	if err := storeutil.CheckSwap(sw); err != nil {
+	if err := sw.Check(); err != nil {
 		return err
 	}
 	a, err := s.get("compare-and-swap", sw.ID)
@@ -69,7 +68,7 @@ func (s *Store) SwapBatch(_ context.Context, swaps []store.Swap) ([]error, error
 		return nil, err
 	}
 	for _, sw := range swaps {
-		if err := storeutil.CheckSwap(sw); err != nil {
+		if err := sw.Check(); err != nil {
 			return nil, s.x.Err("swap batch", sw.ID, err)
 		}
 	}

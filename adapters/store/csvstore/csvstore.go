@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -38,7 +37,7 @@ type Store struct {
 	name  string
 	cfg   Config
 	log   *slog.Logger
-	x     storeutil.Errorer
+	x     store.Errorer
 	comma rune
 	now   func() time.Time
 
@@ -76,7 +75,7 @@ var _ store.Store = (*Store)(nil)
 
 // Open validates cfg, indexes the export and loads pending changes.
 func Open(_ context.Context, name string, cfg Config, logger *slog.Logger) (*Store, error) {
-	x := storeutil.Errorer{Adapter: Adapter, Store: name}
+	x := store.Errorer{Adapter: Adapter, Store: name}
 	if err := cfg.Validate(); err != nil {
 		return nil, x.Err("config", "", err)
 	}
@@ -204,7 +203,7 @@ func (s *Store) index(f *os.File) ([]entry, columns, int, error) {
 	s.sortIdx(idx)
 	for i := 1; i < len(idx); i++ {
 		if s.cmp(idx[i-1], idx[i]) == 0 {
-			return nil, col, 0, fmt.Errorf("duplicate id %s", storeutil.SafeID(idx[i].id))
+			return nil, col, 0, fmt.Errorf("duplicate id %s", store.SafeID(idx[i].id))
 		}
 	}
 	return idx, col, len(head), nil
@@ -227,7 +226,7 @@ func (s *Store) sortIdx(idx []entry) { slices.SortFunc(idx, s.cmp) }
 
 // key makes an index probe from an id; ok false when it cannot be a key.
 func (s *Store) key(id string) (entry, bool) {
-	if id == "" || len(id) > storeutil.MaxValue {
+	if id == "" || len(id) > store.MaxValue {
 		return entry{}, false
 	}
 	e := entry{id: id}
@@ -280,13 +279,13 @@ func (s *Store) account(rec []string) store.Account {
 	name, _ := field(rec, s.col.name)
 	a.Name = strings.ToValidUTF8(name, "\uFFFD")
 	if v, ok := field(rec, s.col.dis); ok && strings.TrimSpace(v) != "" {
-		a.Disabled = storeutil.Truthy(v) != s.cfg.DisabledInverted
+		a.Disabled = store.Truthy(v) != s.cfg.DisabledInverted
 	}
 	if v, ok := field(rec, s.col.fed); ok {
-		a.Federated = storeutil.Truthy(v)
+		a.Federated = store.Truthy(v)
 	}
 	n, ok := field(rec, s.col.nrn)
-	storeutil.ResolveNRN(&a, n, ok)
+	a.ResolveNRN(n, ok)
 	if p, ok := s.pending[a.ID]; ok {
 		if p.cred != nil {
 			a.Credential, a.CredentialNull = *p.cred, false
@@ -322,7 +321,7 @@ func (s *Store) Close() error {
 
 // Iterate returns up to limit accounts after the cursor in key order.
 func (s *Store) Iterate(_ context.Context, after store.Cursor, limit int) ([]store.Account, store.Cursor, error) {
-	if err := storeutil.CheckLimit(limit); err != nil {
+	if err := store.CheckLimit(limit); err != nil {
 		return nil, "", s.x.Err("iterate", "", err)
 	}
 	s.mu.Lock()
@@ -417,7 +416,7 @@ func (s *Store) scan(op string, match func(rec []string) bool) ([]store.Account,
 // LookupByUsername scans for the one account with that username.
 func (s *Store) LookupByUsername(_ context.Context, username string) (store.Account, error) {
 	const op = "lookup by username"
-	if username == "" || len(username) > storeutil.MaxValue {
+	if username == "" || len(username) > store.MaxValue {
 		return store.Account{}, s.x.Err(op, "", store.ErrNotFound)
 	}
 	s.mu.Lock()

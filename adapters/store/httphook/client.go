@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/config"
 )
@@ -91,7 +90,7 @@ type Client struct {
 	hc      *http.Client
 	now     func() time.Time
 	log     *slog.Logger
-	x       storeutil.Errorer
+	x       store.Errorer
 	retries int
 	caps    store.Capabilities
 }
@@ -100,7 +99,7 @@ var _ store.Store = (*Client)(nil)
 
 // Open validates cfg and asks the hook for its capabilities.
 func Open(ctx context.Context, name string, cfg Config, logger *slog.Logger) (*Client, error) {
-	x := storeutil.Errorer{Adapter: Adapter, Store: name}
+	x := store.Errorer{Adapter: Adapter, Store: name}
 	if err := cfg.Validate(); err != nil {
 		return nil, x.Err("config", "", err)
 	}
@@ -293,7 +292,7 @@ func (c *Client) accounts(op string, ws []WireAccount) ([]store.Account, error) 
 // Iterate returns up to limit accounts after the cursor in the hook's key
 // order.
 func (c *Client) Iterate(ctx context.Context, after store.Cursor, limit int) ([]store.Account, store.Cursor, error) {
-	if err := storeutil.CheckLimit(limit); err != nil || limit > maxIterate {
+	if err := store.CheckLimit(limit); err != nil || limit > maxIterate {
 		return nil, "", c.x.Errf("iterate", "", "limit %d out of range 1..%d", limit, maxIterate)
 	}
 	var resp accountsResponse
@@ -315,7 +314,7 @@ func (c *Client) Iterate(ctx context.Context, after store.Cursor, limit int) ([]
 
 // Get returns the account with that id.
 func (c *Client) Get(ctx context.Context, id string) (store.Account, error) {
-	if id == "" || len(id) > storeutil.MaxValue {
+	if id == "" || len(id) > store.MaxValue {
 		return store.Account{}, c.x.Err("get", id, store.ErrNotFound)
 	}
 	var resp accountResponse
@@ -328,7 +327,7 @@ func (c *Client) Get(ctx context.Context, id string) (store.Account, error) {
 // LookupByUsername returns the one account with that username.
 func (c *Client) LookupByUsername(ctx context.Context, username string) (store.Account, error) {
 	const op = "lookup by username"
-	if username == "" || len(username) > storeutil.MaxValue {
+	if username == "" || len(username) > store.MaxValue {
 		return store.Account{}, c.x.Err(op, "", store.ErrNotFound)
 	}
 	var req usernameRequest
@@ -356,7 +355,7 @@ func (c *Client) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account
 // CompareAndSwap asks the hook to swap; never retried (a lost response
 // leaves the outcome unknown: the error says so and the caller re-reads).
 func (c *Client) CompareAndSwap(ctx context.Context, s store.Swap) error {
-	if err := storeutil.CheckSwap(s); err != nil {
+	if err := s.Check(); err != nil {
 		return c.x.Err("compare-and-swap", s.ID, err)
 	}
 	return c.call(ctx, "compare-and-swap", s.ID, http.MethodPost, PathCompareAndSwap, swapToWire(s), nil, false)
@@ -373,7 +372,7 @@ func (c *Client) SwapBatch(ctx context.Context, swaps []store.Swap) ([]error, er
 	}
 	req := batchRequest{Swaps: make([]WireSwap, len(swaps))}
 	for i, s := range swaps {
-		if err := storeutil.CheckSwap(s); err != nil {
+		if err := s.Check(); err != nil {
 			return nil, c.x.Err("swap batch", s.ID, err)
 		}
 		req.Swaps[i] = swapToWire(s)

@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
 	"github.com/overstap/overstap/internal/wiresign"
 )
@@ -116,7 +115,7 @@ func ToWire(a store.Account) WireAccount {
 // FromWire converts a wire account, validating its national number (used
 // by the client). defaultHint applies when the hook gives none.
 func FromWire(w WireAccount, defaultHint string) (store.Account, error) {
-	if w.ID == "" || len(w.ID) > storeutil.MaxValue {
+	if w.ID == "" || len(w.ID) > store.MaxValue {
 		return store.Account{}, errors.New("account without a valid id")
 	}
 	a := store.Account{ID: w.ID, CredentialNull: w.CredentialNull, Salt: w.Salt, SchemeHint: w.SchemeHint,
@@ -134,7 +133,7 @@ func FromWire(w WireAccount, defaultHint string) (store.Account, error) {
 	if a.SchemeHint == "" {
 		a.SchemeHint = defaultHint
 	}
-	storeutil.ResolveNRN(&a, w.NRN, w.NRN != "")
+	a.ResolveNRN(w.NRN, w.NRN != "")
 	if a.NRNProblem == "" && w.NRNProblem != "" && a.NRNSource != "column" {
 		a.NRNProblem = nrn.Scrub(w.NRNProblem)
 	}
@@ -167,7 +166,7 @@ func swapFromWire(w WireSwap) (store.Swap, error) {
 	if s.New, err = decodeBytes(w.New, w.NewB64); err != nil {
 		return s, err
 	}
-	return s, storeutil.CheckSwap(s)
+	return s, s.Check()
 }
 
 type (

@@ -20,7 +20,6 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -33,7 +32,7 @@ type Store struct {
 	name  string
 	cfg   Config
 	log   *slog.Logger
-	x     storeutil.Errorer
+	x     store.Errorer
 	tls   *tls.Config
 	attrs []string
 
@@ -45,7 +44,7 @@ var _ store.Store = (*Store)(nil)
 
 // Open validates cfg, connects and binds.
 func Open(ctx context.Context, name string, cfg Config, logger *slog.Logger) (*Store, error) {
-	x := storeutil.Errorer{Adapter: Adapter, Store: name}
+	x := store.Errorer{Adapter: Adapter, Store: name}
 	if err := cfg.Validate(); err != nil {
 		return nil, x.Err("config", "", err)
 	}
@@ -192,17 +191,17 @@ func (s *Store) account(e *ldap.Entry) store.Account {
 	}
 	if a.Disabled != "" {
 		if v := e.GetAttributeValue(a.Disabled); v != "" {
-			acc.Disabled = storeutil.Truthy(v) != s.cfg.DisabledInverted
+			acc.Disabled = store.Truthy(v) != s.cfg.DisabledInverted
 		}
 	}
 	if a.Federated != "" {
-		acc.Federated = storeutil.Truthy(e.GetAttributeValue(a.Federated))
+		acc.Federated = store.Truthy(e.GetAttributeValue(a.Federated))
 	}
 	var n string
 	if a.NRN != "" {
 		n = e.GetAttributeValue(a.NRN)
 	}
-	storeutil.ResolveNRN(&acc, n, n != "")
+	acc.ResolveNRN(n, n != "")
 	return acc
 }
 
@@ -243,7 +242,7 @@ func (h *accHeap) Pop() any {
 // Iterate returns up to limit accounts with id after the cursor, byte-wise
 // id order, by one paged search over the base (see the package comment).
 func (s *Store) Iterate(ctx context.Context, after store.Cursor, limit int) ([]store.Account, store.Cursor, error) {
-	if err := storeutil.CheckLimit(limit); err != nil {
+	if err := store.CheckLimit(limit); err != nil {
 		return nil, "", s.x.Err("iterate", "", err)
 	}
 	h := make(accHeap, 0, min(limit, 4096))
@@ -297,7 +296,7 @@ func (s *Store) Iterate(ctx context.Context, after store.Cursor, limit int) ([]s
 
 // find returns the one entry with that id.
 func (s *Store) find(ctx context.Context, op, id string) (*ldap.Entry, error) {
-	if id == "" || len(id) > storeutil.MaxValue {
+	if id == "" || len(id) > store.MaxValue {
 		return nil, s.x.Err(op, id, store.ErrNotFound)
 	}
 	res, err := s.search(ctx, s.request(s.and(eq(s.cfg.Attributes.ID, id)), 2, nil))
@@ -332,7 +331,7 @@ func (s *Store) Get(ctx context.Context, id string) (store.Account, error) {
 // LookupByUsername returns the one account with that username.
 func (s *Store) LookupByUsername(ctx context.Context, username string) (store.Account, error) {
 	const op = "lookup by username"
-	if username == "" || len(username) > storeutil.MaxValue {
+	if username == "" || len(username) > store.MaxValue {
 		return store.Account{}, s.x.Err(op, "", store.ErrNotFound)
 	}
 	res, err := s.search(ctx, s.request(s.and(eq(s.cfg.Attributes.Username, username)), 2, nil))
@@ -406,12 +405,12 @@ func (a assertion) String() string { return "Assertion " + a.filter }
 
 // swap runs one compare-and-swap as one modify.
 func (s *Store) swap(ctx context.Context, sw store.Swap) error {
-	if err := storeutil.CheckSwap(sw); err != nil {
+	if err := sw.Check(); err != nil {
 		return err
 	}
 	e, err := s.find(ctx, "compare-and-swap", sw.ID)
 	if err != nil {
-		var se *storeutil.Error
+		var se *store.Error
 		if errors.As(err, &se) {
 			return se.Err
 		}

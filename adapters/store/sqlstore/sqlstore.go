@@ -17,7 +17,6 @@ import (
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
 
 	"github.com/overstap/overstap/adapters/store"
-	"github.com/overstap/overstap/adapters/store/internal/storeutil"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -37,7 +36,7 @@ type Store struct {
 	d     dialect
 	db    *sql.DB
 	log   *slog.Logger
-	x     storeutil.Errorer
+	x     store.Errorer
 	intID bool
 	// nrnInt is true when the NRN column is an integer column (leading
 	// zeros lost: 2000s births are left-padded back to 11 digits).
@@ -75,7 +74,7 @@ var _ store.Store = (*Store)(nil)
 // Open validates cfg, connects, checks the mapping against the table and
 // prepares the statements. logger may be nil.
 func Open(ctx context.Context, name string, cfg Config, logger *slog.Logger) (*Store, error) {
-	x := storeutil.Errorer{Adapter: Adapter, Store: name}
+	x := store.Errorer{Adapter: Adapter, Store: name}
 	if err := cfg.Validate(); err != nil {
 		return nil, x.Err("config", "", err)
 	}
@@ -178,7 +177,7 @@ func (s *Store) Close() error {
 // idArg converts an account id (or cursor) to the key's type; ok is false
 // when it cannot be a key of this store.
 func (s *Store) idArg(id string) (any, bool) {
-	if id == "" || len(id) > storeutil.MaxValue {
+	if id == "" || len(id) > store.MaxValue {
 		return nil, false
 	}
 	if !s.intID {
@@ -234,7 +233,7 @@ func (s *Store) readArgs(pre []any, post ...any) []any {
 
 // Iterate returns up to limit accounts after the cursor in key order.
 func (s *Store) Iterate(ctx context.Context, after store.Cursor, limit int) ([]store.Account, store.Cursor, error) {
-	if err := storeutil.CheckLimit(limit); err != nil {
+	if err := store.CheckLimit(limit); err != nil {
 		return nil, "", s.x.Err("iterate", "", err)
 	}
 	var rows *sql.Rows
@@ -291,16 +290,16 @@ func (s *Store) account(v [8]sql.NullString) store.Account {
 		Salt:           v[3].String,
 		SchemeHint:     s.cfg.SchemeHint,
 		Name:           strings.ToValidUTF8(v[5].String, "\uFFFD"),
-		Federated:      v[7].Valid && storeutil.Truthy(v[7].String),
+		Federated:      v[7].Valid && store.Truthy(v[7].String),
 	}
 	if v[6].Valid {
-		a.Disabled = storeutil.Truthy(v[6].String) != s.cfg.DisabledInverted
+		a.Disabled = store.Truthy(v[6].String) != s.cfg.DisabledInverted
 	}
 	col := v[4].String
 	if s.nrnInt && len(col) < 11 && len(col) >= 8 {
 		col = strings.Repeat("0", 11-len(col)) + col
 	}
-	storeutil.ResolveNRN(&a, col, v[4].Valid)
+	a.ResolveNRN(col, v[4].Valid)
 	return a
 }
 
@@ -328,7 +327,7 @@ func (s *Store) Get(ctx context.Context, id string) (store.Account, error) {
 
 // LookupByUsername returns the one account with that username.
 func (s *Store) LookupByUsername(ctx context.Context, username string) (store.Account, error) {
-	if username == "" || len(username) > storeutil.MaxValue {
+	if username == "" || len(username) > store.MaxValue {
 		return store.Account{}, s.x.Err("lookup by username", "", store.ErrNotFound)
 	}
 	rows, err := s.st.byUser.QueryContext(ctx, s.readArgs([]any{username})...)
@@ -383,7 +382,7 @@ func (s *Store) LookupByNRN(ctx context.Context, n nrn.Number) ([]store.Account,
 
 // CompareAndSwap sets the credential if it still equals s.Old.
 func (s *Store) CompareAndSwap(ctx context.Context, sw store.Swap) error {
-	if err := storeutil.CheckSwap(sw); err != nil {
+	if err := sw.Check(); err != nil {
 		return s.x.Err("compare-and-swap", sw.ID, err)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -458,7 +457,7 @@ func (s *Store) SwapBatch(ctx context.Context, swaps []store.Swap) ([]error, err
 		return results, nil
 	}
 	for _, sw := range swaps {
-		if err := storeutil.CheckSwap(sw); err != nil {
+		if err := sw.Check(); err != nil {
 			return nil, s.x.Err("swap batch", sw.ID, err)
 		}
 	}

@@ -1,4 +1,10 @@
-package storeutil
+package store
+
+// What every adapter shares beyond the interfaces: where an account's
+// national number comes from, what a flag column's "yes" is, the bounds of
+// a request, and errors that name the adapter and the account without a
+// credential or a clear national number. Exported, so that a vendor's own
+// Go adapter follows the same rules.
 
 import (
 	"errors"
@@ -6,29 +12,30 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
 // ResolveNRN fills a.NRN, a.NRNSource and a.NRNProblem from the NRN column
-// value (when mapped and not NULL) or else from an NRN-shaped username.
-func ResolveNRN(a *store.Account, column string, present bool) {
+// value (when mapped and not NULL) or else from an NRN-shaped username
+// (nrn.Shaped): the one rule of where an account's national number comes
+// from, for every adapter.
+func (a *Account) ResolveNRN(column string, present bool) {
 	if present && strings.TrimSpace(column) != "" {
 		n, err := nrn.Parse(column)
 		if err == nil {
 			a.NRN, a.NRNSource = n, "column"
 			return
 		}
-		a.NRNProblem = Problem(err)
+		a.NRNProblem = nrnProblem(err)
 	}
 	if n, _ := nrn.Shaped(a.Username); !n.IsZero() {
 		a.NRN, a.NRNSource = n, "username"
 	}
 }
 
-// Problem describes why a value is not a national number, without the
-// value: "invalid checksum", "wrong length", ...
-func Problem(err error) string {
+// nrnProblem describes why a value is not a national number, without the
+// value: "invalid check digits", "wrong number of digits", ...
+func nrnProblem(err error) string {
 	switch {
 	case errors.Is(err, nrn.ErrChecksum):
 		return "invalid check digits"
@@ -128,12 +135,9 @@ func CheckLimit(limit int) error {
 // an unbounded number of accounts in memory.
 const MaxLimit = 100_000
 
-// MaxValue bounds the length of any value an adapter accepts from a caller
-// (username, id, credential): store.MaxValue.
-const MaxValue = store.MaxValue
-
-// CheckSwap validates a Swap's sizes.
-func CheckSwap(s store.Swap) error {
+// Check validates a Swap's sizes, for an adapter before it touches its
+// store.
+func (s Swap) Check() error {
 	switch {
 	case s.ID == "" || len(s.ID) > MaxValue:
 		return errors.New("invalid account id")

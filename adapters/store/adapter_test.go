@@ -1,4 +1,4 @@
-package storeutil
+package store
 
 import (
 	"errors"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -31,8 +30,8 @@ func TestResolveNRN(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := store.Account{Username: c.user}
-			ResolveNRN(&a, c.col, c.present)
+			a := Account{Username: c.user}
+			a.ResolveNRN(c.col, c.present)
 			if !a.NRN.Equal(c.want) || a.NRNSource != c.source || (a.NRNProblem != "") != c.problem {
 				t.Fatalf("got %v %q %q", a.NRN, a.NRNSource, a.NRNProblem)
 			}
@@ -46,8 +45,8 @@ func TestResolveNRN(t *testing.T) {
 func TestErrorRedacts(t *testing.T) {
 	n, _ := nrn.Synthetic(time.Date(1970, 5, 6, 0, 0, 0, 0, time.UTC), true, 1)
 	x := Errorer{Adapter: "sqlstore", Store: "legacy"}
-	err := x.Err("get", n.Digits(), errors.Join(store.ErrNotFound, errors.New("driver said "+n.Format())))
-	if !errors.Is(err, store.ErrNotFound) {
+	err := x.Err("get", n.Digits(), errors.Join(ErrNotFound, errors.New("driver said "+n.Format())))
+	if !errors.Is(err, ErrNotFound) {
 		t.Fatal("sentinel lost")
 	}
 	msg := err.Error()
@@ -73,21 +72,21 @@ func TestTruthy(t *testing.T) {
 	}
 }
 
-func TestCheckSwap(t *testing.T) {
+func TestSwapCheck(t *testing.T) {
 	cases := []struct {
 		name string
-		s    store.Swap
+		s    Swap
 		ok   bool
 	}{
-		{"ok", store.Swap{ID: "1", Old: "a", New: "b"}, true},
-		{"null ok", store.Swap{ID: "1", OldNull: true, New: "b"}, true},
-		{"no id", store.Swap{Old: "a", New: "b"}, false},
-		{"null with old", store.Swap{ID: "1", OldNull: true, Old: "x", New: "b"}, false},
-		{"too long", store.Swap{ID: "1", Old: "a", New: strings.Repeat("b", MaxValue+1)}, false},
+		{"ok", Swap{ID: "1", Old: "a", New: "b"}, true},
+		{"null ok", Swap{ID: "1", OldNull: true, New: "b"}, true},
+		{"no id", Swap{Old: "a", New: "b"}, false},
+		{"null with old", Swap{ID: "1", OldNull: true, Old: "x", New: "b"}, false},
+		{"too long", Swap{ID: "1", Old: "a", New: strings.Repeat("b", MaxValue+1)}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if (CheckSwap(c.s) == nil) != c.ok {
+			if (c.s.Check() == nil) != c.ok {
 				t.Fatal("unexpected result")
 			}
 		})
