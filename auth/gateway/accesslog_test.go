@@ -91,3 +91,21 @@ func TestRefusalLoggedAtInfo(t *testing.T) {
 		t.Errorf("the national number in the path reached the log:\n%s", buf.String())
 	}
 }
+
+// TestRefusalLogCutsAfterMasking: the refused path is cut to 200 bytes
+// after it is masked, so a national number across the cut does not reach
+// the log as a run of digits too short to be recognised.
+func TestRefusalLogCutsAfterMasking(t *testing.T) {
+	var buf testsvc.SyncBuffer
+	log, _ := logging.New(&buf, "json", "info")
+	f := newFixtureDeps(t, nil, nil, func(d *gateway.Deps) { d.Logger = log })
+	pad := "/admin/" + strings.Repeat("a", 195-len("/admin/"))
+	d := f.n.Digits()
+	f.do(t, "GET", pad+d, map[string]string{"Cookie": f.cookie, "Accept": "text/html"}, nil)
+	if !strings.Contains(buf.String(), `"msg":"gateway: refused"`) {
+		t.Fatalf("no refusal line:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), pad+d[:5]) {
+		t.Errorf("the first digits of the national number reached the log:\n%s", buf.String())
+	}
+}

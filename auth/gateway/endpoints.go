@@ -591,17 +591,12 @@ func (g *Gateway) deniedPage(w http.ResponseWriter, r *http.Request) {
 				method = http.MethodGet
 			}
 			rawPath, _, _ := strings.Cut(uri, "?")
-			if d, err := g.table.Match(r.Host, method, rawPath); err == nil && d.Class != route.Public &&
-				d.Class != route.Protected && d.Class != route.StepUp {
+			if d, err := g.table.Match(r.Host, method, rawPath); err == nil {
 				kind = denial(d.Class)
 			}
 		}
 	}
-	if kind == kindLegacyLogin {
-		g.render(w, r, http.StatusForbidden, pages.Legacy, pages.Data{Action: Prefix + "login", ReturnTo: "/"}, true)
-		return
-	}
-	g.errorPage(w, r, http.StatusForbidden, kind, nil)
+	g.denied(w, r, kind)
 }
 
 // providerJWKS serves a provider's relying-party public keys (the URL to

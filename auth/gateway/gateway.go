@@ -448,7 +448,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, p route.Path)
 	if g.cfg.AccessLog {
 		// The canonical path and references only: no query (it may hold
 		// tokens or a national number), no session id, no cookie.
-		g.log.Info("access", "method", r.Method, "path", p.Clean, "status", sw.status, "bytes", sw.bytes,
+		g.log.Info("access", "method", r.Method, "path", nrn.Scrub(p.Clean), "status", sw.status, "bytes", sw.bytes,
 			"duration_ms", float64(dur.Microseconds())/1000, "app", d.AppName, "class", string(d.Class),
 			"decision", sw.decision, "who", sw.who)
 	}
@@ -494,7 +494,7 @@ func (g *Gateway) serveDecision(w http.ResponseWriter, r *http.Request, d route.
 		g.unauthenticated(w, r, here, true)
 		return
 	case deny:
-		g.denied(w, r, kind, here)
+		g.denied(w, r, kind)
 		return
 	case storeDown:
 		g.errorPage(w, r, http.StatusServiceUnavailable, pages.KindSessionStore, nil)
@@ -698,7 +698,9 @@ func loginFailureStatus(kind pages.Kind) int {
 	return http.StatusBadRequest
 }
 
-func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind pages.Kind, here string) {
+// denied answers a refusal of the route policy: JSON for a program, the
+// legacy-login page or the error page of kind for a browser.
+func (g *Gateway) denied(w http.ResponseWriter, r *http.Request, kind pages.Kind) {
 	if !pages.WantsPage(r) {
 		pages.JSONError(w, http.StatusForbidden, string(kind))
 		return
@@ -767,7 +769,7 @@ func (g *Gateway) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	} else {
 		// A refusal is a decision, not a fault: info, with the reference
 		// the citizen sees and the (decoded, masked) path refused.
-		path := r.URL.Path
+		path := nrn.Scrub(r.URL.Path) // before cutting: a cut number is no longer found
 		if len(path) > 200 {
 			path = path[:200]
 		}
