@@ -77,7 +77,7 @@ func checkEvent(e Event) error {
 			bad(field, fmt.Sprintf("is longer than %d bytes", max))
 		case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 			bad(field, "must be valid UTF-8 without control characters")
-		case holdsNRN(v):
+		case nrn.Holds(v):
 			errs = append(errs, fmt.Errorf("%w (field %s)", ErrClearNRN, field))
 		}
 	}
@@ -88,7 +88,7 @@ func checkEvent(e Event) error {
 		bad("details", fmt.Sprintf("has more than %d keys", maxDetails))
 	} else {
 		for k, v := range e.Details {
-			if holdsNRN(k) {
+			if nrn.Holds(k) {
 				errs = append(errs, fmt.Errorf("%w (a details key)", ErrClearNRN))
 				continue
 			}
@@ -101,8 +101,6 @@ func checkEvent(e Event) error {
 	}
 	return errors.Join(errs...)
 }
-
-func holdsNRN(s string) bool { return nrn.Scrub(s) != s }
 
 func isToken(s string, max int) bool {
 	if s == "" || len(s) > max {

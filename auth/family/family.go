@@ -176,7 +176,7 @@ func (s *Service) id() string {
 // safeAccount is a legacy account id for the audit log: an id shaped
 // like a national number (apps keyed by it) is not written.
 func safeAccount(id string) string {
-	if nrn.Contains(id) || len(id) > 128 {
+	if nrn.Holds(id) || len(id) > 128 {
 		return "nrn-shaped"
 	}
 	return id

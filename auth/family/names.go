@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/overstap/overstap/adapters/store"
+	"github.com/overstap/overstap/auth/identity"
 	"github.com/overstap/overstap/auth/nrn"
 )
 
@@ -40,8 +41,8 @@ const maxShortName = 80
 
 // ShortName is the first word of a full name and the initial of the
 // second, "An Peeters" → "An P."; one word stays as it is; "" when full
-// has no letters. The name is already clean (the OIDC layer drops control
-// and bidirectional characters).
+// has no letters. full is a clean name (identity.CleanName: no control or
+// bidirectional characters); noteName cleans what it records.
 func ShortName(full string) string {
 	words := strings.Fields(full)
 	if len(words) == 0 || !strings.ContainsFunc(full, unicode.IsLetter) {
@@ -62,8 +63,8 @@ func ShortName(full string) string {
 // noteName records the short form of full for the person ref; a failure
 // is logged (a name is a courtesy, never a reason to refuse).
 func (s *Service) noteName(ctx context.Context, ref, full, source string) {
-	name := ShortName(full)
-	if ref == "" || name == "" || nrn.Contains(name) {
+	name := ShortName(identity.CleanName(full)) // a store's names are not cleaned by the login
+	if ref == "" || name == "" || nrn.Holds(name) {
 		return
 	}
 	if err := s.store.SetName(context.WithoutCancel(ctx), ref, name, source, s.now()); err != nil {
@@ -71,18 +72,15 @@ func (s *Service) noteName(ctx context.Context, ref, full, source string) {
 	}
 }
 
-// NoteLogin records the name a person's own login asserted (a read
-// first: most calls find it recorded and write nothing).
+// NoteLogin records the name a person's own login asserted. It always
+// goes to the store, which writes only when the name or its source
+// changes: a name first recorded from a user store becomes the login's,
+// so that no store name replaces it later.
 func (s *Service) NoteLogin(ctx context.Context, n nrn.Number, full string) {
-	name := ShortName(full)
-	if n.IsZero() || name == "" {
+	if n.IsZero() {
 		return
 	}
-	ref := s.ref(n)
-	if have, err := s.store.Names(ctx, []string{ref}); err == nil && have[ref] == name {
-		return
-	}
-	s.noteName(ctx, ref, full, NameLogin)
+	s.noteName(ctx, s.ref(n), full, NameLogin)
 }
 
 // byNRN is the lookup of a user store by national number (store.Reader).

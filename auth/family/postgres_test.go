@@ -79,6 +79,19 @@ func TestPostgres(t *testing.T) {
 	if n, _ := e.store.Names(ctx, []string{minor}); n[minor] != "Lotte J." {
 		t.Fatalf("login name did not replace the store's: %v", n)
 	}
+	// The same name from a store first, then from the login: the login
+	// becomes its source, so a later store name does not replace it.
+	parentB := e.ref(devidp.PersonaParentB)
+	if err := e.store.SetName(ctx, parentB, "Bart P.", family.NameStore, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.NoteLogin(ctx, e.who[devidp.PersonaParentB], "Bart Peeters")
+	if err := e.store.SetName(ctx, parentB, "Other O.", family.NameStore, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.store.Names(ctx, []string{parentB}); n[parentB] != "Bart P." {
+		t.Fatalf("a store name replaced the login's: %v", n)
+	}
 	// Drafts: one per person and app, taken once, not after expiry.
 	now := e.clock.Now()
 	for _, v := range []string{"a", "b"} {

@@ -1,7 +1,8 @@
 package nrn
 
 // This file is the one notion of "written like a national number": a value
-// (Shaped, LooksLike) and a national number inside text (Find, Scrub).
+// (Shaped, LooksLike) and a national number inside text (Find, Scrub,
+// Holds).
 
 import (
 	"strings"
@@ -205,6 +206,12 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // shapedMask replaces 11 digits written like a national number that are not
 // a valid one.
 const shapedMask = "***********"
+
+// Holds reports whether text holds a national number or anything written
+// like one: whether Scrub would change it. It is the test for a value that
+// must never carry one (an audit field, a recorded name, an account id
+// written to the audit log).
+func Holds(text string) bool { return Scrub(text) != text }
 
 // Scrub returns s with every national number, and everything written like
 // one, replaced:

@@ -262,3 +262,22 @@ func FuzzScrub(f *testing.F) {
 		}
 	})
 }
+
+// TestHolds: a valid number in any form, 11 digits in a number's layout
+// with wrong check digits, and a loosely grouped valid number are held;
+// short numbers, longer runs and references are not.
+func TestHolds(t *testing.T) {
+	a := synthN(t, 1985, time.July, 30, true, 3)
+	d := a.Digits()
+	bad := flipCheck(t, d)
+	for _, in := range []string{d, "id " + a.Format(), spaced(d), bad, "acct-" + bad, d[0:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:9] + " " + d[9:]} {
+		if !Holds(in) {
+			t.Errorf("Holds(%q) = false", redact(in))
+		}
+	}
+	for _, in := range []string{"", "acc-42", "port 8080", "123456789012", "t=1763900000000", a.Ref(MustRefKey([]byte(strings.Repeat("k", 32))))} {
+		if Holds(in) {
+			t.Errorf("Holds(%q) = true", in)
+		}
+	}
+}
