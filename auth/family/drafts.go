@@ -2,8 +2,6 @@ package family
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -63,12 +61,6 @@ type draft struct {
 	Fields []draftField `json:"fields"`
 }
 
-func (s *Service) draftAEAD() cipher.AEAD {
-	b, _ := aes.NewCipher(s.subKey("overstap/family-draft-key/v1"))
-	a, _ := cipher.NewGCM(b)
-	return a
-}
-
 // secretName reports whether a field name says it holds a secret.
 func secretName(name string) bool {
 	n := strings.ToLower(name)
@@ -90,7 +82,7 @@ func secretName(name string) bool {
 // a hidden field.
 func tokenName(name string) bool {
 	n := strings.ToLower(name)
-	return strings.Contains(n, "csrf") || strings.Contains(n, "xsrf") || strings.Contains(n, "token") || strings.HasPrefix(n, "_") || strings.HasPrefix(n, "__")
+	return strings.Contains(n, "csrf") || strings.Contains(n, "xsrf") || strings.Contains(n, "token") || strings.HasPrefix(n, "_")
 }
 
 // keepDraft keeps the text fields of a browser's form post r (to app's
@@ -132,12 +124,11 @@ func (s *Service) keepDraft(ctx context.Context, ownerRef string, a *app, r *htt
 		return false
 	}
 	plain, _ := json.Marshal(d)
-	aead := s.draftAEAD()
-	nonce := make([]byte, aead.NonceSize())
+	nonce := make([]byte, s.drafts.NonceSize())
 	if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		return false
 	}
-	sealed := aead.Seal(nonce, nonce, plain, []byte(ownerRef+"\x00"+a.Name))
+	sealed := s.drafts.Seal(nonce, nonce, plain, []byte(ownerRef+"\x00"+a.Name))
 	if err := s.store.PutDraft(ctx, ownerRef, a.Name, base64.RawURLEncoding.EncodeToString(sealed), s.now().Add(DraftTTL)); err != nil {
 		s.log.Warn("family: draft not kept", "err", nrn.Scrub(err.Error()))
 		return false
@@ -152,11 +143,11 @@ func (s *Service) takeDraft(ctx context.Context, ownerRef, appName string) (draf
 		return draft{}, err
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(v)
-	aead := s.draftAEAD()
-	if err != nil || len(raw) < aead.NonceSize() {
+	n := s.drafts.NonceSize()
+	if err != nil || len(raw) < n {
 		return draft{}, errors.New("family: draft unreadable")
 	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(ownerRef+"\x00"+appName))
+	plain, err := s.drafts.Open(nil, raw[:n], raw[n:], []byte(ownerRef+"\x00"+appName))
 	if err != nil {
 		return draft{}, errors.New("family: draft unreadable")
 	}

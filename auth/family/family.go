@@ -2,6 +2,8 @@ package family
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -63,6 +65,7 @@ type Service struct {
 	audit   Auditor
 	refKey  nrn.RefKey
 	codeKey []byte
+	drafts  cipher.AEAD // seals kept drafts (AES-256-GCM under a key of its own)
 	log     *slog.Logger
 	now     func() time.Time
 	rand    io.Reader
@@ -97,6 +100,13 @@ func New(cfg Config, d Deps) (*Service, error) {
 		refKey: d.RefKey, log: d.Logger, now: d.Now, rand: d.Rand}
 	s.level, _ = identity.ParseLevel(cfg.StepUp.Level)
 	s.codeKey = s.subKey("overstap/family-code-key/v1")
+	block, err := aes.NewCipher(s.subKey("overstap/family-draft-key/v1"))
+	if err != nil {
+		return nil, fmt.Errorf("family: draft key: %w", err)
+	}
+	if s.drafts, err = cipher.NewGCM(block); err != nil {
+		return nil, fmt.Errorf("family: draft key: %w", err)
+	}
 	if s.reg == nil {
 		s.reg = registry.None{}
 	}

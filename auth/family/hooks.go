@@ -127,7 +127,7 @@ func (h linkHook) Intercept(w http.ResponseWriter, r *http.Request, c *hook.Requ
 		return handled
 	}
 	if !s.fresh(g, sess) {
-		if r.Method == http.MethodPost && browserForm(r) && s.keepDraft(r.Context(), sess.NRNRef, a, r) {
+		if r.Method == http.MethodPost && browserForm(r) && s.keepDraft(r.Context(), s.ref(sess.NRN), a, r) {
 			// What the citizen typed waits for them behind the step-up,
 			// and the step-up page says so.
 			stepUpPage(g, w, r, continueTo(c.App), "kept")
