@@ -542,8 +542,15 @@ func (m *DB) batchCounts(ctx context.Context, run string) (open, doneAccounts in
 	return open, doneAccounts, nil
 }
 
+// errLeaseLost: a worker's lease on a batch was taken over (it went stale)
+// before the worker settled; its outcome is not recorded.
+var errLeaseLost = errors.New("migrate: the batch's lease was taken over")
+
 // settleBatch settles a worker's batch and marks it done, in one
-// transaction.
+// transaction, only while worker still holds the batch's lease: a worker
+// whose lease went stale and was taken over settles nothing
+// (errLeaseLost), so its outcome never lands on the entries the new holder
+// journalled.
 func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker string, outcome map[string][]string, attention []Entry, now time.Time) error {
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -556,8 +563,14 @@ func (m *DB) settleBatch(ctx context.Context, run string, seq int64, worker stri
 	if err := m.settleTx(ctx, tx, run, outcome, now); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET state = 'done', worker = ?, updated_at = ? WHERE run_id = ? AND seq = ?`), worker, millis(now), run, seq); err != nil {
+	res, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET state = 'done', updated_at = ? WHERE run_id = ? AND seq = ? AND worker = ? AND state <> 'done'`), millis(now), run, seq, worker)
+	if err != nil {
 		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	} else if n != 1 {
+		return errLeaseLost
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%w: journal: %w", ErrState, err)

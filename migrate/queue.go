@@ -152,9 +152,6 @@ type batchMsg struct {
 	Seq   int64    `json:"seq"`
 	After string   `json:"after"`
 	IDs   []string `json:"ids"`
-	// Retry marks a batch published again by a resumed coordinator: an
-	// earlier copy may have been partly processed.
-	Retry bool `json:"retry,omitempty"`
 }
 
 func (q *Queue) publish(ctx context.Context, m batchMsg) error {
@@ -162,8 +159,16 @@ func (q *Queue) publish(ctx context.Context, m batchMsg) error {
 	if err != nil {
 		return err
 	}
-	return q.rdb.XAdd(ctx, &redis.XAddArgs{Stream: q.stream, Values: map[string]any{"b": string(b)}}).Err()
+	return publishEntry.Run(ctx, q.rdb, []string{q.stream}, queueGroup, string(b)).Err()
 }
+
+// publishEntry adds one entry to the stream, creating the stream and its
+// group first when they are missing, atomically: another run's cleanup may
+// have deleted both (dropIfEmpty) between this run's ensureGroup and its
+// publishing, and a plain XADD would then make a stream without the group,
+// which no worker can read.
+var publishEntry = redis.NewScript(`redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+return redis.call('XADD', KEYS[1], '*', 'b', ARGV[2])`)
 
 // ApplyQueued is Apply across machines: this process reads the store and
 // publishes batches to the stream; workers (RunWorker, any host) apply
@@ -220,13 +225,12 @@ func (e *Engine) publishAll(ctx context.Context, q *Queue, run Run, resumed bool
 		if err != nil {
 			return err
 		}
-		// The copies an earlier attempt published go first: every copy
-		// left is marked Retry, so its worker checks the journal.
+		// The copies an earlier attempt published go first (their workers
+		// check the journal, as every worker does).
 		if err := q.removeRun(ctx, run.ID); err != nil {
 			return fmt.Errorf("%w (run %s): %w", ErrStopped, run.ID, err)
 		}
 		for _, m := range pending {
-			m.Retry = true
 			if err := q.publish(ctx, m); err != nil {
 				return fmt.Errorf("%w (run %s): queue: %w", ErrStopped, run.ID, err)
 			}
@@ -360,7 +364,7 @@ func (w *worker) lane(ctx context.Context, name string, idleExit time.Duration, 
 		if ctx.Err() != nil {
 			return nil
 		}
-		msgs, reclaimed, err := w.q.next(ctx, name)
+		msgs, err := w.q.next(ctx, name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -375,7 +379,7 @@ func (w *worker) lane(ctx context.Context, name string, idleExit time.Duration, 
 		}
 		lastWork = time.Now()
 		for _, xm := range msgs {
-			n, err := w.e.workBatch(ctx, w, name, xm, reclaimed)
+			n, err := w.e.workBatch(ctx, w, name, xm)
 			if err != nil {
 				return err
 			}
@@ -415,12 +419,12 @@ func (w *worker) processor(ctx context.Context, runID string) (*batchProcessor, 
 // (no run published yet, or the last one finished and removed it).
 const streamPoll = 100 * time.Millisecond
 
-// next returns the next batch: first one a dead worker left pending
-// (reclaimed), else a new one (its first delivery).
-func (q *Queue) next(ctx context.Context, consumer string) (msgs []redis.XMessage, reclaimed bool, err error) {
+// next returns the next batch: first one a dead worker left pending, else
+// a new one.
+func (q *Queue) next(ctx context.Context, consumer string) (msgs []redis.XMessage, err error) {
 	msgs, _, err = q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: q.stream, Group: queueGroup, Consumer: consumer, MinIdle: q.cfg.ClaimAfter, Start: "0-0", Count: 1}).Result()
 	if err == nil && len(msgs) > 0 {
-		return msgs, true, nil
+		return msgs, nil
 	}
 	var res []redis.XStream
 	if err == nil {
@@ -433,22 +437,22 @@ func (q *Queue) next(ctx context.Context, consumer string) (msgs []redis.XMessag
 		case <-ctx.Done():
 		case <-t.C:
 		}
-		return nil, false, nil
+		return nil, nil
 	}
 	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	var out []redis.XMessage
 	for _, s := range res {
 		out = append(out, s.Messages...)
 	}
-	return out, false, nil
+	return out, nil
 }
 
-func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm redis.XMessage, reclaimed bool) (int64, error) {
+func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm redis.XMessage) (int64, error) {
 	q := w.q
 	raw, _ := xm.Values["b"].(string)
 	var m batchMsg
@@ -464,11 +468,10 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
-	// A batch's first delivery, published once, meets no journal entry
-	// (batches hold disjoint accounts): the lookup is needed only for a
-	// reclaimed batch or one a resumed coordinator published again. (The
-	// journal's (run, account) key keeps a settled entry in any case.)
-	pb, err := bp.prepareLookup(ctx, accts, reclaimed || m.Retry)
+	// Always against the journal: even a first delivery may meet entries
+	// of another copy of the batch (a resumed coordinator publishes it
+	// again while a worker still holds the original).
+	pb, err := bp.prepareLookup(ctx, accts, true)
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
@@ -507,7 +510,13 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	if err != nil {
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
-	if err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, st.attention, e.now()); err != nil {
+	switch err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, st.attention, e.now()); {
+	case errors.Is(err, errLeaseLost):
+		// Our lease went stale and another worker holds the batch now: it
+		// journals and settles it; ours stays pending, unacknowledged.
+		e.log.Warn("migrate: worker: lease lost before settling; the batch's new holder settles it", "run", m.Run, "batch", m.Seq)
+		return 0, nil
+	case err != nil:
 		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
 	}
 	stop()

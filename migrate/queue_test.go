@@ -183,7 +183,7 @@ func TestQueueCleanupBetweenRuns(t *testing.T) {
 
 // TestQueueCoordinatorResume: a coordinator stopped after publishing (no
 // worker yet) is resumed; the copies of the first attempt are replaced by
-// copies marked as retries, the workers apply every account exactly once,
+// copies published again, the workers apply every account exactly once,
 // and the finished run leaves no key.
 func TestQueueCoordinatorResume(t *testing.T) {
 	r := testsvc.Redis(t)
@@ -216,4 +216,30 @@ func TestQueueCoordinatorResume(t *testing.T) {
 		}
 	}
 	assertNoKeys(t, r)
+}
+
+// TestQueuePublishRecreatesTheGroup: when another run's cleanup deleted
+// the stream (and its group) after this run made sure of the group, the
+// next batch published brings both back, so workers can read it.
+func TestQueuePublishRecreatesTheGroup(t *testing.T) {
+	r := testsvc.Redis(t)
+	ctx := context.Background()
+	q := newTestQueue(t, r, QueueConfig{Block: 100 * time.Millisecond})
+	t.Cleanup(func() { r.Client.Del(context.Background(), q.stream) })
+	if err := q.ensureGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := dropIfEmpty.Run(ctx, q.rdb, []string{q.stream}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.publish(ctx, batchMsg{Run: "r1", Seq: 1, IDs: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.publish(ctx, batchMsg{Run: "r1", Seq: 2, IDs: []string{"b"}}); err != nil {
+		t.Fatal(err) // the group exists now: the script goes on to XADD
+	}
+	msgs, err := q.next(ctx, "w0")
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("a worker reads %d entries: %v", len(msgs), err)
+	}
 }
