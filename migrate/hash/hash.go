@@ -65,8 +65,8 @@ type Hasher struct {
 	sem     chan struct{}
 	// unit is the time of one bcrypt-12 verification here, measured once
 	// (lazily) for the derived budget of schemes other than bcrypt.
-	unitOnce sync.Once
-	unit     time.Duration
+	unitMu sync.Mutex
+	unit   time.Duration
 }
 
 // New returns a Hasher for cfg (zero fields take their defaults).
