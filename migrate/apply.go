@@ -117,10 +117,7 @@ func (e *Engine) Apply(ctx context.Context, o ApplyOptions) (ApplyResult, error)
 		return ApplyResult{Run: run.ID}, err
 	}
 	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: map[bool]string{true: "resumed", false: "started"}[resumed]})
-	total := o.Total
-	if total <= 0 {
-		total = e.expectedTotal(ctx)
-	}
+	total := e.expectedTotal(ctx, o.Total)
 	runErr := e.applyLoop(ctx, run, bp, total)
 	return e.finishApply(ctx, run, resumed, runErr)
 }

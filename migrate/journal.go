@@ -473,8 +473,6 @@ func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
 	return out, rows.Err()
 }
 
-// batchCounts returns how many batches of a run are open and how many
-// accounts the done ones held.
 // leaseAndJournal takes the lease on a batch for worker and, in the same
 // transaction, journals its planned entries (replanTx). One worker at a
 // time holds a batch: the lease is taken when nobody holds it, worker
@@ -523,6 +521,8 @@ func (m *DB) renewLease(ctx context.Context, run string, seq int64, worker strin
 	return err
 }
 
+// batchCounts returns how many batches of a run are open and how many
+// accounts the done ones held.
 func (m *DB) batchCounts(ctx context.Context, run string) (open, doneAccounts int64, err error) {
 	err = m.db.QueryRowContext(ctx, m.q(`SELECT COALESCE(SUM(CASE WHEN state <> 'done' THEN 1 ELSE 0 END), 0) FROM migrate_batches WHERE run_id = ?`), run).Scan(&open)
 	if err != nil {

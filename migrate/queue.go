@@ -196,10 +196,7 @@ func (e *Engine) ApplyQueued(ctx context.Context, q *Queue, o ApplyOptions) (App
 		return e.resumedResult(ctx, run.ID)
 	}
 	e.audit(ctx, AuditEvent{Type: "migrate.apply.start", Run: run.ID, Store: run.StoreName, Policy: run.Policy, Status: "queued"})
-	total := o.Total
-	if total <= 0 {
-		total = e.expectedTotal(ctx)
-	}
+	total := e.expectedTotal(ctx, o.Total)
 	runErr := e.publishAll(ctx, q, run, resumed)
 	if runErr == nil {
 		runErr = e.waitBatches(ctx, run, total)

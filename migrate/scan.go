@@ -60,7 +60,7 @@ func (e *Engine) ScanWith(ctx context.Context, o ScanOptions) (ScanResult, error
 	// A fresh reference key per scan: duplicates are found by grouping the
 	// references, and the references mean nothing outside this scan.
 	cl := &classifier{hasher: e.hasher, checkDerived: !e.cfg.SkipDerivedCheck, refKey: nrn.RandomRefKey()}
-	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff, e.expectedTotal(ctx))
+	total, err := e.scanPages(ctx, run.ID, cl, dates, cutoff, e.expectedTotal(ctx, 0))
 	run.EndedAt = e.now()
 	run.Total = total
 	run.Status = StatusDone
@@ -264,9 +264,13 @@ func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([
 }
 
 // expectedTotal is the number of accounts a run will go through, for
-// progress: the store's count when it can count (Counter), else the last
-// scan's total, else 0 (unknown).
-func (e *Engine) expectedTotal(ctx context.Context) int64 {
+// progress: given when positive (the caller's ApplyOptions.Total), else the
+// store's count when it can count (Counter), else the last scan's total,
+// else 0 (unknown).
+func (e *Engine) expectedTotal(ctx context.Context, given int64) int64 {
+	if given > 0 {
+		return given
+	}
 	if c, ok := e.store.(Counter); ok {
 		if n, err := c.Count(ctx); err == nil {
 			return n

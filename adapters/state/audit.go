@@ -352,9 +352,14 @@ func (a Auditor) Record(ctx context.Context, kind string, outcome audit.Outcome,
 	}
 }
 
-// Append counts e, logs it at info ("audit", with its type, outcome,
-// references and details) and appends it to the store.
+// Append appends e to the store and, once the store took it (it refuses
+// an invalid event or one holding a national number), counts it and logs
+// it at info ("audit", with its type, outcome, references and details).
 func (a Auditor) Append(ctx context.Context, e Event) (Entry, error) {
+	ent, err := a.Store.Append(ctx, e)
+	if err != nil {
+		return ent, err
+	}
 	if a.Events != nil {
 		a.Events.WithLabelValues(e.Type, e.Outcome).Inc() // types are the code's fixed event names
 	}
@@ -375,5 +380,5 @@ func (a Auditor) Append(ctx context.Context, e Event) (Entry, error) {
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 	}
-	return a.Store.Append(ctx, e)
+	return ent, nil
 }

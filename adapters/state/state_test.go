@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/overstap/overstap/internal/config"
 	"github.com/overstap/overstap/internal/logging"
 	"github.com/overstap/overstap/internal/testsvc"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -172,5 +174,27 @@ func TestAuditorLogsDecisions(t *testing.T) {
 	}
 	if es, err := a.Store.List(ctx, Filter{}); err != nil || len(es) != 2 {
 		t.Errorf("entries %d, %v", len(es), err)
+	}
+}
+
+// TestAuditorRefusedEventNotCounted: an event the store refuses (it holds
+// a national number) is neither counted nor logged as an audit event; the
+// caller gets the refusal.
+func TestAuditorRefusedEventNotCounted(t *testing.T) {
+	var buf testsvc.SyncBuffer
+	log, _ := logging.New(&buf, "json", "info")
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "audit_events_total", Help: "x"}, []string{"type", "outcome"})
+	a := Auditor{Store: open(t, sqliteBackend(t)), Log: log, Events: events}
+	n, _ := nrn.Synthetic(time.Date(1985, 7, 30, 0, 0, 0, 0, time.UTC), true, 3)
+	if _, err := a.Append(context.Background(), Event{Type: "family.request", Outcome: "denied", Actor: n.Digits()}); !errors.Is(err, ErrClearNRN) {
+		t.Fatalf("want ErrClearNRN, got %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(events)
+	if mfs, err := reg.Gather(); err != nil || len(mfs) != 0 {
+		t.Errorf("refused event counted: %v %v", mfs, err)
+	}
+	if strings.Contains(buf.String(), `"msg":"audit"`) {
+		t.Errorf("refused event logged as recorded:\n%s", buf.String())
 	}
 }

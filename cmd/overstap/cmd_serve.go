@@ -103,8 +103,6 @@ func runServe(ctx context.Context, s stdio, path string) error {
 	return g.Serve(ctx, ls)
 }
 
-// extensions are the optional parts serve adds (family protections).
-
 // checkServe is `serve --check`: load, then serveProblems, and say so.
 func checkServe(s stdio, path string) error {
 	cfg, err := loadConfig(path)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -121,6 +122,7 @@ func (c Config) RefKey() (nrn.RefKey, error) {
 	}
 	k, err := nrn.NewRefKey(c.NRNRefKey.Bytes())
 	if err != nil {
+		// The file's own wording: the key's name, not nrn's.
 		return k, fmt.Errorf("nrn_ref_key: must be at least %d bytes (it is %d); generate one with head -c 32 /dev/urandom | base64", nrn.MinRefKeyLen, len(c.NRNRefKey.Bytes()))
 	}
 	return k, nil
@@ -219,7 +221,7 @@ func (c Config) checkNoNRN() []error {
 		if c.Gateway.AccountID != "subject" {
 			errs = append(errs, fmt.Errorf("gateway.account_id: must be subject: %s, and a login without a national number has only the provider's subject", who))
 		}
-		for _, app := range sortedKeys(c.Linking) {
+		for _, app := range slices.Sorted(maps.Keys(c.Linking)) {
 			errs = append(errs, fmt.Errorf("linking.%s: links accounts by the national number and intercepts the legacy login (linking.%s.legacy_login), but %s; remove it or require the number", app, app, who))
 		}
 		if c.Family != nil {
@@ -232,15 +234,6 @@ func (c Config) checkNoNRN() []error {
 		}
 	}
 	return errs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // Options are what only code sets: the process's logger and clock, and
@@ -288,10 +281,8 @@ type build struct {
 	now     func() time.Time
 	refKey  nrn.RefKey
 	srv     *Server
-	sess    session.Store
 	redis   redis.UniversalClient // nil without Redis
 	limiter ratelimit.Limiter
-	starts  ratelimit.Limiter
 	state   *state.Store
 	audit   state.Auditor
 	stores  map[string]store.Store
@@ -327,19 +318,8 @@ func Build(ctx context.Context, cfg Config, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	gcfg.NRNRefKey = b.refKey
-	for _, step := range []struct {
-		name string
-		run  func() error
-	}{
-		{"sessions", b.sessions},
-		{"providers", b.providers},
-		{"rate limits", b.rateLimits},
-		{"state", b.stateStore},
-		{"linking", b.linking},
-		{"family", b.family},
-		{"checks", b.checks},
-	} {
-		if err := step.run(); err != nil {
+	for _, step := range []func() error{b.sessions, b.providers, b.rateLimits, b.stateStore, b.linking, b.family, b.checks} {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
@@ -359,7 +339,6 @@ func (b *build) sessions() error {
 		return fmt.Errorf("sessions: %w", err)
 	}
 	b.srv.onClose(sess.Close)
-	b.sess = sess
 	b.deps.Sessions = sess
 	if cfg.Sessions.Store != "redis" {
 		return nil
@@ -448,10 +427,11 @@ func (b *build) rateLimits() error {
 	if b.limiter, err = open(rl); err != nil {
 		return fmt.Errorf("rate_limit: %w", err)
 	}
-	if b.starts, err = open(scfg); err != nil {
+	starts, err := open(scfg)
+	if err != nil {
 		return fmt.Errorf("login_starts: %w", err)
 	}
-	b.deps.Starts = ratelimit.Starts{L: b.starts}
+	b.deps.Starts = ratelimit.Starts{L: starts}
 	b.deps.Admin = banAdmin{l: b.limiter, refKey: b.refKey}.routes()
 	return nil
 }
