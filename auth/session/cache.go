@@ -85,7 +85,6 @@ type Cached struct {
 type cacheEntry struct {
 	s     *Session
 	until time.Time
-	id    [32]byte // SHA-256 of the session id
 	tags  [3][32]byte
 	ntags int
 }
@@ -93,7 +92,7 @@ type cacheEntry struct {
 var _ Store = (*Cached)(nil)
 
 // NewCached wraps s. rdb is the Redis of the session store (used for
-// pub/sub only). With cfg.TTL == 0 it is s itself.
+// pub/sub only). With cfg.TTL == 0 every call goes to s.
 func NewCached(s Store, rdb redis.UniversalClient, cfg CacheConfig) (*Cached, error) {
 	c := &Cached{Store: s, cfg: cfg, start: time.Now()}
 	if cfg.TTL < 0 {
@@ -322,7 +321,7 @@ func (c *Cached) Load(ctx context.Context, id string) (*Session, error) {
 			until = t
 		}
 	}
-	ne := &cacheEntry{s: clone(s), until: until, id: idh}
+	ne := &cacheEntry{s: clone(s), until: until}
 	ne.tags[0] = tag("person", x.NRNRef)
 	ne.tags[1] = tag("subject", x.Issuer, x.Subject)
 	ne.ntags = 2
