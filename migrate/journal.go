@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/overstap/overstap/adapters/state"
 )
 
 // Run kinds.
@@ -110,7 +112,7 @@ func (m *DB) AttentionList(ctx context.Context, run string, limit int) ([]Attent
 		return nil, 0, fmt.Errorf("%w: read journal: %w", ErrState, err)
 	}
 	out, err := queryAll(ctx, m, "read journal", `SELECT account_id, new_value FROM migrate_journal WHERE run_id = ? AND state = 'attention' ORDER BY account_id LIMIT ?`, []any{run, limit},
-		func(rows *sql.Rows, a *Attention) error { return rows.Scan(&a.Account, &a.Reason) })
+		func(r state.Scanner) (a Attention, err error) { err = r.Scan(&a.Account, &a.Reason); return })
 	if err != nil {
 		return nil, 0, err
 	}
@@ -252,8 +254,9 @@ func (m *DB) EntriesAfter(ctx context.Context, run, after string, limit int) ([]
 
 // scanEntry reads the columns account_id, action, old_sealed, new_value,
 // state.
-func scanEntry(rows *sql.Rows, e *Entry) error {
-	return rows.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State)
+func scanEntry(r state.Scanner) (e Entry, err error) {
+	err = r.Scan(&e.Account, &e.Action, &e.Sealed, &e.New, &e.State)
+	return
 }
 
 // writePlanned records planned entries in one transaction, before any

@@ -2,10 +2,11 @@ package migrate
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/overstap/overstap/adapters/state"
 )
 
 // ErrNoLinksTable: the state database has no links table (no gateway
@@ -45,7 +46,7 @@ func (l *StateLinks) Linked(ctx context.Context, _ string, ids []string) (map[st
 	out := map[string]bool{}
 	for chunk := range chunks(ids, 500) {
 		linked, err := queryAll(ctx, l.db, "links", `SELECT account_id FROM links WHERE app = ? AND status = 'linked' AND account_id IN (`+placeholders(len(chunk))+`)`, inArgs(chunk, l.app),
-			func(rows *sql.Rows, id *string) error { return rows.Scan(id) })
+			func(r state.Scanner) (id string, err error) { err = r.Scan(&id); return })
 		if err != nil {
 			return nil, err
 		}

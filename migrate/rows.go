@@ -2,28 +2,17 @@ package migrate
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+
+	"github.com/overstap/overstap/adapters/state"
 )
 
-// queryAll runs query on the state database and returns one T a row, each
-// filled by scan. A failed query, scan or read comes back as ErrState with
-// what for context.
-func queryAll[T any](ctx context.Context, m *DB, what, query string, args []any, scan func(*sql.Rows, *T) error) ([]T, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(query), args...)
+// queryAll runs query on the state database (state.QueryAll) and returns
+// one T a row, made by scan; a failure comes back as ErrState with what
+// for context.
+func queryAll[T any](ctx context.Context, m *DB, what, query string, args []any, scan func(state.Scanner) (T, error)) ([]T, error) {
+	out, err := state.QueryAll(ctx, m.db, m.q(query), args, scan)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrState, what, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		var v T
-		if err := scan(rows, &v); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrState, what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrState, what, err)
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/overstap/overstap/adapters/state"
 	"github.com/overstap/overstap/adapters/store"
 	"github.com/overstap/overstap/auth/nrn"
 )
@@ -251,15 +252,15 @@ func (m *DB) writeClasses(ctx context.Context, run string, cls []Class) error {
 // classesAfter pages through a scan's classification in account order.
 func (m *DB) classesAfter(ctx context.Context, scan, after string, limit int) ([]Class, error) {
 	return queryAll(ctx, m, "read scan", `SELECT account_id, flags, scheme, strength, created_at FROM migrate_scan_accounts WHERE run_id = ? AND account_id > ? ORDER BY account_id LIMIT ?`, []any{scan, after, limit},
-		func(rows *sql.Rows, c *Class) error {
+		func(r state.Scanner) (c Class, err error) {
 			var f int64
 			var st string
 			var created sql.NullInt64
-			if err := rows.Scan(&c.ID, &f, &c.Scheme, &st, &created); err != nil {
-				return err
+			if err := r.Scan(&c.ID, &f, &c.Scheme, &st, &created); err != nil {
+				return c, err
 			}
 			c.Flags, c.Strength, c.Created = Flags(f), Strength(st), created.Int64
-			return nil
+			return c, nil
 		})
 }
 

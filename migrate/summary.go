@@ -2,11 +2,12 @@ package migrate
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/overstap/overstap/adapters/state"
 )
 
 // SchemeCount counts accounts of one scheme and strength.
@@ -117,7 +118,10 @@ func (m *DB) Summarize(ctx context.Context, scan string) (Summary, error) {
 		s.NotLinked = s.Accounts - s.Linked
 	}
 	schemes, err := queryAll(ctx, m, "summarize", `SELECT scheme, strength, COUNT(*) FROM migrate_scan_accounts WHERE run_id = ? GROUP BY scheme, strength`, []any{scan},
-		func(rows *sql.Rows, c *SchemeCount) error { return rows.Scan(&c.Scheme, &c.Strength, &c.Accounts) })
+		func(r state.Scanner) (c SchemeCount, err error) {
+			err = r.Scan(&c.Scheme, &c.Strength, &c.Accounts)
+			return
+		})
 	if err != nil {
 		return s, err
 	}

@@ -51,6 +51,38 @@ func (d Dialect) Rebind(q string) string {
 	return b.String()
 }
 
+// Scanner is one row: *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Querier is *sql.DB or *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryAll runs query on q and returns one T a row, made by scan. The
+// first error of the query, a scan or the iteration (rows.Err) comes back
+// as it is, and no partial list with it: the one rows loop of the parts
+// that keep their tables here (family, migrate).
+func QueryAll[T any](ctx context.Context, q Querier, query string, args []any, scan func(Scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Config is the `state` section of the configuration file.
 type Config struct {
 	// Driver is the database: "sqlite" (default; one file, one gateway node)

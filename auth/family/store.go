@@ -272,31 +272,21 @@ func (s *SQLStore) CreateInvitation(ctx context.Context, inv Invitation, codeHas
 
 const invCols = `id, app, requester_ref, requester_mask, member_ref, member_mask, scope, status, attempts, created_at, expires_at`
 
-type scanner interface{ Scan(...any) error }
+// scanner and querier are the state database's row and query (a
+// *sql.Row or *sql.Rows; a *sql.DB or *sql.Tx).
+type (
+	scanner = state.Scanner
+	querier = state.Querier
+)
 
-// querier is *sql.DB or *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// queryAll runs query on q and scans every row with scan; what names the
-// query in an error of QueryContext. The rows are closed when it returns,
-// and an error ending the iteration (rows.Err) is returned.
+// queryAll runs query on q and scans every row with scan (state.QueryAll:
+// no partial list with an error); what names the query in the error.
 func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	out, err := state.QueryAll(ctx, q, query, args, scan)
 	if err != nil {
 		return nil, fmt.Errorf("family: %s: %w", what, err)
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func scanInvitation(r scanner) (Invitation, error) {
@@ -600,9 +590,9 @@ func (s *SQLStore) Names(ctx context.Context, refs []string) (map[string]string,
 		args[i] = r
 	}
 	type row struct{ ref, name string }
-	rows, err := queryAll(ctx, s.db, "names", func(r scanner) (row, error) {
-		var x row
-		return x, r.Scan(&x.ref, &x.name)
+	rows, err := queryAll(ctx, s.db, "names", func(r scanner) (x row, err error) {
+		err = r.Scan(&x.ref, &x.name)
+		return
 	}, s.q(`SELECT ref, name FROM family_names WHERE ref IN (?`+strings.Repeat(", ?", len(refs)-1)+`)`), args...)
 	if err != nil {
 		return nil, err
