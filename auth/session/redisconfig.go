@@ -244,20 +244,26 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 	if r.tls {
 		// Our own dialer, so that each node (cluster, sentinel) is verified
 		// under its own host name unless TLSServerName overrides it.
-		serverName, dialTimeout := r.serverName, opt.DialTimeout
+		dialTimeout := opt.DialTimeout
 		opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			name := serverName
-			if name == "" {
-				name, _, _ = net.SplitHostPort(addr)
-			}
 			d := &tls.Dialer{
 				NetDialer: &net.Dialer{Timeout: dialTimeout, KeepAlive: 5 * time.Minute},
-				Config:    &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name},
+				Config:    r.tlsConfig(addr),
 			}
 			return d.DialContext(ctx, network, addr)
 		}
 	}
 	return redis.NewUniversalClient(opt), nil
+}
+
+// tlsConfig is the TLS configuration of a connection to the node at addr:
+// verified under TLSServerName when set, else under the node's own host.
+func (r resolved) tlsConfig(addr string) *tls.Config {
+	name := r.serverName
+	if name == "" {
+		name, _, _ = net.SplitHostPort(addr)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -304,11 +310,7 @@ func explainSentinel(ctx context.Context, c RedisConfig) error {
 		opt := &redis.Options{Addr: a, Password: r.sentinelP, DialTimeout: orDefault(r.dial, 2*time.Second),
 			ReadTimeout: orDefault(r.read, time.Second), WriteTimeout: orDefault(r.write, time.Second), MaxRetries: -1}
 		if r.tls {
-			name := r.serverName
-			if name == "" {
-				name, _, _ = net.SplitHostPort(a)
-			}
-			opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}
+			opt.TLSConfig = r.tlsConfig(a)
 		}
 		sc := redis.NewSentinelClient(opt)
 		_, err := sc.GetMasterAddrByName(ctx, r.master).Result()
