@@ -351,24 +351,26 @@ func (m *DB) settleTx(ctx context.Context, tx *sql.Tx, run string, outcome map[s
 
 // JournalCounts counts a run's entries by action and state.
 func (m *DB) JournalCounts(ctx context.Context, run string) (map[string]map[string]int64, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT action, state, COUNT(*) FROM migrate_journal WHERE run_id = ? GROUP BY action, state`), run)
+	type count struct {
+		action, state string
+		n             int64
+	}
+	counts, err := queryAll(ctx, m, "journal counts", `SELECT action, state, COUNT(*) FROM migrate_journal WHERE run_id = ? GROUP BY action, state`, []any{run},
+		func(r state.Scanner) (c count, err error) {
+			err = r.Scan(&c.action, &c.state, &c.n)
+			return
+		})
 	if err != nil {
-		return nil, fmt.Errorf("%w: journal counts: %w", ErrState, err)
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]map[string]int64{}
-	for rows.Next() {
-		var a, s string
-		var n int64
-		if err := rows.Scan(&a, &s, &n); err != nil {
-			return nil, fmt.Errorf("%w: journal counts: %w", ErrState, err)
+	for _, c := range counts {
+		if out[c.action] == nil {
+			out[c.action] = map[string]int64{}
 		}
-		if out[a] == nil {
-			out[a] = map[string]int64{}
-		}
-		out[a][s] = n
+		out[c.action][c.state] = c.n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func placeholders(n int) string {
@@ -456,24 +458,18 @@ func (m *DB) recordBatch(ctx context.Context, b batchMsg, cp Checkpoint, now tim
 
 // openBatches returns the batches of a run not done yet.
 func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
-	rows, err := m.db.QueryContext(ctx, m.q(`SELECT seq, after_id, ids FROM migrate_batches WHERE run_id = ? AND state <> 'done' ORDER BY seq`), run)
-	if err != nil {
-		return nil, fmt.Errorf("%w: batches: %w", ErrState, err)
-	}
-	defer rows.Close()
-	var out []batchMsg
-	for rows.Next() {
-		b := batchMsg{Run: run}
-		var ids string
-		if err := rows.Scan(&b.Seq, &b.After, &ids); err != nil {
-			return nil, fmt.Errorf("%w: batches: %w", ErrState, err)
-		}
-		if err := json.Unmarshal([]byte(ids), &b.IDs); err != nil {
-			return nil, fmt.Errorf("migrate: batch %d of run %s: %w", b.Seq, run, err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, m, "batches", `SELECT seq, after_id, ids FROM migrate_batches WHERE run_id = ? AND state <> 'done' ORDER BY seq`, []any{run},
+		func(r state.Scanner) (b batchMsg, err error) {
+			b.Run = run
+			var ids string
+			if err := r.Scan(&b.Seq, &b.After, &ids); err != nil {
+				return b, err
+			}
+			if err := json.Unmarshal([]byte(ids), &b.IDs); err != nil {
+				return b, fmt.Errorf("batch %d of run %s: %w", b.Seq, run, err)
+			}
+			return b, nil
+		})
 }
 
 // leaseAndJournal takes the lease on a batch for worker and, in the same
