@@ -472,46 +472,114 @@ func (m *DB) openBatches(ctx context.Context, run string) ([]batchMsg, error) {
 		})
 }
 
-// leaseAndJournal takes the lease on a batch for worker and, in the same
-// transaction, journals its planned entries (replanTx). One worker at a
+// Lease is the outcome of leaseAndJournal.
+type lease int
+
+const (
+	leaseBusy      lease = iota // another worker holds the batch now: nothing done
+	leaseDone                   // another copy of the batch was processed: nothing left
+	leaseJournaled              // taken from nobody: the batch is journaled as prepared
+	leaseTaken                  // taken from an earlier holder: nothing journaled yet
+)
+
+// leaseAndJournal takes the lease on a batch for worker. One worker at a
 // time holds a batch: the lease is taken when nobody holds it, worker
 // already does, or the holder has not renewed it since staleBefore (dead).
-// It reports whether the batch is already done, and whether the lease was
-// taken (nothing is journaled otherwise). Two copies of one batch in the
-// stream (a resumed coordinator publishes open batches again) are thus
-// never processed side by side.
-func (m *DB) leaseAndJournal(ctx context.Context, run string, seq int64, worker string, now, staleBefore time.Time, drop []string, planned []Entry) (taken, done bool, err error) {
+// Two copies of one batch in the stream (a resumed coordinator publishes
+// open batches again) are thus never processed side by side.
+//
+// A batch nobody ever held has no journal entry (entries of a batch are
+// written only under its lease), so planned, prepared without the
+// journal, is journaled in the same transaction (leaseJournaled). A batch
+// someone held before may have entries of that holder: then only the
+// lease is taken (leaseTaken), and the caller prepares again against the
+// journal and journals under the lease (journalUnderLease).
+func (m *DB) leaseAndJournal(ctx context.Context, run string, seq int64, worker string, now, staleBefore time.Time, drop []string, planned []Entry) (lease, error) {
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+		return leaseBusy, fmt.Errorf("%w: batches: %w", ErrState, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET worker = ?, updated_at = ? WHERE run_id = ? AND seq = ? AND state <> 'done' AND (worker = '' OR worker = ? OR updated_at < ?)`),
-		worker, millis(now), run, seq, worker, millis(staleBefore))
-	if err != nil {
-		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
-	}
-	if n != 1 {
-		var state string
-		switch err := tx.QueryRowContext(ctx, m.q(`SELECT state FROM migrate_batches WHERE run_id = ? AND seq = ?`), run, seq).Scan(&state); {
-		case errors.Is(err, sql.ErrNoRows):
-			return false, false, fmt.Errorf("%w: batch %d of run %s is not recorded", ErrState, seq, run)
-		case err != nil:
-			return false, false, fmt.Errorf("%w: batches: %w", ErrState, err)
+	take := func(cond string, args ...any) (bool, error) {
+		res, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET worker = ?, updated_at = ? WHERE run_id = ? AND seq = ? AND state <> 'done' AND `+cond),
+			append([]any{worker, millis(now), run, seq}, args...)...)
+		if err != nil {
+			return false, fmt.Errorf("%w: batches: %w", ErrState, err)
 		}
-		return false, state == "done", nil
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("%w: batches: %w", ErrState, err)
+		}
+		return n == 1, nil
 	}
-	if err := m.replanTx(ctx, tx, run, drop, planned, now); err != nil {
-		return false, false, err
+	fresh, err := take(`worker = ''`)
+	if err != nil {
+		return leaseBusy, err
+	}
+	got := leaseJournaled
+	if !fresh {
+		taken, err := take(`(worker = ? OR updated_at < ?)`, worker, millis(staleBefore))
+		if err != nil {
+			return leaseBusy, err
+		}
+		if !taken {
+			var state string
+			switch err := tx.QueryRowContext(ctx, m.q(`SELECT state FROM migrate_batches WHERE run_id = ? AND seq = ?`), run, seq).Scan(&state); {
+			case errors.Is(err, sql.ErrNoRows):
+				return leaseBusy, fmt.Errorf("%w: batch %d of run %s is not recorded", ErrState, seq, run)
+			case err != nil:
+				return leaseBusy, fmt.Errorf("%w: batches: %w", ErrState, err)
+			case state == "done":
+				return leaseDone, nil
+			}
+			return leaseBusy, nil
+		}
+		got = leaseTaken
+	}
+	if got == leaseJournaled {
+		if err := m.replanTx(ctx, tx, run, drop, planned, now); err != nil {
+			return leaseBusy, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return false, false, fmt.Errorf("%w: journal: %w", ErrState, err)
+		return leaseBusy, fmt.Errorf("%w: journal: %w", ErrState, err)
 	}
-	return true, false, nil
+	return got, nil
+}
+
+// journalUnderLease journals a batch's planned entries (replanTx) while
+// worker still holds its lease (errLeaseLost otherwise).
+func (m *DB) journalUnderLease(ctx context.Context, run string, seq int64, worker string, now time.Time, drop []string, planned []Entry) error {
+	tx, err := m.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	defer tx.Rollback()
+	if err := m.holdsLease(ctx, tx, run, seq, worker, now); err != nil {
+		return err
+	}
+	if err := m.replanTx(ctx, tx, run, drop, planned, now); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: journal: %w", ErrState, err)
+	}
+	return nil
+}
+
+// holdsLease renews worker's lease on an open batch inside tx, or returns
+// errLeaseLost when worker does not hold it (any more).
+func (m *DB) holdsLease(ctx context.Context, tx *sql.Tx, run string, seq int64, worker string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, m.q(`UPDATE migrate_batches SET updated_at = ? WHERE run_id = ? AND seq = ? AND worker = ? AND state <> 'done'`), millis(now), run, seq, worker)
+	if err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%w: batches: %w", ErrState, err)
+	} else if n != 1 {
+		return errLeaseLost
+	}
+	return nil
 }
 
 // renewLease keeps worker's lease on a batch fresh.

@@ -461,30 +461,47 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	if err != nil {
 		return 0, err
 	}
+	stopped := func(err error) (int64, error) {
+		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+	}
 	accts, err := e.fetch(ctx, m)
 	if err != nil {
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+		return stopped(err)
 	}
-	// Always against the journal: even a first delivery may meet entries
-	// of another copy of the batch (a resumed coordinator publishes it
-	// again while a worker still holds the original).
-	pb, err := bp.prepareLookup(ctx, accts, true)
+	// Prepared without the journal: a batch nobody held before has no
+	// entry there, and that is the common case (leaseJournaled).
+	pb, err := bp.prepareLookup(ctx, accts, false)
 	if err != nil {
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+		return stopped(err)
 	}
-	// Journal first, under the batch's lease (one transaction).
 	now := e.now()
-	taken, done, err := e.db.leaseAndJournal(ctx, m.Run, m.Seq, consumer, now, now.Add(-q.cfg.ClaimAfter), pb.drop, pb.entries)
+	got, err := e.db.leaseAndJournal(ctx, m.Run, m.Seq, consumer, now, now.Add(-q.cfg.ClaimAfter), pb.drop, pb.entries)
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
-	case done:
+		return stopped(err)
+	case got == leaseDone:
 		// Another copy of this batch was processed: nothing left to do.
 		return 0, q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err()
-	case !taken:
+	case got == leaseBusy:
 		// Another worker is processing a copy right now. Ours stays
 		// pending: if that worker dies, XAUTOCLAIM hands it out again.
 		return 0, nil
+	case got == leaseTaken:
+		// An earlier holder (dead, or a copy's worker) may have journaled
+		// and swapped some accounts: read them again and prepare against
+		// the journal, now that nobody else can.
+		if accts, err = e.fetch(ctx, m); err != nil {
+			return stopped(err)
+		}
+		if pb, err = bp.prepareLookup(ctx, accts, true); err != nil {
+			return stopped(err)
+		}
+		switch err := e.db.journalUnderLease(ctx, m.Run, m.Seq, consumer, e.now(), pb.drop, pb.entries); {
+		case errors.Is(err, errLeaseLost):
+			return 0, nil // taken over again meanwhile: its holder does it
+		case err != nil:
+			return stopped(err)
+		}
 	}
 	// Keep our claim and lease fresh while working, so nobody reclaims a
 	// live batch.
@@ -505,7 +522,7 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 	}()
 	st, err := bp.swap(ctx, pb)
 	if err != nil {
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+		return stopped(err)
 	}
 	switch err := e.db.settleBatch(ctx, m.Run, m.Seq, consumer, st.outcome, st.attention, e.now()); {
 	case errors.Is(err, errLeaseLost):
@@ -514,7 +531,7 @@ func (e *Engine) workBatch(ctx context.Context, w *worker, consumer string, xm r
 		e.log.Warn("migrate: worker: lease lost before settling; the batch's new holder settles it", "run", m.Run, "batch", m.Seq)
 		return 0, nil
 	case err != nil:
-		return 0, fmt.Errorf("%w (run %s, batch %d): %w", ErrStopped, m.Run, m.Seq, err)
+		return stopped(err)
 	}
 	stop()
 	if err := q.rdb.XAck(ctx, q.stream, queueGroup, xm.ID).Err(); err != nil {
